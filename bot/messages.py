@@ -1,0 +1,76 @@
+"""Channel-neutral messages: what handlers give the engine and what the engine gives back."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+InboundKind = Literal["text", "choice", "photos", "contact", "location", "command"]
+
+
+@dataclass(frozen=True)
+class PhotoIn:
+    """One image as received: its bytes and the channel's id for it."""
+
+    data: bytes
+    source_id: str = ""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One event from a person: `channel` + `address` name the chat, `event_id` makes it idempotent."""
+
+    channel: str
+    address: str
+    event_id: str
+    kind: InboundKind = "text"
+    text: str = ""
+    photos: tuple[PhotoIn, ...] = ()
+    phone: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    display_name: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel}:{self.address}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button: `id` goes back to the engine as a choice inbound, `label` is what the person reads."""
+
+    id: str
+    label: str
+
+
+@dataclass
+class Outbound:
+    """One message to a person; `photos` are paths under MEDIA_DIR."""
+
+    channel: str
+    address: str
+    text: str
+    choices: list[Choice] = field(default_factory=list)
+    photos: list[str] = field(default_factory=list)
+    request_contact: bool = False
+    outbox_id: int | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("channel", "address", "outbox_id"):
+            data.pop(key)
+        return data
+
+    @classmethod
+    def from_payload(cls, channel: str, address: str, payload: dict[str, Any],
+                     outbox_id: int | None = None) -> Outbound:
+        return cls(
+            channel=channel,
+            address=address,
+            text=payload.get("text", ""),
+            choices=[Choice(**c) for c in payload.get("choices", [])],
+            photos=list(payload.get("photos", [])),
+            request_contact=bool(payload.get("request_contact", False)),
+            outbox_id=outbox_id,
+        )

@@ -1,0 +1,32 @@
+"""Typed settings read from the environment (and `.env`); see DESIGN.md section 7."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///data/umkm.db"
+    media_dir: Path = Path("data/media")
+    templates_dir: Path = ROOT / "templates"
+    default_locale: str = "id"
+    max_photo_bytes: int = 10 * 1024 * 1024
+    max_text_chars: int = 4000
+
+    telegram_bot_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_secret: str | None = None
+    public_url: str | None = None
+
+    whatsapp_access_token: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v23.0"

@@ -1,0 +1,172 @@
+"""Tables of DESIGN.md section 3. Times are timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ProductStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    approved = "approved"
+    revision_requested = "revision_requested"
+    rejected = "rejected"
+
+
+class Decision(StrEnum):
+    approved = "approved"
+    revision = "revision"
+    rejected = "rejected"
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class Owner(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Officer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    region_code: str = Field(index=True)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Contact(SQLModel, table=True):
+    """One chat identity on one channel, belonging to an owner or an officer."""
+
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    address: str
+    locale: str = "id"
+    display_name: str = ""
+    owner_id: int | None = Field(default=None, foreign_key="owner.id", index=True)
+    officer_id: int | None = Field(default=None, foreign_key="officer.id", index=True)
+    last_inbound_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Business(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="owner.id", unique=True)
+    nama_usaha: str | None = None
+    nama_pemilik: str | None = None
+    nib: str | None = None
+    kbli: str | None = None
+    npwp: str | None = None
+    skala: str | None = None
+    region_code: str | None = Field(default=None, index=True)
+    alamat: str | None = Field(default=None, sa_column=Column(Text))
+    phone: str | None = None
+    email: str | None = None
+    consent_at: datetime | None = None
+    consent_version: str | None = None
+    skipped: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    completed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Product(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    business_id: int = Field(foreign_key="business.id", index=True)
+    status: str = Field(default=ProductStatus.draft, index=True)
+    nama_produk: str | None = None
+    kategori: str | None = None
+    merek: str | None = None
+    deskripsi: str | None = Field(default=None, sa_column=Column(Text))
+    harga: int | None = Field(default=None, sa_type=BigInteger)
+    satuan: str | None = None
+    stok: int | None = Field(default=None, sa_type=BigInteger)
+    min_beli: int | None = Field(default=None, sa_type=BigInteger)
+    berat_gram: int | None = None
+    pdn: bool | None = None
+    tkdn: float | None = None
+    pirt: str | None = None
+    bpom: str | None = None
+    halal: str | None = None
+    sni: str | None = None
+    skipped: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+
+
+class ProductPhoto(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    path: str
+    sha256: str
+    width: int
+    height: int
+    source_id: str = ""
+    removed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Review(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    officer_id: int = Field(foreign_key="officer.id")
+    decision: str
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    flagged_fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProductHistory(SQLModel, table=True):
+    """Each change of a product's status by its owner (officer decisions are `Review` rows)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    status: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", unique=True)
+    flow: str = "start"
+    step: str = ""
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    product_id: int | None = Field(default=None, foreign_key="product.id")
+    version: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class InboundEvent(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    external_id: str
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxMessage(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(index=True)
+    address: str
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=OutboxStatus.pending, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    provider_message_id: str | None = None
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
