@@ -1,0 +1,81 @@
+"""The vocabulary flows are declared in: a `Form` is an ordered tuple of `Step`s, one per field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Answers = Mapping[str, Any]
+StepKind = Literal["text", "choice", "region", "phone", "photos"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One field: how it is asked (`kind`, template `ask/<form>/<field>`), parsed, and when it applies.
+
+    `parse` is a validator `str -> value` raising ValueError(key). For choice steps `options` maps each
+    option key to the stored value; the labels live in templates (`labels.options[field][key]`).
+    `optional` and `when` may depend on earlier answers.
+    """
+
+    field: str
+    kind: StepKind = "text"
+    parse: Callable[[str], Any] | None = None
+    options: Mapping[str, Any] | None = None
+    optional: bool | Callable[[Answers], bool] = False
+    when: Callable[[Answers], bool] | None = None
+
+    def applies(self, answers: Answers) -> bool:
+        return self.when is None or self.when(answers)
+
+    def is_optional(self, answers: Answers) -> bool:
+        return self.optional(answers) if callable(self.optional) else self.optional
+
+
+@dataclass(frozen=True)
+class Form:
+    """An ordered list of steps filling the columns of one record (a business or a product)."""
+
+    name: str
+    steps: tuple[Step, ...]
+
+    def __post_init__(self) -> None:
+        names = [s.field for s in self.steps]
+        if len(names) != len(set(names)):
+            raise ValueError(f"form {self.name} declares a field twice")
+
+    def step(self, field: str) -> Step | None:
+        return next((s for s in self.steps if s.field == field), None)
+
+    def fields(self, answers: Answers) -> list[Step]:
+        """The steps that apply, given the answers so far."""
+        return [s for s in self.steps if s.applies(answers)]
+
+    def after(self, field: str | None, answers: Answers) -> Step | None:
+        """The next applicable step after `field` (the first one when `field` is None)."""
+        steps = self.fields(answers)
+        if field is None:
+            return steps[0] if steps else None
+        order = [s.field for s in self.steps]
+        position = order.index(field) if field in order else -1
+        return next((s for s in steps if order.index(s.field) > position), None)
+
+    def before(self, field: str, answers: Answers) -> Step | None:
+        """The applicable step just before `field`, or None at the first one."""
+        order = [s.field for s in self.steps]
+        position = order.index(field) if field in order else len(order)
+        earlier = [s for s in self.fields(answers) if order.index(s.field) < position]
+        return earlier[-1] if earlier else None
+
+    def unanswered(self, answers: Answers, skipped: list[str]) -> list[Step]:
+        """Applicable steps with no answer that were not skipped on purpose."""
+        return [s for s in self.fields(answers) if is_blank(answers.get(s.field)) and s.field not in skipped]
+
+    def missing(self, answers: Answers) -> list[Step]:
+        """Applicable required steps with no answer: what blocks a submission."""
+        return [s for s in self.fields(answers) if not s.is_optional(answers) and is_blank(answers.get(s.field))]
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or value == ""

@@ -1,0 +1,250 @@
+"""The form runner: asks a form's steps, parses answers with their validators and saves each at once."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from sqlmodel import func, select
+
+from bot import present, regions
+from bot.flows.base import Form, Step
+from bot.flows.business import BUSINESS
+from bot.flows.product import MAX_PHOTOS, PRODUCT
+from bot.flows.words import is_done_word
+from bot.media import store_photo
+from bot.messages import Choice, Inbound
+from bot.turn import Turn
+from storage.models import Business, Product, ProductPhoto
+
+FORMS = {f.name: f for f in (BUSINESS, PRODUCT)}
+Record = Business | Product
+Outcome = Literal["asked", "done"]
+
+
+async def active_photos(turn: Turn, product_id: int) -> list[ProductPhoto]:
+    query = (select(ProductPhoto)
+             .where(ProductPhoto.product_id == product_id, ProductPhoto.removed_at.is_(None))  # type: ignore[union-attr]
+             .order_by(ProductPhoto.id))  # type: ignore[arg-type]
+    return list((await turn.session.exec(query)).all())
+
+
+async def photo_count(turn: Turn, product_id: int) -> int:
+    query = select(func.count()).select_from(ProductPhoto).where(
+        ProductPhoto.product_id == product_id, ProductPhoto.removed_at.is_(None))  # type: ignore[union-attr]
+    return int((await turn.session.exec(query)).one())
+
+
+async def answers_of(turn: Turn, form: Form, record: Record) -> dict[str, Any]:
+    """The record's answers keyed by field; for a product, `photos` is the photo count (None for none)."""
+    answers = {s.field: getattr(record, s.field) for s in form.steps if s.kind != "photos"}
+    if isinstance(record, Product):
+        answers["photos"] = (await photo_count(turn, record.id)) or None  # type: ignore[arg-type]
+    return answers
+
+
+def first_open_step(form: Form, answers: dict[str, Any], skipped: list[str],
+                    after: str | None = None) -> Step | None:
+    """The first unanswered step (after `after` when given, wrapping to the start)."""
+    open_steps = form.unanswered(answers, skipped)
+    if after is not None:
+        order = [s.field for s in form.steps]
+        later = [s for s in open_steps if order.index(s.field) > order.index(after)]
+        if later:
+            return later[0]
+    return open_steps[0] if open_steps else None
+
+
+async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | None = None,
+              **extra: Any) -> None:
+    """Puts the conversation on `step` and asks it (after `error`, a message key, if any)."""
+    answers = await answers_of(turn, form, record)
+    labels = turn.labels()
+    applicable = form.fields(answers)
+    position = next((i for i, s in enumerate(applicable) if s.field == step.field), 0) + 1
+    current = answers.get(step.field)
+    choices: list[Choice] = []
+    if step.kind == "choice" and step.options:
+        choices = [Choice(f"opt:{k}", labels["options"][step.field][k]) for k in step.options]
+    if step.kind == "photos":
+        choices = [turn.button("photos:done", "photos_done")]
+        if current:
+            choices.append(turn.button("photos:clear", "photos_clear"))
+    if step.kind == "region" and extra.get("candidates"):
+        choices = [Choice(f"region:{r.code}", r.label) for r in extra["candidates"]]
+    turn.conversation.flow, turn.conversation.step = form.name, step.field
+    question = turn.text(f"ask/{form.name}/{step.field}", **extra)
+    turn.say(
+        "ask/_frame",
+        choices=choices,
+        request_contact=step.kind == "phone",
+        prefix=turn.text(f"errors/{error}") if error else "",
+        question=question,
+        position=position,
+        total=len(applicable),
+        optional=step.is_optional(answers),
+        current=None if current is None else present.shown(labels, turn.locale, step, current),
+        is_choice=bool(choices) and step.kind != "photos",
+    )
+
+
+async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: Inbound) -> Outcome:
+    """Applies one answer to `step`: saves it and asks the next open step, or re-asks with a correction."""
+    if step.kind == "photos":
+        return await _receive_photos(turn, record, step, inbound)
+    try:
+        value = _parse(step, inbound)
+    except ValueError as exc:
+        key = str(exc.args[0]) if exc.args else "invalid"
+        await ask(turn, form, record, step, error=key)
+        return "asked"
+    if isinstance(value, list):  # several regions matched: ask which one
+        await ask(turn, form, record, step, error=None, candidates=value)
+        return "asked"
+    save(record, step, value, turn)
+    return await advance(turn, form, record, step)
+
+
+def save(record: Record, step: Step, value: Any, turn: Turn) -> None:
+    """Writes one answer into the record (skipping is saving None and remembering it was skipped)."""
+    setattr(record, step.field, value)
+    skipped = [f for f in (record.skipped or []) if f != step.field]
+    record.skipped = skipped + [step.field] if value is None else skipped
+    if isinstance(record, Product):
+        record.updated_at = turn.now
+
+
+async def skip(turn: Turn, form: Form, record: Record, step: Step) -> Outcome:
+    answers = await answers_of(turn, form, record)
+    if not step.is_optional(answers):
+        await ask(turn, form, record, step, error="not_optional")
+        return "asked"
+    save(record, step, None, turn)
+    return await advance(turn, form, record, step)
+
+
+async def back(turn: Turn, form: Form, record: Record, step: Step) -> Outcome:
+    """Asks the step before `step`; at the first step there is nothing before, so it is asked again."""
+    previous = form.before(step.field, await answers_of(turn, form, record))
+    await ask(turn, form, record, previous or step, error=None if previous else "first_step")
+    return "asked"
+
+
+async def advance(turn: Turn, form: Form, record: Record, step: Step) -> Outcome:
+    """Asks the next step: the revision queue first, then any open step; "done" when nothing is open."""
+    answers = await answers_of(turn, form, record)
+    data = turn.data
+    skipped = list(record.skipped or [])
+    nxt: Step | None = None
+    if data.get("mode") == "revision":
+        queue = [f for f in data.get("queue", []) if f != step.field]
+        turn.update_data(queue=queue)
+        queued = [form.step(f) for f in queue]
+        nxt = next((s for s in queued if s is not None and s.applies(answers)), None)
+        nxt = nxt or first_open_step(form, answers, skipped)
+    elif data.get("mode") == "edit":
+        nxt = first_open_step(form, answers, skipped)
+    else:
+        nxt = first_open_step(form, answers, skipped, after=step.field)
+    if nxt is None:
+        return "done"
+    await ask(turn, form, record, nxt)
+    return "asked"
+
+
+def _parse(step: Step, inbound: Inbound) -> Any:
+    """The value an inbound gives `step`, a list of regions to pick from, or ValueError(key)."""
+    if step.kind == "choice" and step.options is not None:
+        return _parse_choice(step, inbound)
+    if step.kind == "region":
+        return _parse_region(inbound)
+    if step.kind == "phone" and inbound.kind == "contact":
+        return step.parse(inbound.phone) if step.parse else inbound.phone
+    if inbound.kind != "text":
+        raise ValueError("expect_text")
+    return step.parse(inbound.text) if step.parse else inbound.text.strip()
+
+
+def _parse_choice(step: Step, inbound: Inbound) -> Any:
+    options = step.options or {}
+    if inbound.kind == "choice":
+        key = inbound.text.removeprefix("opt:")
+        if inbound.text.startswith("opt:") and key in options:
+            return options[key]
+        raise ValueError("stale_button")
+    if inbound.kind != "text":
+        raise ValueError("choose_option")
+    typed = " ".join(inbound.text.casefold().split())
+    if typed in options:
+        return options[typed]
+    if step.parse is not None:
+        try:
+            return step.parse(inbound.text)
+        except ValueError:
+            pass
+    raise ValueError("choose_option")
+
+
+def _parse_region(inbound: Inbound) -> Any:
+    if inbound.kind == "choice" and inbound.text.startswith("region:"):
+        region = regions.get_region(inbound.text.removeprefix("region:"))
+        if region is None or "." not in region.code:
+            raise ValueError("stale_button")
+        return region.code
+    if inbound.kind != "text":
+        raise ValueError("expect_text")
+    found = regions.find_kabkota(inbound.text)
+    if not found:
+        raise ValueError("region_not_found")
+    return found[0].code if len(found) == 1 else found
+
+
+async def _receive_photos(turn: Turn, record: Record, step: Step, inbound: Inbound) -> Outcome:
+    assert isinstance(record, Product) and record.id is not None
+    if inbound.kind == "photos":
+        await _store_photos(turn, record, inbound)
+        return "asked"
+    wants_done = (inbound.kind == "choice" and inbound.text == "photos:done") or (
+        inbound.kind == "text" and is_done_word(inbound.text))
+    if inbound.kind == "choice" and inbound.text == "photos:clear":
+        for photo in await active_photos(turn, record.id):
+            photo.removed_at = turn.now
+        await turn.session.flush()
+        await ask(turn, PRODUCT, record, step)
+        return "asked"
+    if wants_done:
+        if await photo_count(turn, record.id) == 0:
+            await ask(turn, PRODUCT, record, step, error="photos_needed")
+            return "asked"
+        return await advance(turn, PRODUCT, record, step)
+    await ask(turn, PRODUCT, record, step, error="photos_expected")
+    return "asked"
+
+
+async def _store_photos(turn: Turn, product: Product, inbound: Inbound) -> None:
+    existing = await active_photos(turn, product.id)  # type: ignore[arg-type]
+    hashes = {p.sha256 for p in existing}
+    problems: list[str] = []
+    for photo in inbound.photos:
+        if len(hashes) >= MAX_PHOTOS:
+            problems.append("photo_limit")
+            continue
+        try:
+            stored = store_photo(photo.data, turn.settings.media_dir, turn.settings.max_photo_bytes)
+        except ValueError as exc:
+            problems.append(str(exc.args[0]))
+            continue
+        if stored.sha256 in hashes:
+            problems.append("photo_duplicate")
+            continue
+        hashes.add(stored.sha256)
+        turn.session.add(ProductPhoto(product_id=product.id, path=stored.path, sha256=stored.sha256,
+                                      width=stored.width, height=stored.height, source_id=photo.source_id,
+                                      created_at=turn.now))
+    product.updated_at = turn.now
+    await turn.session.flush()
+    errors = [turn.text(f"errors/{key}") for key in dict.fromkeys(problems)]
+    count = len(hashes)
+    choices = [turn.button("photos:done", "photos_done")] if count else []
+    if count:
+        choices.append(turn.button("photos:clear", "photos_clear"))
+    turn.say("photos_received", choices=choices, count=count, max=MAX_PHOTOS, errors=errors)

@@ -1,0 +1,44 @@
+"""How stored answers are shown to people: one display string per field, in the reader's locale."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel.numbers import format_decimal
+
+from bot.flows.base import Answers, Form, Step, is_blank
+from bot.i18n import rupiah
+from bot.regions import get_region
+
+
+def shown(labels: dict[str, Any], locale: str, step: Step, value: Any, skipped: bool = False) -> str:
+    """The answer as a person reads it: "Rp25.000", "Makanan & minuman", "250 g", "(dilewati)"."""
+    words = labels["words"]
+    if is_blank(value):
+        return words["skipped"] if skipped else words["empty"]
+    if step.kind == "choice" and step.options is not None:
+        key = next((k for k, v in step.options.items() if v == value and type(v) is type(value)), None)
+        return labels["options"][step.field][key] if key is not None else str(value)
+    if step.kind == "region":
+        region = get_region(str(value))
+        return region.label if region else str(value)
+    if step.kind == "photos":
+        return f"{value} {words['photos']}"
+    if step.field == "harga":
+        return rupiah(value)
+    if step.field == "berat_gram":
+        return f"{format_decimal(value, locale=locale)} g"
+    if step.field == "tkdn":
+        return f"{format_decimal(value, locale=locale)}%"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value, locale=locale)
+    return str(value)
+
+
+def rows(labels: dict[str, Any], locale: str, form: Form, answers: Answers,
+         skipped: list[str]) -> list[tuple[str, str]]:
+    """(field label, shown answer) for every step that applies, in form order."""
+    return [
+        (labels["fields"][s.field], shown(labels, locale, s, answers.get(s.field), s.field in skipped))
+        for s in form.fields(answers)
+    ]

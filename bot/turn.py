@@ -1,0 +1,106 @@
+"""What one event may do while it is handled: read the contact's state and write replies to the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.messages import Choice, Outbound
+from storage.models import Contact, Conversation, OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+
+class Turn:
+    """The handling of one inbound event: the locked contact and conversation, and the replies so far."""
+
+    def __init__(self, engine: Engine, session: AsyncSession, contact: Contact,
+                 conversation: Conversation) -> None:
+        self.engine = engine
+        self.session = session
+        self.contact = contact
+        self.conversation = conversation
+        self.now: datetime = engine.clock()
+        self._outbox: list[tuple[OutboxMessage, Outbound]] = []
+
+    @property
+    def settings(self):  # type: ignore[no-untyped-def]
+        return self.engine.settings
+
+    @property
+    def locale(self) -> str:
+        return self.contact.locale
+
+    # --- conversation state -------------------------------------------------------------------------
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self.conversation.data or {})
+
+    def set_state(self, flow: str, step: str = "", **data: Any) -> None:
+        """Moves the conversation to `flow`/`step`, replacing its scratch data."""
+        self.conversation.flow = flow
+        self.conversation.step = step
+        self.conversation.data = dict(data)
+
+    def update_data(self, **changes: Any) -> None:
+        self.conversation.data = {**self.data, **changes}
+
+    # --- words ----------------------------------------------------------------------------------------
+
+    def text(self, name: str, locale: str | None = None, **ctx: Any) -> str:
+        return self.engine.renderer.render(locale or self.locale, name, **ctx)
+
+    def label(self, group: str, key: str, locale: str | None = None) -> str:
+        return self.engine.renderer.label(locale or self.locale, group, key)
+
+    def labels(self, locale: str | None = None) -> dict[str, Any]:
+        return self.engine.renderer.labels(locale or self.locale)
+
+    def button(self, choice_id: str, key: str, locale: str | None = None) -> Choice:
+        """A choice whose label is `labels.buttons[key]`."""
+        return Choice(choice_id, self.label("buttons", key, locale))
+
+    # --- replies -------------------------------------------------------------------------------------
+
+    def say(self, name: str, *, choices: Iterable[Choice] = (), photos: Iterable[str] = (),
+            request_contact: bool = False, prefix: str = "", **ctx: Any) -> None:
+        """Renders template `name` (after `prefix`, e.g. a correction) for this contact.
+
+        The choices are remembered so that a typed number ("2") picks the second one.
+        """
+        choice_list = list(choices)
+        self.update_data(choices=[c.id for c in choice_list])
+        body = self.text(name, **ctx)
+        self.send(self.contact, f"{prefix}\n\n{body}" if prefix else body, choices=choice_list,
+                  photos=photos, request_contact=request_contact)
+
+    def send(self, contact: Contact, text: str, *, choices: Iterable[Choice] = (),
+             photos: Iterable[str] = (), request_contact: bool = False) -> None:
+        """Queues a message to any contact; it is written to the outbox in this transaction."""
+        outbound = Outbound(channel=contact.channel, address=contact.address, text=text,
+                            choices=list(choices), photos=list(photos), request_contact=request_contact)
+        row = OutboxMessage(channel=contact.channel, address=contact.address, payload=outbound.to_payload(),
+                            next_attempt_at=self.now, created_at=self.now)
+        self.session.add(row)
+        self._outbox.append((row, outbound))
+
+    async def commit_outbox(self) -> list[Outbound]:
+        """Flushes the queued messages so they have outbox ids; the caller's transaction commits them."""
+        await self.session.flush()
+        for row, outbound in self._outbox:
+            outbound.outbox_id = row.id
+        return [outbound for _, outbound in self._outbox]
+
+    async def contacts_of_owner(self, owner_id: int) -> list[Contact]:
+        query = select(Contact).where(Contact.owner_id == owner_id)
+        return list((await self.session.exec(query)).all())
+
+    async def contacts_of_officer(self, officer_id: int) -> list[Contact]:
+        query = select(Contact).where(Contact.officer_id == officer_id)
+        return list((await self.session.exec(query)).all())
