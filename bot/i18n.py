@@ -43,9 +43,9 @@ class Renderer:
         )
         self.env.filters["rupiah"] = rupiah
 
-    def render(self, locale: str, name: str, **ctx: Any) -> str:
+    def render(self, locale: str, template_name: str, **ctx: Any) -> str:
         locale = locale if locale in LOCALES else DEFAULT_LOCALE
-        template = self.env.get_template(f"{locale}/{name}.j2")
+        template = self.env.get_template(f"{locale}/{template_name}.j2")
         ctx.setdefault("labels", self.labels(locale))
         ctx.setdefault("date", make_date_filter(locale))
         return template.render(**ctx).strip()

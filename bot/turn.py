@@ -53,8 +53,8 @@ class Turn:
 
     # --- words ----------------------------------------------------------------------------------------
 
-    def text(self, name: str, locale: str | None = None, **ctx: Any) -> str:
-        return self.engine.renderer.render(locale or self.locale, name, **ctx)
+    def text(self, template: str, locale: str | None = None, **ctx: Any) -> str:
+        return self.engine.renderer.render(locale or self.locale, template, **ctx)
 
     def label(self, group: str, key: str, locale: str | None = None) -> str:
         return self.engine.renderer.label(locale or self.locale, group, key)
@@ -68,15 +68,15 @@ class Turn:
 
     # --- replies -------------------------------------------------------------------------------------
 
-    def say(self, name: str, *, choices: Iterable[Choice] = (), photos: Iterable[str] = (),
+    def say(self, template: str, *, choices: Iterable[Choice] = (), photos: Iterable[str] = (),
             request_contact: bool = False, prefix: str = "", **ctx: Any) -> None:
-        """Renders template `name` (after `prefix`, e.g. a correction) for this contact.
+        """Renders `template` (after `prefix`, e.g. a correction) for this contact.
 
         The choices are remembered so that a typed number ("2") picks the second one.
         """
         choice_list = list(choices)
         self.update_data(choices=[c.id for c in choice_list])
-        body = self.text(name, **ctx)
+        body = self.text(template, **ctx)
         self.send(self.contact, f"{prefix}\n\n{body}" if prefix else body, choices=choice_list,
                   photos=photos, request_contact=request_contact)
 

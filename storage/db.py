@@ -45,13 +45,18 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 class Database:
     """The engine, a session factory and the migrations for one DATABASE_URL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, schema: str | None = None) -> None:
+        """`schema` (PostgreSQL only) puts every table in that schema, e.g. one per test."""
         self.url = async_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_async_engine(self.url, connect_args={"timeout": 30} if self.is_sqlite else {})
+        if self.is_sqlite:
+            connect_args: dict = {"timeout": 30}
+        else:
+            connect_args = {"server_settings": {"search_path": schema}} if schema else {}
+        self.engine = create_async_engine(self.url, connect_args=connect_args)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

@@ -1,0 +1,87 @@
+"""Officer administration used by `umkm-bot officer ...`: add, list, remove, and unrouted submissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from bot import regions
+from storage.db import Database
+from storage.models import Business, Contact, Officer, Product, ProductStatus
+
+
+class AdminError(ValueError):
+    """A mistake in an admin command, with a message for the person who typed it."""
+
+
+@dataclass
+class OfficerRow:
+    officer: Officer
+    region: str
+    chats: list[str]
+
+
+def resolve_region(code_or_name: str) -> regions.Region:
+    """A kab/kota or province by code or name; refuses an unknown or ambiguous one."""
+    found = regions.find_any(code_or_name)
+    exact = [r for r in found if r.code == code_or_name.strip()]
+    if exact:
+        return exact[0]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise AdminError(f"No province or kabupaten/kota matches {code_or_name!r}.")
+    names = "; ".join(f"{r.code} {r.label}" for r in found)
+    raise AdminError(f"{code_or_name!r} matches several regions, give the code: {names}")
+
+
+async def add_officer(db: Database, name: str, region: str, channel: str, address: str) -> OfficerRow:
+    """Registers an officer reachable at `channel:address` for a region (kab/kota or province)."""
+    found = resolve_region(region)
+    async with db.transaction() as session:
+        contact = (await session.exec(select(Contact).where(
+            Contact.channel == channel, Contact.address == address))).first()
+        if contact is not None and contact.owner_id is not None:
+            raise AdminError(f"{channel}:{address} already chats as a business owner; use another chat.")
+        if contact is not None and contact.officer_id is not None:
+            raise AdminError(f"{channel}:{address} is already officer #{contact.officer_id}.")
+        officer = Officer(name=name.strip(), region_code=found.code)
+        session.add(officer)
+        await session.flush()
+        contact = contact or Contact(channel=channel, address=address)
+        contact.officer_id = officer.id
+        session.add(contact)
+    return OfficerRow(officer, found.label, [f"{channel}:{address}"])
+
+
+async def list_officers(db: Database) -> list[OfficerRow]:
+    async with db.transaction() as session:
+        officers = (await session.exec(select(Officer).order_by(Officer.id))).all()  # type: ignore[arg-type]
+        contacts = (await session.exec(select(Contact).where(Contact.officer_id.is_not(None)))).all()  # type: ignore[union-attr]
+    rows = []
+    for officer in officers:
+        region = regions.get_region(officer.region_code)
+        chats = [f"{c.channel}:{c.address}" for c in contacts if c.officer_id == officer.id]
+        rows.append(OfficerRow(officer, region.label if region else officer.region_code, chats))
+    return rows
+
+
+async def remove_officer(db: Database, officer_id: int) -> Officer:
+    """Deactivates an officer (kept for the record of their past reviews)."""
+    async with db.transaction() as session:
+        officer = await session.get(Officer, officer_id)
+        if officer is None:
+            raise AdminError(f"No officer #{officer_id}.")
+        officer.active = False
+    return officer
+
+
+async def unrouted_submissions(db: Database) -> list[tuple[Product, Business]]:
+    """Submitted products whose district has no active officer: nobody was notified of them."""
+    async with db.transaction() as session:
+        officers = (await session.exec(select(Officer).where(Officer.active == True))).all()  # noqa: E712
+        pending = (await session.exec(select(Product, Business).where(
+            Product.business_id == Business.id, Product.status == ProductStatus.submitted))).all()
+    return [(p, b) for p, b in pending
+            if not any(regions.covers(o.region_code, b.region_code or "") for o in officers)]

@@ -1,0 +1,91 @@
+"""Fixtures: a migrated database (SQLite, and PostgreSQL where it runs), an engine, fake chats, images."""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.engine import Engine
+from bot.settings import Settings
+from storage.db import Database
+from tests.chat import Network
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+async def _postgres_or_skip(schema: str) -> Database:
+    """A PostgreSQL database in a fresh schema; skips (or fails, with REQUIRE_POSTGRES=1) if none runs."""
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(Database(POSTGRES_URL).url.replace("+asyncpg", ""), timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        if REQUIRE_POSTGRES:
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
+    await conn.execute(f'CREATE SCHEMA "{schema}"')
+    await conn.close()
+    return Database(POSTGRES_URL, schema=schema)
+
+
+async def _drop_schema(schema: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(Database(POSTGRES_URL).url.replace("+asyncpg", ""))
+    await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database; every test using it runs on SQLite and on PostgreSQL."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'umkm.db'}")
+    else:
+        db = await _postgres_or_skip(schema)
+    await db.upgrade()
+    yield db
+    await db.dispose()
+    if request.param == "postgres":
+        await _drop_schema(schema)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(_env_file=None, database_url="sqlite:///unused.db", media_dir=tmp_path / "media")
+
+
+class FixedClock:
+    """A clock that moves only when told to, so conversations are repeatable."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+def engine(database: Database, settings: Settings) -> Engine:
+    return Engine(database, settings, clock=FixedClock())
+
+
+@pytest.fixture
+def network(engine: Engine) -> Network:
+    return Network(engine)
+
+
+def make_image(width: int = 640, height: int = 480, fmt: str = "JPEG", color: str = "red") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, format=fmt)
+    return buffer.getvalue()
