@@ -40,7 +40,20 @@ class Engine:
                 if attempt == 2:
                     raise
                 log.info("retrying %s after a concurrent insert", inbound.key)
+            except Exception:
+                log.exception("event %s:%s from %s failed", inbound.channel, inbound.event_id, inbound.key)
+                return await self._apologize(inbound)
         return []
+
+    async def _apologize(self, inbound: Inbound) -> list[Outbound]:
+        """After a bug: the event is recorded (so it is not redelivered forever) and the person is told."""
+        async with self.db.transaction() as session:
+            if not await _record_event(session, inbound, self.clock()):
+                return []
+            contact, conversation = await _lock_conversation(session, inbound)
+            turn = Turn(self, session, contact, conversation)
+            turn.send(contact, turn.text("errors/internal"))
+            return await turn.commit_outbox()
 
     async def _handle_once(self, inbound: Inbound) -> list[Outbound]:
         async with self.db.transaction() as session:

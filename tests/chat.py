@@ -54,6 +54,10 @@ class Chat:
                 raise AssertionError(f"no button {label!r} on the last keyboard: {labels}")
         raise AssertionError("no message with buttons")
 
+    async def press(self, choice_id: str) -> list[Outbound]:
+        """Sends a raw button id, as a forged or stale callback would."""
+        return self._mine(await self.network.deliver(self._inbound("choice", choice_id)))
+
     async def photos(self, *images: bytes) -> list[Outbound]:
         photos = tuple(PhotoIn(data, f"file-{i}") for i, data in enumerate(images))
         return self._mine(await self.network.deliver(self._inbound("photos", photos=photos)))
@@ -67,6 +71,9 @@ class Chat:
     @property
     def last(self) -> str:
         return self.inbox[-1].text if self.inbox else ""
+
+    def texts(self, since: int = 0) -> list[str]:
+        return [m.text for m in self.inbox[since:]]
 
     @property
     def buttons(self) -> list[str]:

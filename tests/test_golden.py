@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
-from bot.admin import add_officer
-from storage.models import Product, ProductStatus, Review
+from bot.admin import add_officer, unrouted_submissions
+from bot.engine import Engine
+from bot.settings import Settings
+from storage.db import Database
+from storage.models import Business, Product, ProductStatus, Review
 from tests.chat import Chat, Network
 from tests.conftest import make_image
 
@@ -95,3 +99,162 @@ async def test_reject_with_reason(network: Network, answer: str) -> None:
     await officer.tap(answer)
     await officer.send("Foto tidak jelas dan produk tidak sesuai deskripsi")
     assert "DITOLAK" in owner.last and "Foto tidak jelas" in owner.last
+
+
+async def submit_with_officer(network: Network, region: str = "18.03") -> tuple[Chat, Chat]:
+    await add_officer(network.engine.db, "Budi", region, "fake", "officer-1")
+    owner, officer = network.chat("owner-1"), network.chat("officer-1")
+    await onboard(owner)
+    await fill_product(owner)
+    await owner.tap("Kirim ke Dinas")
+    return owner, officer
+
+
+async def test_revision_loop_asks_only_flagged_fields(network: Network) -> None:
+    owner, officer = await submit_with_officer(network)
+    await officer.tap("Minta revisi")
+    await officer.tap("Harga satuan")
+    await officer.tap("Foto produk")
+    assert "Dipilih: Harga satuan, Foto produk" in officer.last
+    await officer.tap("Selesai memilih")
+    await officer.send("Harga terlalu tinggi dibanding pasar; foto kurang terang.")
+    assert "perlu diperbaiki" in owner.last and "Harga satuan, Foto produk" in owner.last
+    assert "Harga terlalu tinggi" in owner.last
+
+    start = len(owner.inbox)
+    await owner.tap("Perbaiki sekarang")
+    assert "Berapa harga satuannya" in owner.last and "Rp25.000" in owner.last
+    await owner.send("22.500")
+    assert "Kirim 1 sampai 5 foto" in owner.last
+    await owner.tap("Hapus semua foto")
+    await owner.photos(make_image(800, 800, color="white"))
+    await owner.tap("Selesai")
+    assert "Ringkasan produk" in owner.last and "Rp22.500" in owner.last and "1 foto" in owner.last
+    asked = [t for t in owner.texts(start) if t.startswith("(") and "/" in t.split(")")[0]]
+    assert len(asked) == 3, asked  # the price, then the photo step twice (before and after clearing)
+    assert not any("Apa nama produknya" in t or "deskripsi" in t.lower() for t in asked)
+
+    await owner.tap("Kirim ke Dinas")
+    assert "Pengajuan produk baru #1" in officer.last and len(officer.inbox[-1].photos) == 1
+    await officer.tap("Setujui")
+    assert "DISETUJUI" in owner.last
+    async with network.engine.db.transaction() as session:
+        reviews = (await session.exec(select(Review).order_by(Review.id))).all()
+    assert [r.decision for r in reviews] == ["revision", "approved"]
+    assert reviews[0].flagged_fields == ["harga", "photos"]
+
+
+async def test_resume_draft_after_restart(network: Network, database: Database, settings: Settings) -> None:
+    owner = network.chat("owner-1")
+    await onboard(owner)
+    await owner.send("Sambal Roa Bu Sari")
+    await owner.tap("Makanan & minuman")
+
+    restarted = Network(Engine(database, settings))
+    again = restarted.chat("owner-1")
+    await again.send("halo")
+    assert "Selamat datang kembali" in again.texts()[0]
+    assert "Apa merek produknya" in again.last
+    await again.send("lewati")
+    assert "deskripsi" in again.last.lower()
+    async with database.transaction() as session:
+        product = await session.get(Product, 1)
+    assert product.nama_produk == "Sambal Roa Bu Sari" and product.kategori == "makanan_minuman"
+
+
+async def test_change_an_answer_from_the_summary(network: Network) -> None:
+    owner = network.chat("owner-1")
+    await onboard(owner)
+    await fill_product(owner)
+    await owner.tap("Ubah jawaban")
+    await owner.tap("Harga satuan")
+    assert "Jawaban sekarang: Rp25.000" in owner.last
+    await owner.send("Rp 27.500")
+    assert "Ringkasan produk" in owner.last and "Rp27.500" in owner.last
+    await owner.tap("Ubah jawaban")
+    await owner.tap("Kategori")
+    await owner.tap("Kerajinan")
+    # A craft has no food permits: they drop out of the summary instead of being asked.
+    assert "Ringkasan produk" in owner.last and "P-IRT" not in owner.last
+
+
+async def test_two_drafts_at_once(network: Network) -> None:
+    owner = network.chat("owner-1")
+    await onboard(owner)
+    await owner.send("Keripik Pisang Coklat")
+    await owner.send("menu")
+    await owner.tap("Produk baru")
+    await owner.send("Tas Anyaman Pandan")
+    await owner.tap("Kerajinan")
+    await owner.send("batal")
+    assert "draf" in owner.texts()[-2].lower()
+    await owner.tap("Lanjutkan draf")
+    assert "Keripik Pisang Coklat" in owner.last and "Tas Anyaman Pandan" in owner.last
+    await owner.tap("Keripik Pisang Coklat #1")
+    assert "kategori" in owner.last.lower()
+    await owner.tap("Makanan & minuman")
+    await owner.send("/menu")
+    await owner.tap("Lanjutkan draf")
+    await owner.tap("Tas Anyaman Pandan #2")
+    assert "Apa merek produknya" in owner.last
+    async with network.engine.db.transaction() as session:
+        drafts = (await session.exec(select(Product).order_by(Product.id))).all()
+    assert [(p.nama_produk, p.kategori, p.status) for p in drafts] == [
+        ("Keripik Pisang Coklat", "makanan_minuman", "draft"),
+        ("Tas Anyaman Pandan", "kerajinan", "draft"),
+    ]
+
+
+async def test_wrong_answers_get_a_correction_and_the_same_question(network: Network) -> None:
+    owner = network.chat("owner-1")
+    await owner.send("/start")
+    await owner.tap("Saya setuju")
+    await owner.send("Keripik Bu Sari")
+    await owner.send("Sari Wulandari")
+    await owner.send("12345")
+    assert "NIB harus 13 angka" in owner.last and "Nomor Induk Berusaha" in owner.last
+    await owner.send("1234567890123")
+    await owner.send("kembali")
+    assert "Nomor Induk Berusaha" in owner.last and "Jawaban sekarang: 1234567890123" in owner.last
+    await owner.send("1234567890123")
+    await owner.send("lewati")  # KBLI is optional
+    await owner.send("lewati")  # NPWP is not
+    assert "wajib diisi" in owner.last and "NPWP" in owner.last
+    await owner.send("01.312.166.1-091.000")  # wrong check digit
+    assert "NPWP itu tidak valid" in owner.last
+
+
+async def test_ambiguous_region_asks_to_confirm(network: Network) -> None:
+    owner = network.chat("owner-1")
+    await owner.send("/start")
+    await owner.tap("Saya setuju")
+    for answer in BUSINESS_ANSWERS[:6]:
+        await owner.send(answer)
+    await owner.send("bogor")
+    assert "beberapa yang cocok" in owner.last
+    assert set(owner.buttons) >= {"Kabupaten Bogor, Jawa Barat", "Kota Bogor, Jawa Barat"}
+    await owner.tap("Kota Bogor, Jawa Barat")
+    assert "alamat lengkap" in owner.last
+    async with network.engine.db.transaction() as session:
+        business = (await session.exec(select(Business))).one()
+    assert business.region_code == "32.71"
+
+
+async def test_submission_without_officer_is_kept_and_listed(network: Network) -> None:
+    owner = network.chat("owner-1")
+    await onboard(owner)
+    await fill_product(owner)
+    await owner.tap("Kirim ke Dinas")
+    assert any("belum terdaftar" in t for t in owner.texts(-3))
+    waiting = await unrouted_submissions(network.engine.db)
+    assert [(p.id, b.region_code) for p, b in waiting] == [(1, "18.03")]
+    await add_officer(network.engine.db, "Budi", "Lampung", "fake", "officer-9")
+    assert await unrouted_submissions(network.engine.db) == []
+    officer = network.chat("officer-9")
+    await officer.send("menu")
+    await officer.tap("Pengajuan masuk")
+    assert "Keripik Singkong Balado 250 g" in officer.last
+    await officer.tap("Keripik Singkong Balado 250 g #1")
+    assert "Pengajuan produk baru #1" in officer.last
+    await officer.tap("Setujui")
+    assert "DISETUJUI" in owner.last
