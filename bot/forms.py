@@ -76,7 +76,7 @@ async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | N
     turn.say(
         "ask/_frame",
         choices=choices,
-        request_contact=step.kind == "phone",
+        request_contact=turn.label("buttons", "share_phone") if step.kind == "phone" else "",
         prefix=turn.text(f"errors/{error}") if error else "",
         question=question,
         position=position,
@@ -229,7 +229,7 @@ async def _store_photos(turn: Turn, product: Product, inbound: Inbound) -> None:
             problems.append("photo_limit")
             continue
         try:
-            stored = store_photo(photo.data, turn.settings.media_dir, turn.settings.max_photo_bytes)
+            stored = store_photo(photo.data, turn.settings.media_dir, turn.settings.max_photo_bytes, photo.size)
         except ValueError as exc:
             problems.append(str(exc.args[0]))
             continue

@@ -22,9 +22,9 @@ class StoredPhoto:
     height: int
 
 
-def check_photo(data: bytes, max_bytes: int) -> tuple[str, int, int]:
+def check_photo(data: bytes, max_bytes: int, declared_size: int | None = None) -> tuple[str, int, int]:
     """Returns (extension, width, height) or raises ValueError with a message key."""
-    if len(data) > max_bytes:
+    if len(data) > max_bytes or (declared_size or 0) > max_bytes:
         raise ValueError("photo_too_big")
     try:
         with warnings.catch_warnings():
@@ -42,9 +42,9 @@ def check_photo(data: bytes, max_bytes: int) -> tuple[str, int, int]:
     return FORMATS[fmt], width, height
 
 
-def store_photo(data: bytes, media_dir: Path, max_bytes: int) -> StoredPhoto:
+def store_photo(data: bytes, media_dir: Path, max_bytes: int, declared_size: int | None = None) -> StoredPhoto:
     """Checks the photo and writes it once as `<sha[:2]>/<sha>.<ext>`; the path is relative to media_dir."""
-    ext, width, height = check_photo(data, max_bytes)
+    ext, width, height = check_photo(data, max_bytes, declared_size)
     digest = hashlib.sha256(data).hexdigest()
     relative = Path(digest[:2]) / f"{digest}.{ext}"
     target = media_dir / relative

@@ -5,15 +5,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-InboundKind = Literal["text", "choice", "photos", "contact", "location", "command"]
+InboundKind = Literal["text", "choice", "photos", "contact", "location", "command", "unsupported"]
 
 
 @dataclass(frozen=True)
 class PhotoIn:
-    """One image as received: its bytes and the channel's id for it."""
+    """One image as received: its bytes and the channel's id for it.
+
+    `size` is the size the channel declared; a handler leaves `data` empty when that is over the limit,
+    rather than downloading a file that will be refused.
+    """
 
     data: bytes
     source_id: str = ""
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -46,14 +51,17 @@ class Choice:
 
 @dataclass
 class Outbound:
-    """One message to a person; `photos` are paths under MEDIA_DIR."""
+    """One message to a person; `photos` are paths under MEDIA_DIR.
+
+    `request_contact` is the label of a "share my phone number" button, or "" for none.
+    """
 
     channel: str
     address: str
     text: str
     choices: list[Choice] = field(default_factory=list)
     photos: list[str] = field(default_factory=list)
-    request_contact: bool = False
+    request_contact: str = ""
     outbox_id: int | None = None
 
     def to_payload(self) -> dict[str, Any]:
@@ -71,6 +79,6 @@ class Outbound:
             text=payload.get("text", ""),
             choices=[Choice(**c) for c in payload.get("choices", [])],
             photos=list(payload.get("photos", [])),
-            request_contact=bool(payload.get("request_contact", False)),
+            request_contact=str(payload.get("request_contact") or ""),
             outbox_id=outbox_id,
         )

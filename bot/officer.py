@@ -90,6 +90,9 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
         return show_menu(turn, officer)
     if choice:
         return await run_button(turn, officer, choice)
+    if inbound.kind == "unsupported":
+        turn.say("errors/unsupported")
+        return await resume(turn, officer)
     if turn.conversation.flow == "review_reason" and inbound.kind == "text":
         return await receive_reason(turn, officer, inbound.text)
     turn.say("officer/use_buttons")

@@ -22,6 +22,9 @@ MENU = ("new", "drafts", "products", "profile", "help", "lang")
 async def handle(turn: Turn, inbound: Inbound) -> None:
     """Routes one owner event: global words and buttons first, then the current step."""
     inbound = typed_number_as_choice(turn, inbound)
+    if inbound.kind == "unsupported" and turn.contact.owner_id is not None:
+        turn.say("errors/unsupported")
+        return await resume(turn)
     action = global_action(inbound.text) if inbound.kind in ("text", "command") else None
     if inbound.kind == "choice" and inbound.text.startswith("lang:"):
         return await set_language(turn, inbound.text)

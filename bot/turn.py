@@ -69,7 +69,7 @@ class Turn:
     # --- replies -------------------------------------------------------------------------------------
 
     def say(self, template: str, *, choices: Iterable[Choice] = (), photos: Iterable[str] = (),
-            request_contact: bool = False, prefix: str = "", **ctx: Any) -> None:
+            request_contact: str = "", prefix: str = "", **ctx: Any) -> None:
         """Renders `template` (after `prefix`, e.g. a correction) for this contact.
 
         The choices are remembered so that a typed number ("2") picks the second one.
@@ -81,7 +81,7 @@ class Turn:
                   photos=photos, request_contact=request_contact)
 
     def send(self, contact: Contact, text: str, *, choices: Iterable[Choice] = (),
-             photos: Iterable[str] = (), request_contact: bool = False) -> None:
+             photos: Iterable[str] = (), request_contact: str = "") -> None:
         """Queues a message to any contact; it is written to the outbox in this transaction."""
         outbound = Outbound(channel=contact.channel, address=contact.address, text=text,
                             choices=list(choices), photos=list(photos), request_contact=request_contact)

@@ -1,0 +1,221 @@
+"""Telegram through python-telegram-bot: Update -> Inbound, Outbound -> Bot API calls.
+
+All of Telegram's limits live here: callback_data <= 64 bytes, texts <= 4096 characters, albums of 2-10
+photos, at most ~30 messages a second overall and one a second per chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import AIORateLimiter, ExtBot
+
+from bot.delivery import PermanentError, TemporaryError
+from bot.i18n import Renderer
+from bot.messages import Inbound, Outbound, PhotoIn
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+MAX_CALLBACK_BYTES = 64
+ALLOWED_UPDATES = ["message", "callback_query"]
+COMMANDS = ("start", "menu", "produk", "bantuan", "batal", "bahasa")
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cuts a long text into pieces of at most `limit` characters, at line breaks where it can."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [*pieces, text] if text or not pieces else pieces
+
+
+def keyboard(outbound: Outbound) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    if outbound.request_contact:
+        button = KeyboardButton(outbound.request_contact, request_contact=True)
+        return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    rows = []
+    for choice in outbound.choices:
+        if len(choice.id.encode()) > MAX_CALLBACK_BYTES:
+            log.error("choice id %r is over Telegram's 64 bytes; button left out", choice.id)
+            continue
+        rows.append([InlineKeyboardButton(choice.label, callback_data=choice.id)])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+class TelegramChannel:
+    """One bot: turns updates into Inbound events and sends Outbound messages (a delivery `Sender`)."""
+
+    channel = CHANNEL
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.telegram_bot_token:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        root = settings.telegram_api_url.rstrip("/")
+        self.settings = settings
+        self.bot = ExtBot(
+            settings.telegram_bot_token,
+            base_url=f"{root}/bot",
+            base_file_url=f"{root}/file/bot",
+            rate_limiter=AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=0),
+        )
+        self._per_chat: dict[str, AsyncLimiter] = {}
+
+    async def start(self) -> None:
+        await self.bot.initialize()
+
+    async def stop(self) -> None:
+        await self.bot.shutdown()
+
+    # --- inbound ---------------------------------------------------------------------------------------
+
+    async def to_inbound(self, data: dict[str, Any]) -> Inbound | None:
+        """The Inbound for one update, or None for an update the bot does not handle (logged)."""
+        update = Update.de_json(data, self.bot)
+        if update.callback_query is not None:
+            query = update.callback_query
+            chat = query.message.chat if query.message else None
+            address = str(chat.id) if chat else str(query.from_user.id)
+            await self._answer_callback(query.id)
+            return Inbound(CHANNEL, address, str(update.update_id), "choice", query.data or "",
+                           display_name=query.from_user.full_name)
+        message = update.message
+        if message is None:
+            log.info("telegram update %s of an unhandled kind ignored", update.update_id)
+            return None
+        return await self._message_inbound(str(update.update_id), message)
+
+    async def _message_inbound(self, event_id: str, message: Message) -> Inbound:
+        base = {"channel": CHANNEL, "address": str(message.chat.id), "event_id": event_id,
+                "display_name": message.from_user.full_name if message.from_user else ""}
+        if message.text is not None:
+            text = message.text
+            if text.startswith("/"):
+                command = text.split()[0].split("@")[0]
+                return Inbound(**base, kind="command", text=command)
+            return Inbound(**base, kind="text", text=text)
+        if message.photo:
+            largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+            return Inbound(**base, kind="photos", photos=(await self._download(largest.file_id, largest.file_size),))
+        if message.document is not None:
+            doc = message.document
+            return Inbound(**base, kind="photos", photos=(await self._download(doc.file_id, doc.file_size),))
+        if message.contact is not None:
+            return Inbound(**base, kind="contact", phone=message.contact.phone_number)
+        if message.location is not None:
+            return Inbound(**base, kind="location", latitude=message.location.latitude,
+                           longitude=message.location.longitude)
+        return Inbound(**base, kind="unsupported")
+
+    async def _download(self, file_id: str, size: int | None) -> PhotoIn:
+        """The file's bytes through getFile; nothing is downloaded when its declared size is over the limit."""
+        if size is not None and size > self.settings.max_photo_bytes:
+            return PhotoIn(b"", file_id, size)
+        file = await self.bot.get_file(file_id)
+        if file.file_size is not None and file.file_size > self.settings.max_photo_bytes:
+            return PhotoIn(b"", file_id, file.file_size)
+        return PhotoIn(bytes(await file.download_as_bytearray()), file_id, size)
+
+    async def _answer_callback(self, query_id: str) -> None:
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as exc:  # an old query cannot be answered any more; the tap still counts
+            log.info("answerCallbackQuery failed: %s", exc)
+
+    # --- outbound --------------------------------------------------------------------------------------
+
+    async def send(self, outbound: Outbound) -> str | None:
+        """Sends photos (an album when several), then the text in pieces with the buttons on the last."""
+        limiter = self._per_chat.setdefault(outbound.address, AsyncLimiter(1, 1))
+        chat_id = int(outbound.address)
+        try:
+            message_id = None
+            if outbound.photos:
+                async with limiter:
+                    message_id = await self._send_photos(chat_id, outbound.photos)
+            pieces = split_text(outbound.text)
+            markup = keyboard(outbound)
+            for i, piece in enumerate(pieces):
+                async with limiter:
+                    sent = await self.bot.send_message(
+                        chat_id, piece, reply_markup=markup if i == len(pieces) - 1 else None)
+                message_id = sent.message_id
+            return str(message_id) if message_id is not None else None
+        except RetryAfter as exc:
+            raise TemporaryError(str(exc), retry_after=_seconds(exc.retry_after)) from exc
+        except (Forbidden, BadRequest, InvalidToken) as exc:
+            raise PermanentError(str(exc)) from exc
+        except (TimedOut, NetworkError) as exc:
+            raise TemporaryError(str(exc)) from exc
+
+    async def _send_photos(self, chat_id: int, paths: list[str]) -> int:
+        files = [(Path(self.settings.media_dir) / p).read_bytes() for p in paths[:10]]
+        if len(files) == 1:
+            return (await self.bot.send_photo(chat_id, files[0])).message_id
+        sent = await self.bot.send_media_group(chat_id, [InputMediaPhoto(f) for f in files])
+        return sent[-1].message_id
+
+    # --- setup -----------------------------------------------------------------------------------------
+
+    async def set_commands(self, renderer: Renderer) -> None:
+        """Registers the command menu in Indonesian (default) and English."""
+        for locale, language_code in (("id", None), ("en", "en")):
+            descriptions = renderer.labels(locale)["commands"]
+            commands = [BotCommand(c, descriptions[c]) for c in COMMANDS]
+            await self.bot.set_my_commands(commands, language_code=language_code)
+
+    async def register_webhook(self) -> None:
+        url = f"{(self.settings.public_url or '').rstrip('/')}/telegram/webhook"
+        await self.bot.set_webhook(url, secret_token=self.settings.telegram_webhook_secret,
+                                   allowed_updates=ALLOWED_UPDATES)
+
+    async def poll(self, handle_update, stop: asyncio.Event, timeout: int = 25) -> None:  # type: ignore[no-untyped-def]
+        """Long polling: each update is handled (and committed) before the offset moves past it."""
+        await self.bot.delete_webhook()
+        offset: int | None = None
+        failures = 0
+        while not stop.is_set():
+            try:
+                updates = await self.bot.get_updates(offset=offset, timeout=timeout,
+                                                     allowed_updates=ALLOWED_UPDATES)
+                failures = 0
+            except TelegramError as exc:
+                failures += 1
+                log.warning("getUpdates failed (%s); retrying", exc)
+                await _sleep_or_stop(stop, min(60.0, 2.0 ** failures))
+                continue
+            for update in updates:
+                await handle_update(update.to_dict())
+                offset = update.update_id + 1
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,217 @@
+"""The terminal as a chat channel (`umkm-bot chat`): typed lines in, printed messages out.
+
+Channel "terminal", address = the `--as` id. It runs on the same engine, database and outbox as Telegram and
+WhatsApp: each typed line is one `Inbound`, and what the engine wrote to the outbox for this address is
+delivered by a `Deliverer` whose only sender is `TerminalSender`. Messages for another terminal address
+(an officer's notification, say) stay pending until a `chat --as <that id>` picks them up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import shlex
+import sys
+import textwrap
+import threading
+import uuid
+from pathlib import Path
+from typing import TextIO
+
+from bot.delivery import Deliverer
+from bot.engine import Engine
+from bot.messages import Choice, Inbound, Outbound, PhotoIn
+from bot.settings import Settings
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "terminal"
+POLL_SECONDS = 1.0
+QUIT = ("/quit", "/exit")
+WIDTH = 100
+CONTACT_HINT = "  (ketik nomor HP Anda, mis. 0812 3456 7890 / type your phone number)"
+
+
+class TerminalSender:
+    """Prints an Outbound for a person: text, numbered choices, photo paths, a hint to type the phone number."""
+
+    channel = CHANNEL
+
+    def __init__(self, out: TextIO, media_dir: Path) -> None:
+        self.out = out
+        self.media_dir = media_dir
+        self.last_choices: list[Choice] = []
+
+    async def send(self, outbound: Outbound) -> str | None:
+        self.out.write(self.render(outbound) + "\n\n")
+        self.out.flush()
+        self.last_choices = list(outbound.choices)
+        return None
+
+    def render(self, outbound: Outbound) -> str:
+        lines = [outbound.text]
+        if outbound.choices:
+            items = "   ".join(f"[{n}] {c.label}" for n, c in enumerate(outbound.choices, 1))
+            lines.append(textwrap.fill(items, WIDTH, initial_indent="  ", subsequent_indent="  ",
+                                       break_long_words=False, break_on_hyphens=False))
+        lines.extend(f"  [foto] {self.media_dir / path}" for path in outbound.photos)
+        if outbound.request_contact:
+            lines.append(CONTACT_HINT)
+        return "\n".join(lines)
+
+
+class Terminal:
+    """One person at the terminal: turns their lines into Inbounds and prints what the bot sends them."""
+
+    def __init__(self, engine: Engine, address: str, out: TextIO) -> None:
+        self.engine = engine
+        self.address = address
+        self.out = out
+        self.max_photo_bytes = engine.settings.max_photo_bytes
+        self.sender = TerminalSender(out, engine.settings.media_dir)
+        self.deliverer = Deliverer(engine.db, {CHANNEL: self.sender})
+        self._prompting = False
+
+    def parse(self, line: str) -> Inbound | None:
+        """A command, photos (every token an existing file), a choice (a number after buttons), or text."""
+        text = line.strip()
+        if not text:
+            return None
+        event_id = uuid.uuid4().hex
+        if text.startswith("/"):
+            return Inbound(CHANNEL, self.address, event_id, "command", text)
+        photos = self._photos(text)
+        if photos:
+            return Inbound(CHANNEL, self.address, event_id, "photos", photos=photos)
+        choices = self.sender.last_choices
+        if text.isdigit() and 1 <= int(text) <= len(choices):
+            return Inbound(CHANNEL, self.address, event_id, "choice", choices[int(text) - 1].id)
+        return Inbound(CHANNEL, self.address, event_id, "text", text)
+
+    def _photos(self, text: str) -> tuple[PhotoIn, ...]:
+        try:
+            tokens = shlex.split(text)
+        except ValueError:
+            tokens = text.split()
+        paths = [Path(token).expanduser() for token in tokens]
+        if not paths or not all(path.is_file() for path in paths):
+            return ()
+        photos = []
+        for path in paths:
+            with path.open("rb") as f:  # one byte over the limit is enough for the engine to refuse it
+                photos.append(PhotoIn(f.read(self.max_photo_bytes + 1), source_id=str(path)))
+        return tuple(photos)
+
+    async def handle_line(self, line: str) -> None:
+        """Hands one typed line to the engine, then prints what is waiting for this address."""
+        inbound = self.parse(line)
+        if inbound is not None:
+            await self.engine.handle(inbound)
+        await self.poll()
+
+    async def poll(self) -> int:
+        """Prints every pending message for this address (replies and messages from others)."""
+        total = 0
+        while (count := await self.deliverer.deliver_due(CHANNEL, self.address)) > 0:
+            total += count
+        return total
+
+    async def scripted(self, lines: TextIO) -> None:
+        """One message per line, each echoed as `> line` before the replies."""
+        await self.poll()
+        for raw in lines:
+            line = raw.rstrip("\r\n")
+            if not line.strip():
+                continue
+            self.out.write(f"> {line}\n")
+            self.out.flush()
+            if line.strip() in QUIT:
+                break
+            await self.handle_line(line)
+        await self.poll()
+
+    async def interactive(self) -> None:
+        """Prompts `> ` and, every second, prints what others send to this address (e.g. an officer)."""
+        self.out.write(f"Chatting as {CHANNEL}:{self.address}. Type /start to begin, a number to press a button,"
+                       f" file paths to send photos, /quit (or Ctrl-D) to leave.\n\n")
+        reader = _LineReader(asyncio.get_running_loop())
+        poller = asyncio.create_task(self._poll_forever())
+        try:
+            await self.poll()
+            while True:
+                self._prompting = True
+                line = await reader.readline("> ")
+                self._prompting = False
+                if line is None or line.strip() in QUIT:
+                    break
+                await self.handle_line(line)
+        finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+
+    async def _poll_forever(self) -> None:
+        """Background poll while the person types; the prompt is shown again after anything printed."""
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            try:
+                if self._prompting and await self.poll():
+                    self.out.write("> ")
+                    self.out.flush()
+            except Exception:
+                log.exception("terminal: polling failed")
+
+
+class _LineReader:
+    """Reads prompted lines in a daemon thread, so Ctrl-C or the end of the chat never waits for `input()`."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401  (line editing and history for input())
+        self._loop = loop
+        self._requests: queue.SimpleQueue[tuple[str, asyncio.Future[str | None]]] = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="terminal-input", daemon=True).start()
+
+    async def readline(self, prompt: str) -> str | None:
+        """The next line typed, or None at the end of input (Ctrl-D)."""
+        future: asyncio.Future[str | None] = self._loop.create_future()
+        self._requests.put((prompt, future))
+        return await future
+
+    def _run(self) -> None:
+        while True:
+            prompt, future = self._requests.get()
+            try:
+                line: str | None = input(prompt)
+            except (EOFError, KeyboardInterrupt, OSError):
+                line = None
+            try:
+                self._loop.call_soon_threadsafe(_resolve, future, line)
+            except RuntimeError:  # the chat is over and its loop closed
+                return
+            if line is None:
+                return
+
+
+def _resolve(future: asyncio.Future[str | None], line: str | None) -> None:
+    if not future.done():
+        future.set_result(line)
+
+
+async def chat(settings: Settings, address: str, stdin: TextIO | None = None, out: TextIO | None = None) -> None:
+    """`umkm-bot chat`: migrates, then chats as `terminal:<address>` (interactive on a tty, scripted otherwise)."""
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        terminal = Terminal(Engine(db, settings), address, out)
+        if stdin.isatty():
+            await terminal.interactive()
+        else:
+            await terminal.scripted(stdin)
+    finally:
+        await db.dispose()
