@@ -258,3 +258,32 @@ async def test_submission_without_officer_is_kept_and_listed(network: Network) -
     assert "Pengajuan produk baru #1" in officer.last
     await officer.tap("Setujui")
     assert "DISETUJUI" in owner.last
+
+
+async def test_english_owner_with_an_indonesian_officer(network: Network) -> None:
+    await add_officer(network.engine.db, "Budi", "18.03", "fake", "officer-1")
+    owner, officer = network.chat("owner-en"), network.chat("officer-1")
+    await owner.send("language")
+    await owner.tap("English")
+    assert "Do you agree?" in owner.last
+    await owner.tap("I agree")
+    for answer in [*BUSINESS_ANSWERS[:-1], "skip"]:
+        await owner.send(answer)
+    assert "What is the product called?" in owner.last
+    await owner.send("Banana Chips")
+    await owner.tap("Food & beverages")
+    for answer in ["skip", "Crispy banana chips with palm sugar, 200 gram pouch.", "Rp 18.000"]:
+        await owner.send(answer)
+    await owner.tap("pack")
+    for answer in ["100", "5", "200 g"]:
+        await owner.send(answer)
+    await owner.tap("Yes")
+    for answer in ["skip", "skip", "MD 123456789012", "skip", "skip"]:
+        await owner.send(answer)
+    await owner.photos(make_image(color="orange"))
+    await owner.send("done")
+    assert "Summary of product #1" in owner.last and "Rp18.000" in owner.last and "MD123456789012" in owner.last
+    await owner.tap("Send to Dinas")
+    assert "Pengajuan produk baru #1" in officer.last  # the officer reads it in Indonesian
+    await officer.tap("Setujui")
+    assert "APPROVED" in owner.last
