@@ -14,7 +14,6 @@ import logging
 import queue
 import shlex
 import sys
-import textwrap
 import threading
 import uuid
 from pathlib import Path
@@ -36,7 +35,11 @@ CONTACT_HINT = "  (ketik nomor HP Anda, mis. 0812 3456 7890 / type your phone nu
 
 
 class TerminalSender:
-    """Prints an Outbound for a person: text, numbered choices, photo paths, a hint to type the phone number."""
+    """Prints an Outbound for a person: text, photo paths, numbered choices, a hint to type the phone number.
+
+    There is no "share my number" button in a terminal (`request_contact` is its label elsewhere): the person
+    types the number instead.
+    """
 
     channel = CHANNEL
 
@@ -53,14 +56,24 @@ class TerminalSender:
 
     def render(self, outbound: Outbound) -> str:
         lines = [outbound.text]
-        if outbound.choices:
-            items = "   ".join(f"[{n}] {c.label}" for n, c in enumerate(outbound.choices, 1))
-            lines.append(textwrap.fill(items, WIDTH, initial_indent="  ", subsequent_indent="  ",
-                                       break_long_words=False, break_on_hyphens=False))
         lines.extend(f"  [foto] {self.media_dir / path}" for path in outbound.photos)
+        lines.extend(_choice_lines(outbound.choices))
         if outbound.request_contact:
             lines.append(CONTACT_HINT)
         return "\n".join(lines)
+
+
+def _choice_lines(choices: list[Choice]) -> list[str]:
+    """`  [1] Setujui   [2] Minta revisi`, wrapped between buttons, never inside one."""
+    lines: list[str] = []
+    line = ""
+    for number, choice in enumerate(choices, 1):
+        item = f"[{number}] {choice.label}"
+        if line and len(line) + 3 + len(item) > WIDTH:
+            lines.append(line)
+            line = ""
+        line = f"{line}   {item}" if line else f"  {item}"
+    return [*lines, line] if line else lines
 
 
 class Terminal:
@@ -81,11 +94,11 @@ class Terminal:
         if not text:
             return None
         event_id = uuid.uuid4().hex
-        if text.startswith("/"):
-            return Inbound(CHANNEL, self.address, event_id, "command", text)
-        photos = self._photos(text)
+        photos = self._photos(text)  # first: an absolute path starts with "/" too
         if photos:
             return Inbound(CHANNEL, self.address, event_id, "photos", photos=photos)
+        if text.startswith("/"):
+            return Inbound(CHANNEL, self.address, event_id, "command", text)
         choices = self.sender.last_choices
         if text.isdigit() and 1 <= int(text) <= len(choices):
             return Inbound(CHANNEL, self.address, event_id, "choice", choices[int(text) - 1].id)
@@ -96,13 +109,17 @@ class Terminal:
             tokens = shlex.split(text)
         except ValueError:
             tokens = text.split()
-        paths = [Path(token).expanduser() for token in tokens]
-        if not paths or not all(path.is_file() for path in paths):
-            return ()
         photos = []
-        for path in paths:
-            with path.open("rb") as f:  # one byte over the limit is enough for the engine to refuse it
-                photos.append(PhotoIn(f.read(self.max_photo_bytes + 1), source_id=str(path)))
+        try:
+            paths = [Path(token).expanduser() for token in tokens]
+            if not paths or not all(path.is_file() for path in paths):
+                return ()
+            for path in paths:
+                size = path.stat().st_size  # a file over the limit is refused by its size, not read
+                data = path.read_bytes() if size <= self.max_photo_bytes else b""
+                photos.append(PhotoIn(data, source_id=str(path), size=size))
+        except (OSError, RuntimeError):  # a word too long for a file name, an unreadable file, "~nobody"
+            return ()
         return tuple(photos)
 
     async def handle_line(self, line: str) -> None:
