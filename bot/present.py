@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from babel.numbers import format_decimal
+from lokal import format_npwp15
 
 from bot.flows.base import Answers, Form, Step, is_blank
 from bot.i18n import rupiah
@@ -24,6 +25,8 @@ def shown(labels: dict[str, Any], locale: str, step: Step, value: Any, skipped: 
         return region.label if region else str(value)
     if step.kind == "photos":
         return f"{value} {words['photos']}"
+    if step.field == "npwp" and len(str(value)) == 15:
+        return format_npwp15(str(value))
     if step.field == "harga":
         return rupiah(value)
     if step.field == "berat_gram":

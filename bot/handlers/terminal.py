@@ -31,14 +31,13 @@ CHANNEL = "terminal"
 POLL_SECONDS = 1.0
 QUIT = ("/quit", "/exit")
 WIDTH = 100
-CONTACT_HINT = "  (ketik nomor HP Anda, mis. 0812 3456 7890 / type your phone number)"
 
 
 class TerminalSender:
     """Prints an Outbound for a person: text, photo paths, numbered choices, a hint to type the phone number.
 
-    There is no "share my number" button in a terminal (`request_contact` is its label elsewhere): the person
-    types the number instead.
+    There is no "share my number" button in a terminal: its label (`request_contact`) is shown with a phone
+    sign, and the person types the number, as the question asks.
     """
 
     channel = CHANNEL
@@ -59,7 +58,7 @@ class TerminalSender:
         lines.extend(f"  [foto] {self.media_dir / path}" for path in outbound.photos)
         lines.extend(_choice_lines(outbound.choices))
         if outbound.request_contact:
-            lines.append(CONTACT_HINT)
+            lines.append(f"  [📱 {outbound.request_contact}]")
         return "\n".join(lines)
 
 
