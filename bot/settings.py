@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_secret: str | None = None
     public_url: str | None = None
+    telegram_chat_rate: float = 1.0  # messages a second to one chat (Telegram asks for about one)
 
     whatsapp_access_token: str | None = None
     whatsapp_phone_number_id: str | None = None

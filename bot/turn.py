@@ -82,9 +82,21 @@ class Turn:
 
     def send(self, contact: Contact, text: str, *, choices: Iterable[Choice] = (),
              photos: Iterable[str] = (), request_contact: str = "") -> None:
-        """Queues a message to any contact; it is written to the outbox in this transaction."""
+        """Queues a message to any contact; it is written to the outbox in this transaction.
+
+        A plain text right before another message to the same person is joined to it ("That NIB is not
+        13 digits." + the question again), so a person gets one message, not two.
+        """
+        photos = list(photos)
+        if self._outbox and not photos:
+            row, previous = self._outbox[-1]
+            if (previous.channel, previous.address) == (contact.channel, contact.address) and not (
+                    previous.choices or previous.photos or previous.request_contact):
+                text = f"{previous.text}\n\n{text}"
+                self._outbox.pop()
+                self.session.expunge(row)
         outbound = Outbound(channel=contact.channel, address=contact.address, text=text,
-                            choices=list(choices), photos=list(photos), request_contact=request_contact)
+                            choices=list(choices), photos=photos, request_contact=request_contact)
         row = OutboxMessage(channel=contact.channel, address=contact.address, payload=outbound.to_payload(),
                             next_attempt_at=self.now, created_at=self.now)
         self.session.add(row)

@@ -20,6 +20,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.delivery import Deliverer, Sender
+from bot.engine import Engine
+from bot.handlers.telegram import TelegramChannel, TelegramUpdates
+from bot.handlers.telegram import webhook_route as telegram_webhook_route
+from bot.i18n import Renderer
 from bot.settings import Settings
 from storage.db import Database
 
@@ -48,17 +52,49 @@ def configured_channels(settings: Settings) -> list[str]:
     return channels
 
 
-def channel_senders(settings: Settings) -> dict[str, Sender]:
-    """The senders the `run` service delivers through, one per configured channel that has a handler."""
-    return {}
+class Channels:
+    """The configured chat channels: their senders, webhook routes, and what they do at start and stop."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.telegram = TelegramChannel(settings) if settings.telegram_bot_token else None
+        senders: dict[str, Sender] = {"telegram": self.telegram} if self.telegram else {}
+        self.deliverer = Deliverer(engine.db, senders)
+        self.telegram_updates = TelegramUpdates(self.telegram, engine, self.deliverer) if self.telegram else None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def routes(self) -> list[BaseRoute]:
+        return [telegram_webhook_route(self.settings, self.telegram_updates)] if self.telegram_updates else []
+
+    async def start(self, stop: asyncio.Event, renderer: Renderer) -> None:
+        """Telegram: commands menu, then the webhook (with PUBLIC_URL) or long polling."""
+        if self.telegram is None or self.telegram_updates is None:
+            return
+        await self.telegram.start()
+        await self.telegram.set_commands(renderer)
+        if self.settings.public_url:
+            await self.telegram.register_webhook()
+            log.info("telegram: webhook at %s/telegram/webhook", self.settings.public_url.rstrip("/"))
+        else:
+            self._tasks.append(asyncio.create_task(self.telegram.poll(self.telegram_updates.handle_and_send, stop)))
+            log.info("telegram: long polling")
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            await task
+        if self.telegram_updates is not None:
+            await self.telegram_updates.drain()
+        if self.telegram is not None:
+            await self.telegram.stop()
 
 
-def channel_routes(settings: Settings, db: Database) -> list[BaseRoute]:
-    """Webhook routes of the configured channels."""
-    return []
+def check_settings(settings: Settings) -> None:
+    """Refuses settings that cannot work, before anything starts."""
+    if settings.telegram_bot_token and settings.public_url and not settings.telegram_webhook_secret:
+        raise SystemExit("TELEGRAM_WEBHOOK_SECRET is required when PUBLIC_URL is set (webhook mode).")
 
 
-def create_app(settings: Settings, db: Database) -> Starlette:
+def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None = None) -> Starlette:
     """The ASGI app: health check, plus each configured channel's webhook routes."""
 
     async def healthz(request: Request) -> JSONResponse:
@@ -70,8 +106,7 @@ def create_app(settings: Settings, db: Database) -> Starlette:
             return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"]), *channel_routes(settings, db)]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *(routes or [])])
     app.state.settings = settings
     app.state.db = db
     return app
@@ -92,16 +127,19 @@ class _Server(uvicorn.Server):
 
 async def serve(settings: Settings, host: str, port: int) -> None:
     """`umkm-bot run`: migrate, then serve HTTP and deliver the outbox until SIGINT or SIGTERM."""
+    check_settings(settings)
     db = Database(settings.database_url)
     try:
         await db.upgrade()
-        channels = configured_channels(settings)
-        if channels:
-            log.info("channels configured: %s", ", ".join(channels))
+        configured = configured_channels(settings)
+        if configured:
+            log.info("channels configured: %s", ", ".join(configured))
         else:
             log.warning(HOW_TO_CONFIGURE)
-        server = _Server(uvicorn.Config(create_app(settings, db), host=host, port=port, log_config=None,
-                                        lifespan="off"))
+        engine = Engine(db, settings)
+        channels = Channels(settings, engine)
+        server = _Server(uvicorn.Config(create_app(settings, db, channels.routes()), host=host, port=port,
+                                        log_config=None, lifespan="off"))
         stop = asyncio.Event()
 
         def shutdown() -> None:
@@ -112,12 +150,14 @@ async def serve(settings: Settings, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, shutdown)
-        delivery = asyncio.create_task(Deliverer(db, channel_senders(settings)).run(stop))
+        await channels.start(stop, engine.renderer)
+        delivery = asyncio.create_task(channels.deliverer.run(stop))
         try:
             await server.serve()
         finally:
             stop.set()
             await delivery
+            await channels.stop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
     finally:

@@ -171,7 +171,7 @@ async def test_first_decision_wins_and_the_second_officer_is_told(network: Netwo
     await second.tap("Tolak")                      # Wati starts a rejection...
     await first.tap("Setujui")                     # ...but Budi approves first
     await second.send("Dokumen tidak lengkap")
-    assert "sudah disetujui oleh Budi" in second.texts()[-2]
+    assert "sudah disetujui oleh Budi" in second.last
     async with network.engine.db.transaction() as session:
         product = await session.get(Product, 1)
         reviews = (await session.exec(select(Review))).all()

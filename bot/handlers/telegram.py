@@ -7,11 +7,17 @@ photos, at most ~30 messages a second overall and one a second per chat.
 from __future__ import annotations
 
 import asyncio
+import hmac
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
 from aiolimiter import AsyncLimiter
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -26,7 +32,8 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.delivery import PermanentError, TemporaryError
+from bot.delivery import Deliverer, PermanentError, TemporaryError
+from bot.engine import Engine
 from bot.i18n import Renderer
 from bot.messages import Inbound, Outbound, PhotoIn
 from bot.settings import Settings
@@ -37,6 +44,8 @@ CHANNEL = "telegram"
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
 ALLOWED_UPDATES = ["message", "callback_query"]
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_BYTES = 1_000_000
 COMMANDS = ("start", "menu", "produk", "bantuan", "batal", "bahasa")
 
 
@@ -92,7 +101,11 @@ class TelegramChannel:
 
     async def to_inbound(self, data: dict[str, Any]) -> Inbound | None:
         """The Inbound for one update, or None for an update the bot does not handle (logged)."""
-        update = Update.de_json(data, self.bot)
+        try:
+            update = Update.de_json(data, self.bot)
+        except (TypeError, KeyError, ValueError) as exc:  # a shape this library version does not know
+            log.warning("telegram update %s could not be read (%s); ignored", data.get("update_id"), exc)
+            return None
         if update.callback_query is not None:
             query = update.callback_query
             chat = query.message.chat if query.message else None
@@ -147,7 +160,8 @@ class TelegramChannel:
 
     async def send(self, outbound: Outbound) -> str | None:
         """Sends photos (an album when several), then the text in pieces with the buttons on the last."""
-        limiter = self._per_chat.setdefault(outbound.address, AsyncLimiter(1, 1))
+        rate = self.settings.telegram_chat_rate
+        limiter = self._per_chat.setdefault(outbound.address, AsyncLimiter(max(1.0, rate), max(1.0, rate) / rate))
         chat_id = int(outbound.address)
         try:
             message_id = None
@@ -190,14 +204,14 @@ class TelegramChannel:
         await self.bot.set_webhook(url, secret_token=self.settings.telegram_webhook_secret,
                                    allowed_updates=ALLOWED_UPDATES)
 
-    async def poll(self, handle_update, stop: asyncio.Event, timeout: int = 25) -> None:  # type: ignore[no-untyped-def]
+    async def poll(self, handle_update, stop: asyncio.Event, wait: int = 25) -> None:  # type: ignore[no-untyped-def]
         """Long polling: each update is handled (and committed) before the offset moves past it."""
         await self.bot.delete_webhook()
         offset: int | None = None
         failures = 0
         while not stop.is_set():
             try:
-                updates = await self.bot.get_updates(offset=offset, timeout=timeout,
+                updates = await self.bot.get_updates(offset=offset, timeout=wait,
                                                      allowed_updates=ALLOWED_UPDATES)
                 failures = 0
             except TelegramError as exc:
@@ -219,3 +233,53 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
     except TimeoutError:
         pass
+
+
+class TelegramUpdates:
+    """Handles one update the same way for the webhook and for long polling: to an Inbound, then the engine."""
+
+    def __init__(self, channel: TelegramChannel, engine: Engine, deliverer: Deliverer) -> None:
+        self.channel = channel
+        self.engine = engine
+        self.deliverer = deliverer
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def handle(self, data: dict[str, Any]) -> list[Outbound]:
+        """Applies the update (committed when this returns); [] for a duplicate or an unhandled kind."""
+        inbound = await self.channel.to_inbound(data)
+        return await self.engine.handle(inbound) if inbound is not None else []
+
+    async def handle_and_send(self, data: dict[str, Any]) -> None:
+        """For polling: handle, then send the replies in the background so the next update need not wait."""
+        outbound = await self.handle(data)
+        if outbound:
+            task = asyncio.create_task(self.deliverer.deliver(outbound))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def drain(self) -> None:
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
+
+def webhook_route(settings: Settings, updates: TelegramUpdates) -> Route:
+    """`POST /telegram/webhook`: 403 without the right secret; the update is committed before the 200."""
+
+    async def telegram_webhook(request: Request) -> Response:
+        secret = settings.telegram_webhook_secret or ""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+            log.warning("telegram webhook: wrong or missing secret token from %s", request.client)
+            return Response(status_code=403)
+        body = await request.body()
+        try:
+            data = json.loads(body) if len(body) <= MAX_UPDATE_BYTES else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            log.warning("telegram webhook: not an update (%d bytes)", len(body))
+            return Response(status_code=400)
+        outbound = await updates.handle(data)
+        return Response(status_code=200, background=BackgroundTask(updates.deliverer.deliver, outbound))
+
+    return Route("/telegram/webhook", telegram_webhook, methods=["POST"])
