@@ -6,16 +6,21 @@ import io
 import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image
 
 from bot.engine import Engine
 from bot.settings import Settings
+from bot.web import Channels, create_app
 from storage.db import Database
 from tests.chat import Network
+from tests.fake_telegram import TOKEN, FakeBotAPI
+from tests.telegram_user import SECRET, TelegramUser
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -89,3 +94,43 @@ def make_image(width: int = 640, height: int = 480, fmt: str = "JPEG", color: st
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), color).save(buffer, format=fmt)
     return buffer.getvalue()
+
+
+# --- Telegram: the real client against a fake Bot API on loopback ---------------------------------
+
+
+@dataclass
+class World:
+    api: FakeBotAPI
+    client: httpx.AsyncClient
+    channels: Channels
+    engine: Engine
+    db: Database
+
+    def user(self, chat_id: int) -> TelegramUser:
+        return TelegramUser(self.client, self.api, chat_id)
+
+
+def telegram_settings(api: FakeBotAPI, tmp_path: Path) -> Settings:
+    return Settings(_env_file=None, database_url="sqlite:///unused.db", media_dir=tmp_path / "media",
+                    telegram_bot_token=TOKEN, telegram_api_url=api.url, telegram_webhook_secret=SECRET,
+                    telegram_chat_rate=1000)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def world(api: FakeBotAPI, database: Database, tmp_path: Path) -> AsyncIterator[World]:
+    settings = telegram_settings(api, tmp_path)
+    engine = Engine(database, settings)
+    channels = Channels(settings, engine)
+    assert channels.telegram is not None
+    await channels.telegram.start()
+    app = create_app(settings, database, channels.routes())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as client:
+        yield World(api, client, channels, engine, database)
+    await channels.telegram.stop()

@@ -73,7 +73,7 @@ class FakeBotAPI:
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:
+        while not self._server.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
             await asyncio.sleep(0.01)
         return self
 

@@ -92,7 +92,8 @@ class TelegramUser:
             responses.append(await self.post(update))
         return responses
 
-    async def document(self, data: bytes, file_name: str, mime_type: str, declared_size: int | None = None) -> httpx.Response:
+    async def document(self, data: bytes, file_name: str, mime_type: str,
+                       declared_size: int | None = None) -> httpx.Response:
         file_id = f"doc-{next(_message_ids)}"
         self.api.add_file(file_id, data, f"documents/{file_name}")
         document = {"file_name": file_name, "mime_type": mime_type, "file_id": file_id,

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlmodel import func, select
 
@@ -16,55 +13,17 @@ from bot.delivery import Deliverer
 from bot.engine import Engine
 from bot.handlers.telegram import MAX_TEXT, split_text
 from bot.messages import Choice, Outbound
-from bot.settings import Settings
-from bot.web import Channels, create_app
+from bot.web import Channels
 from storage.db import Database
 from storage.models import Business, InboundEvent, OutboxMessage, Product
-from tests.conftest import make_image
-from tests.fake_telegram import TOKEN, FakeBotAPI
+from tests.conftest import World, make_image, telegram_settings
+from tests.fake_telegram import FakeBotAPI
 from tests.telegram_user import SECRET, TelegramUser, fixture
 from tests.test_golden import BUSINESS_ANSWERS
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
 OWNER, OFFICER, STRANGER = 5551234, 7770001, 9990009
-
-
-@dataclass
-class World:
-    api: FakeBotAPI
-    client: httpx.AsyncClient
-    channels: Channels
-    engine: Engine
-    db: Database
-
-    def user(self, chat_id: int) -> TelegramUser:
-        return TelegramUser(self.client, self.api, chat_id)
-
-
-def telegram_settings(api: FakeBotAPI, tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, database_url="sqlite:///unused.db", media_dir=tmp_path / "media",
-                    telegram_bot_token=TOKEN, telegram_api_url=api.url, telegram_webhook_secret=SECRET,
-                    telegram_chat_rate=1000)
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def world(api: FakeBotAPI, database: Database, tmp_path: Path) -> AsyncIterator[World]:
-    settings = telegram_settings(api, tmp_path)
-    engine = Engine(database, settings)
-    channels = Channels(settings, engine)
-    assert channels.telegram is not None
-    await channels.telegram.start()
-    app = create_app(settings, database, channels.routes())
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as client:
-        yield World(api, client, channels, engine, database)
-    await channels.telegram.stop()
 
 
 async def onboard(owner: TelegramUser) -> None:
