@@ -75,6 +75,15 @@ def run(
     _run(serve(Settings(), host, port))
 
 
+@app.command()
+def worker() -> None:
+    """Deliver waiting messages only (no web server), until SIGINT/SIGTERM; run beside `run` to scale out."""
+    from bot.web import work
+
+    _logging(logging.INFO)
+    _run(work(Settings()))
+
+
 def _port_from_env() -> int:
     value = os.environ.get("PORT", "").strip()
     if not value:

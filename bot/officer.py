@@ -75,6 +75,9 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
     if choice.startswith("lang:"):
         set_locale(turn, choice)
         return show_menu(turn, officer)
+    if action == "whoami":
+        turn.say("your_id", channel=turn.contact.channel, address=turn.contact.address)
+        return show_menu(turn, officer)
     if action == "language" or choice == "off:lang":
         return show_language(turn)
     if not officer.active:

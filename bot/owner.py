@@ -26,6 +26,9 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
         return await set_language(turn, inbound.text)
     if action == "language":
         return show_language(turn)
+    if action == "whoami":
+        turn.say("your_id", channel=turn.contact.channel, address=turn.contact.address)
+        return await resume(turn)
     if turn.contact.owner_id is None:
         return await handle_consent(turn, inbound)
     if inbound.kind == "command" and action is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import uvicorn
@@ -147,18 +147,45 @@ async def serve(settings: Settings, host: str, port: int) -> None:
             stop.set()
             server.should_exit = True
 
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, shutdown)
-        await channels.start(stop, engine.renderer)
-        delivery = asyncio.create_task(channels.deliverer.run(stop))
-        try:
-            await server.serve()
-        finally:
-            stop.set()
-            await delivery
-            await channels.stop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+        with _on_signals(shutdown):
+            await channels.start(stop, engine.renderer)
+            delivery = asyncio.create_task(channels.deliverer.run(stop))
+            try:
+                await server.serve()
+            finally:
+                stop.set()
+                await delivery
+                await channels.stop()
     finally:
         await db.dispose()
+
+
+async def work(settings: Settings) -> None:
+    """`umkm-bot worker`: only the delivery loop (for a deployment that runs it apart from the web processes)."""
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        channels = Channels(settings, Engine(db, settings))
+        stop = asyncio.Event()
+        with _on_signals(stop.set):
+            if channels.telegram is not None:
+                await channels.telegram.start()
+            try:
+                await channels.deliverer.run(stop)
+            finally:
+                await channels.stop()
+    finally:
+        await db.dispose()
+
+
+@contextmanager
+def _on_signals(callback: Callable[[], None]) -> Iterator[None]:
+    """Calls `callback` on SIGINT or SIGTERM while the block runs."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, callback)
+    try:
+        yield
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

@@ -289,3 +289,10 @@ async def test_english_owner_with_an_indonesian_officer(network: Network) -> Non
     assert "Pengajuan produk baru #1" in officer.last  # the officer reads it in Indonesian
     await officer.tap("Setujui")
     assert "APPROVED" in owner.last
+
+
+async def test_anyone_can_ask_for_their_chat_id(network: Network) -> None:
+    stranger = network.chat("5551234")
+    await stranger.send("/id")
+    assert "ID chat Bapak/Ibu di fake: 5551234" in stranger.last
+    assert "Apakah Bapak/Ibu setuju?" in stranger.last  # and the conversation goes on where it was

@@ -13,9 +13,11 @@ import httpx
 import pytest
 
 from bot.engine import Engine
+from bot.messages import Outbound
 from bot.settings import Settings
 from bot.web import Channels, create_app
 from storage.db import Database
+from storage.models import OutboxMessage
 from tests.conftest import World
 from tests.fake_telegram import TOKEN, FakeBotAPI
 from tests.telegram_user import SECRET, TelegramUser
@@ -135,3 +137,22 @@ async def test_without_a_token_there_is_no_telegram_webhook(database: Database, 
         response = await client.post("/telegram/webhook", json={"update_id": 1},
                                      headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
     assert response.status_code == 404
+
+
+async def test_worker_process_sends_what_is_waiting(tmp_path: Path, api: FakeBotAPI) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
+    await db.upgrade()
+    async with db.transaction() as session:
+        outbound = Outbound("telegram", str(OWNER), "Pesan yang menunggu")
+        session.add(OutboxMessage(channel="telegram", address=str(OWNER), payload=outbound.to_payload()))
+    await db.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WHATSAPP_", "PUBLIC_URL"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api.url)
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "worker", cwd=tmp_path, env=env,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    try:
+        await wait_for(lambda: api.texts(OWNER))
+        assert api.texts(OWNER) == ["Pesan yang menunggu"]
+    finally:
+        output = await stop_bot(process)
+    assert process.returncode == 0, output

@@ -83,6 +83,8 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "pending": [(sample_product(), sample_business())],
         "review": Review(id=1, product_id=7, officer_id=1, decision="approved", reason="OK", created_at=WHEN),
         "officer": Officer(id=1, name="Budi", region_code="18.03"),
+        "channel": "telegram",
+        "address": "5551234",
         "rows": rows,
         "product_rows": rows,
         "business_rows": rows,

@@ -9,6 +9,7 @@ GLOBAL_WORDS = {
     "skip": ("/lewati", "/skip", "lewati", "skip"),
     "language": ("/bahasa", "/language", "bahasa", "language"),
     "products": ("/produk", "/products", "produk saya", "my products"),
+    "whoami": ("/id", "id saya", "my id"),
 }
 DONE_WORDS = ("selesai", "done", "sudah", "cukup", "ok", "oke")
 
