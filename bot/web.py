@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -92,6 +93,9 @@ def check_settings(settings: Settings) -> None:
     """Refuses settings that cannot work, before anything starts."""
     if settings.telegram_bot_token and settings.public_url and not settings.telegram_webhook_secret:
         raise SystemExit("TELEGRAM_WEBHOOK_SECRET is required when PUBLIC_URL is set (webhook mode).")
+    secret = settings.telegram_webhook_secret
+    if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        raise SystemExit("TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1 to 256 characters).")
 
 
 def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None = None) -> Starlette:

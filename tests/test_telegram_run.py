@@ -156,3 +156,11 @@ async def test_worker_process_sends_what_is_waiting(tmp_path: Path, api: FakeBot
     finally:
         output = await stop_bot(process)
     assert process.returncode == 0, output
+
+
+@pytest.mark.parametrize("secret", ["has spaces", "semi;colon", "x" * 257])
+async def test_a_secret_telegram_would_refuse_stops_the_start(tmp_path: Path, api: FakeBotAPI, secret: str) -> None:
+    process = await start_bot(tmp_path, api, free_port(), PUBLIC_URL="https://umkm.example.go.id",
+                              TELEGRAM_WEBHOOK_SECRET=secret)
+    output = await stop_bot(process, signal_it=False)
+    assert process.returncode != 0 and "may only use" in output
