@@ -52,6 +52,10 @@ class TemporaryError(Exception):
         self.retry_after = retry_after
 
 
+class HeldError(Exception):
+    """The person cannot be reached now (WhatsApp's 24-hour window): keep the message until they write again."""
+
+
 class Sender(Protocol):
     """Sends one message on one channel; returns the provider's message id, if it gives one."""
 
@@ -173,6 +177,10 @@ class Deliverer:
         sender = self.senders[outbound.channel]
         try:
             provider_id = await sender.send(outbound)
+        except HeldError as exc:
+            log.info("outbox #%s to %s held until they write again: %s", outbound.outbox_id, outbound.channel, exc)
+            await self._record_held(claim, exc)
+            return True
         except PermanentError as exc:
             log.warning("outbox #%s to %s failed for good: %s", outbound.outbox_id, outbound.channel, exc)
             await self._record_failure(claim, exc, retry=False)
@@ -214,6 +222,15 @@ class Deliverer:
                 row.next_attempt_at = self.clock() + timedelta(seconds=delay)
             else:
                 row.status = OutboxStatus.failed
+            session.add(row)
+
+    async def _record_held(self, claim: _Claim, exc: BaseException) -> None:
+        async with self.db.transaction() as session:
+            row = await session.get(OutboxMessage, claim.outbound.outbox_id, with_for_update=True)
+            if row is None or row.status != PENDING or row.attempts != claim.attempts:
+                return
+            row.status = OutboxStatus.held
+            row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             session.add(row)
 
     async def _release(self, claims: list[_Claim]) -> None:

@@ -15,7 +15,7 @@ from bot.messages import Inbound, Outbound
 from bot.settings import Settings
 from bot.turn import Turn
 from storage.db import Database
-from storage.models import Contact, Conversation, InboundEvent, utcnow
+from storage.models import Contact, Conversation, InboundEvent, OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class Engine:
                 log.info("duplicate event %s:%s ignored", inbound.channel, inbound.event_id)
                 return []
             contact, conversation = await _lock_conversation(session, inbound)
+            released = await _release_held(session, inbound, self.clock())
             contact.last_inbound_at = self.clock()
             if inbound.display_name and not contact.display_name:
                 contact.display_name = inbound.display_name[:100]
@@ -71,7 +72,7 @@ class Engine:
                 await owner.handle(turn, inbound)
             conversation.version += 1
             conversation.updated_at = self.clock()
-            return await turn.commit_outbox()
+            return released + await turn.commit_outbox()
 
 
 async def _record_event(session, inbound: Inbound, now: datetime) -> bool:  # type: ignore[no-untyped-def]
@@ -83,6 +84,21 @@ async def _record_event(session, inbound: Inbound, now: datetime) -> bool:  # ty
     except IntegrityError:
         return False
     return True
+
+
+async def _release_held(session, inbound: Inbound, now: datetime) -> list[Outbound]:  # type: ignore[no-untyped-def]
+    """Messages held until this person wrote again (WhatsApp's 24-hour window) go out first, in order."""
+    query = (select(OutboxMessage)
+             .where(OutboxMessage.channel == inbound.channel, OutboxMessage.address == inbound.address,
+                    OutboxMessage.status == OutboxStatus.held)
+             .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+             .with_for_update())
+    released = []
+    for row in (await session.exec(query)).all():
+        row.status = OutboxStatus.pending
+        row.next_attempt_at = now
+        released.append(Outbound.from_payload(row.channel, row.address, row.payload, row.id))
+    return released
 
 
 async def _lock_conversation(session, inbound: Inbound) -> tuple[Contact, Conversation]:  # type: ignore[no-untyped-def]

@@ -35,6 +35,7 @@ class Inbound:
     latitude: float | None = None
     longitude: float | None = None
     display_name: str = ""
+    verified_phone: str = ""  # E.164, when the channel vouches the number is the sender's own
 
     @property
     def key(self) -> str:
@@ -53,7 +54,10 @@ class Choice:
 class Outbound:
     """One message to a person; `photos` are paths under MEDIA_DIR.
 
-    `request_contact` is the label of a "share my phone number" button, or "" for none.
+    `request_contact` is the label of a "share my phone number" button, or "" for none. `locale` is the
+    reader's language, for words a channel adds (a list's button). `notice` names what the message is about
+    when it matters outside a chat session ({"kind": "review_result", "params": [...]}), so a channel that
+    may only start a conversation with an approved template (WhatsApp) can send that template instead.
     """
 
     channel: str
@@ -62,6 +66,8 @@ class Outbound:
     choices: list[Choice] = field(default_factory=list)
     photos: list[str] = field(default_factory=list)
     request_contact: str = ""
+    locale: str = "id"
+    notice: dict[str, Any] | None = None
     outbox_id: int | None = None
 
     def to_payload(self) -> dict[str, Any]:
@@ -80,5 +86,7 @@ class Outbound:
             choices=[Choice(**c) for c in payload.get("choices", [])],
             photos=list(payload.get("photos", [])),
             request_contact=str(payload.get("request_contact") or ""),
+            locale=str(payload.get("locale") or "id"),
+            notice=payload.get("notice"),
             outbox_id=outbox_id,
         )

@@ -62,7 +62,8 @@ async def send_submission(turn: Turn, contact: Contact, product: Product, busine
                for code, key in (("a", "approve"), ("r", "ask_revision"), ("x", "reject"))]
     text = turn.text("officer/submission", contact.locale, product=product, business=business,
                      product_rows=product_rows, business_rows=business_rows)
-    turn.send(contact, text, choices=choices, photos=photos)
+    notice = {"kind": "new_submission", "params": [product.nama_produk or "", business.nama_usaha or ""]}
+    turn.send(contact, text, choices=choices, photos=photos, notice=notice)
 
 
 async def handle(turn: Turn, inbound: Inbound) -> None:
@@ -222,7 +223,9 @@ async def tell_owner(turn: Turn, product: Product, decision: Decision, reason: s
     choices = [turn.button(f"fix:{product.id}", "fix_now", contact.locale)] \
         if decision == Decision.revision else [turn.button("menu:main", "to_menu", contact.locale)]
     text = turn.text(f"owner/{decision}", contact.locale, product=product, reason=reason, fields=flagged)
-    turn.send(contact, text, choices=choices)
+    decision_label = turn.labels(contact.locale)["decisions"][decision]
+    turn.send(contact, text, choices=choices,
+              notice={"kind": "review_result", "params": [product.nama_produk or "", decision_label]})
 
 
 async def show_pending(turn: Turn, officer: Officer) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from bot import forms, listing
 from bot.common import set_locale, show_language, typed_number_as_choice
 from bot.flows.business import BUSINESS
@@ -29,6 +31,9 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
     if action == "whoami":
         turn.say("your_id", channel=turn.contact.channel, address=turn.contact.address)
         return await resume(turn)
+    if turn.contact.owner_id is None and await link_known_owner(turn, inbound.verified_phone):
+        turn.say("welcome_linked")
+        return listing.show_menu(turn)
     if turn.contact.owner_id is None:
         return await handle_consent(turn, inbound)
     if inbound.kind == "command" and action is None:
@@ -42,6 +47,25 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
 
 
 # --- consent ----------------------------------------------------------------------------------------
+
+async def link_known_owner(turn: Turn, verified_phone: str) -> bool:
+    """A new chat from a number an owner has proven (shared on Telegram, or WhatsApp's own) is that owner."""
+    if not verified_phone:
+        return False
+    owner = (await turn.session.exec(select(Owner).where(Owner.phone == verified_phone))).first()
+    if owner is None:
+        return False
+    turn.contact.owner_id = owner.id
+    return True
+
+
+async def remember_verified_phone(turn: Turn, phone: str) -> None:
+    """Keeps a number the channel vouches for, so the owner is recognised on another channel with it."""
+    taken = (await turn.session.exec(select(Owner).where(Owner.phone == phone))).first()
+    owner = await turn.session.get(Owner, turn.contact.owner_id)
+    if owner is not None and taken is None:
+        owner.phone = phone
+
 
 def ask_consent(turn: Turn) -> None:
     turn.set_state("consent")
@@ -63,7 +87,7 @@ async def handle_consent(turn: Turn, inbound: Inbound) -> None:
         turn.set_state("start")
         turn.say("consent_declined")
         return
-    owner = Owner(created_at=turn.now)
+    owner = Owner(phone=inbound.verified_phone or None, created_at=turn.now)
     turn.session.add(owner)
     await turn.session.flush()
     turn.contact.owner_id = owner.id
@@ -159,6 +183,8 @@ async def run_step(turn: Turn, inbound: Inbound) -> None:
     if flow in ("business", "product"):
         form, record = await listing.current_form(turn)
         step = form.step(turn.conversation.step) or form.steps[0]
+        if step.kind == "phone" and inbound.kind == "contact" and inbound.verified_phone:
+            await remember_verified_phone(turn, inbound.verified_phone)
         if await forms.receive(turn, form, record, step, inbound) == "done":
             await listing.finish_form(turn, form, record)
     elif flow == "pick_field" and inbound.kind == "choice" and inbound.text.startswith("field:"):

@@ -81,7 +81,7 @@ class Turn:
                   photos=photos, request_contact=request_contact)
 
     def send(self, contact: Contact, text: str, *, choices: Iterable[Choice] = (),
-             photos: Iterable[str] = (), request_contact: str = "") -> None:
+             photos: Iterable[str] = (), request_contact: str = "", notice: dict[str, Any] | None = None) -> None:
         """Queues a message to any contact; it is written to the outbox in this transaction.
 
         A plain text right before another message to the same person is joined to it ("That NIB is not
@@ -91,12 +91,12 @@ class Turn:
         if self._outbox and not photos:
             row, previous = self._outbox[-1]
             if (previous.channel, previous.address) == (contact.channel, contact.address) and not (
-                    previous.choices or previous.photos or previous.request_contact):
+                    previous.choices or previous.photos or previous.request_contact or previous.notice):
                 text = f"{previous.text}\n\n{text}"
                 self._outbox.pop()
                 self.session.expunge(row)
-        outbound = Outbound(channel=contact.channel, address=contact.address, text=text,
-                            choices=list(choices), photos=photos, request_contact=request_contact)
+        outbound = Outbound(channel=contact.channel, address=contact.address, text=text, choices=list(choices),
+                            photos=photos, request_contact=request_contact, locale=contact.locale, notice=notice)
         row = OutboxMessage(channel=contact.channel, address=contact.address, payload=outbound.to_payload(),
                             next_attempt_at=self.now, created_at=self.now)
         self.session.add(row)

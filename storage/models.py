@@ -32,6 +32,7 @@ class OutboxStatus(StrEnum):
     pending = "pending"
     sent = "sent"
     failed = "failed"
+    held = "held"  # cannot reach the person now (WhatsApp's 24-hour window); sent when they write again
 
 
 class Owner(SQLModel, table=True):
@@ -166,7 +167,8 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default=OutboxStatus.pending, index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
-    provider_message_id: str | None = None
+    provider_message_id: str | None = Field(default=None, index=True)
+    provider_status: str | None = None  # as the channel reports it: sent, delivered, read, failed
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None

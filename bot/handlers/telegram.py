@@ -135,7 +135,10 @@ class TelegramChannel:
             doc = message.document
             return Inbound(**base, kind="photos", photos=(await self._download(doc.file_id, doc.file_size),))
         if message.contact is not None:
-            return Inbound(**base, kind="contact", phone=message.contact.phone_number)
+            contact = message.contact
+            own = message.from_user is not None and contact.user_id == message.from_user.id
+            verified = "+" + "".join(c for c in contact.phone_number if c.isdigit()) if own else ""
+            return Inbound(**base, kind="contact", phone=contact.phone_number, verified_phone=verified)
         if message.location is not None:
             return Inbound(**base, kind="location", latitude=message.location.latitude,
                            longitude=message.location.longitude)
