@@ -77,6 +77,33 @@ class _Claim:
         return self.outbound.channel, self.outbound.address
 
 
+STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+async def record_provider_status(db: Database, channel: str, message_id: str, status: str,
+                                 error_codes: Iterable[int] = (), hold_codes: Iterable[int] = ()) -> bool:
+    """Applies a channel's delivery report to the outbox row it is about; reports never go backwards.
+
+    A failure with one of `hold_codes` (WhatsApp's closed 24-hour window) puts the message back on hold, to
+    be sent again when the person writes. False when no row has that message id.
+    """
+    async with db.transaction() as session:
+        query = select(OutboxMessage).where(OutboxMessage.channel == channel,
+                                            OutboxMessage.provider_message_id == message_id).with_for_update()
+        row = (await session.exec(query)).first()
+        if row is None:
+            return False
+        if STATUS_RANK.get(status, 0) > STATUS_RANK.get(row.provider_status or "", 0):
+            row.provider_status = status
+        codes = list(error_codes)
+        if status == "failed":
+            row.last_error = f"{channel} reported failure {codes}"
+            if set(codes) & set(hold_codes) and row.status == OutboxStatus.sent:
+                row.status = OutboxStatus.held
+        session.add(row)
+    return True
+
+
 class Deliverer:
     """Sends due outbox rows through the registered senders, with a lease, backoff and an attempt limit."""
 

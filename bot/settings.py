@@ -31,3 +31,8 @@ class Settings(BaseSettings):
     whatsapp_verify_token: str | None = None
     whatsapp_api_url: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v23.0"
+    whatsapp_rate: float = 80.0  # messages a second for the number (Cloud API default throughput)
+    # Approved message templates sent outside the 24-hour window (empty: keep the message until they write).
+    whatsapp_template_review_result: str = ""
+    whatsapp_template_new_submission: str = ""
+    whatsapp_template_language: str = "id"

@@ -92,9 +92,10 @@ class Turn:
             row, previous = self._outbox[-1]
             if (previous.channel, previous.address) == (contact.channel, contact.address) and not (
                     previous.choices or previous.photos or previous.request_contact or previous.notice):
-                text = f"{previous.text}\n\n{text}"
-                self._outbox.pop()
-                self.session.expunge(row)
+                previous.text = f"{previous.text}\n\n{text}"
+                previous.choices, previous.request_contact, previous.notice = list(choices), request_contact, notice
+                row.payload = previous.to_payload()
+                return
         outbound = Outbound(channel=contact.channel, address=contact.address, text=text, choices=list(choices),
                             photos=photos, request_contact=request_contact, locale=contact.locale, notice=notice)
         row = OutboxMessage(channel=contact.channel, address=contact.address, payload=outbound.to_payload(),

@@ -24,6 +24,9 @@ from bot.delivery import Deliverer, Sender
 from bot.engine import Engine
 from bot.handlers.telegram import TelegramChannel, TelegramUpdates
 from bot.handlers.telegram import webhook_route as telegram_webhook_route
+from bot.handlers.whatsapp import WhatsAppChannel
+from bot.handlers.whatsapp_webhook import WhatsAppUpdates
+from bot.handlers.whatsapp_webhook import routes as whatsapp_routes
 from bot.i18n import Renderer
 from bot.settings import Settings
 from storage.db import Database
@@ -59,13 +62,25 @@ class Channels:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.telegram = TelegramChannel(settings) if settings.telegram_bot_token else None
-        senders: dict[str, Sender] = {"telegram": self.telegram} if self.telegram else {}
+        self.whatsapp = WhatsAppChannel(settings, engine.db, engine.renderer) if settings.whatsapp_access_token \
+            else None
+        senders: dict[str, Sender] = {}
+        if self.telegram:
+            senders["telegram"] = self.telegram
+        if self.whatsapp:
+            senders["whatsapp"] = self.whatsapp
         self.deliverer = Deliverer(engine.db, senders)
         self.telegram_updates = TelegramUpdates(self.telegram, engine, self.deliverer) if self.telegram else None
+        self.whatsapp_updates = WhatsAppUpdates(self.whatsapp, engine, self.deliverer) if self.whatsapp else None
         self._tasks: list[asyncio.Task[None]] = []
 
     def routes(self) -> list[BaseRoute]:
-        return [telegram_webhook_route(self.settings, self.telegram_updates)] if self.telegram_updates else []
+        routes: list[BaseRoute] = []
+        if self.telegram_updates:
+            routes.append(telegram_webhook_route(self.settings, self.telegram_updates))
+        if self.whatsapp_updates:
+            routes.extend(whatsapp_routes(self.settings, self.whatsapp_updates))
+        return routes
 
     async def start(self, stop: asyncio.Event, renderer: Renderer) -> None:
         """Telegram: commands menu, then the webhook (with PUBLIC_URL) or long polling."""
@@ -87,12 +102,18 @@ class Channels:
             await self.telegram_updates.drain()
         if self.telegram is not None:
             await self.telegram.stop()
+        if self.whatsapp is not None:
+            await self.whatsapp.stop()
 
 
 def check_settings(settings: Settings) -> None:
     """Refuses settings that cannot work, before anything starts."""
     if settings.telegram_bot_token and settings.public_url and not settings.telegram_webhook_secret:
         raise SystemExit("TELEGRAM_WEBHOOK_SECRET is required when PUBLIC_URL is set (webhook mode).")
+    if settings.whatsapp_access_token and not settings.whatsapp_phone_number_id:
+        raise SystemExit("WHATSAPP_PHONE_NUMBER_ID is required with WHATSAPP_ACCESS_TOKEN.")
+    if settings.whatsapp_access_token and not settings.whatsapp_app_secret:
+        raise SystemExit("WHATSAPP_APP_SECRET is required with WHATSAPP_ACCESS_TOKEN (it checks the webhook).")
     secret = settings.telegram_webhook_secret
     if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         raise SystemExit("TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1 to 256 characters).")

@@ -191,3 +191,16 @@ async def test_a_bug_is_apologized_for_and_not_redelivered_forever(network: Netw
     assert [r.text for r in replies] == [
         "Maaf, ada gangguan di sistem kami dan pesan terakhir belum tersimpan. Mohon kirim ulang sebentar lagi."]
     assert await network.engine.handle(event) == []
+
+
+async def test_the_outbox_holds_exactly_what_was_returned(network: Network) -> None:
+    """A correction joined to the next question is one outbox row, even when a query ran in between."""
+    owner = network.chat("owner-1")
+    await owner.send("/start")
+    await owner.tap("Saya setuju")
+    returned = [m for m in owner.inbox]
+    for text in ("bantuan", "12", "kembali", "lewati", "/unknown", "bahasa"):
+        returned += await owner.send(text)
+    async with network.engine.db.transaction() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    assert [(r.id, r.payload["text"]) for r in rows] == [(m.outbox_id, m.text) for m in returned]

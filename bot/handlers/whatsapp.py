@@ -1,0 +1,227 @@
+"""WhatsApp Cloud API through pywa: webhook payload -> Inbound, Outbound -> Graph API calls.
+
+All of WhatsApp's limits live here: reply buttons and lists (whatsapp_render), texts <= 4096 characters and
+interactive bodies <= 1024, the number's throughput, and the 24-hour customer service window: outside it only
+an approved template may start the conversation, so a message is either announced by its template or held
+until the person writes again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiolimiter import AsyncLimiter
+from pywa import errors as wa_errors
+from pywa.types.templates import BodyText, TemplateLanguage
+from pywa.utils import UserIdentifier
+from pywa_async import WhatsApp
+from sqlmodel import select
+
+from bot.delivery import HeldError, PermanentError, TemporaryError
+from bot.handlers.telegram import split_text
+from bot.handlers.whatsapp_render import buttons_for
+from bot.i18n import Renderer
+from bot.messages import Inbound, Outbound, PhotoIn
+from bot.settings import Settings
+from storage.db import Database
+from storage.models import Contact, utcnow
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+MAX_TEXT = 4096
+MAX_BODY = 1024
+WINDOW = timedelta(hours=24)
+UNSUPPORTED = {"audio", "voice", "sticker", "video", "unsupported", "unknown", "order", "system", "request_welcome"}
+IGNORED = {"reaction"}
+
+
+class RedirectTransport(httpx.AsyncBaseTransport):
+    """Points pywa's Graph API calls (it always builds graph.facebook.com URLs) at WHATSAPP_API_URL."""
+
+    def __init__(self, api_url: str) -> None:
+        self.target = httpx.URL(api_url.rstrip("/"))
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == "graph.facebook.com" and self.target.host != "graph.facebook.com":
+            request.url = request.url.copy_with(scheme=self.target.scheme, host=self.target.host,
+                                                port=self.target.port,
+                                                path=self.target.path.rstrip("/") + request.url.path)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A delivery report for a message we sent: sent, delivered, read or failed (with error codes)."""
+
+    message_id: str
+    status: str
+    error_codes: tuple[int, ...] = ()
+
+
+class WhatsAppChannel:
+    """One business phone number: reads webhook payloads and sends Outbound messages (a delivery `Sender`)."""
+
+    channel = CHANNEL
+
+    def __init__(self, settings: Settings, db: Database, renderer: Renderer) -> None:
+        if not (settings.whatsapp_access_token and settings.whatsapp_phone_number_id):
+            raise ValueError("WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID are needed for WhatsApp")
+        self.settings = settings
+        self.db = db
+        self.renderer = renderer
+        self.session = httpx.AsyncClient(transport=RedirectTransport(settings.whatsapp_api_url), timeout=30)
+        self.client = WhatsApp(
+            phone_id=settings.whatsapp_phone_number_id,
+            token=settings.whatsapp_access_token,
+            session=self.session,
+            api_version=float(settings.whatsapp_api_version.lstrip("v")),
+            server=None,
+            verify_token=settings.whatsapp_verify_token,
+            app_secret=settings.whatsapp_app_secret,
+            user_identifier_priority=(UserIdentifier.WA_ID, UserIdentifier.BSUID, UserIdentifier.PARENT_BSUID),
+        )
+        self.limiter = AsyncLimiter(settings.whatsapp_rate, 1)
+
+    async def stop(self) -> None:
+        await self.session.aclose()
+
+    # --- inbound ---------------------------------------------------------------------------------------
+
+    def read_payload(self, payload: dict[str, Any]) -> tuple[list[dict[str, Any]], list[StatusUpdate]]:
+        """The messages (with their sender's profile name) and status reports in one webhook payload."""
+        messages: list[dict[str, Any]] = []
+        statuses: list[StatusUpdate] = []
+        for entry in payload.get("entry") or []:
+            for change in entry.get("changes") or []:
+                value = change.get("value") or {}
+                if change.get("field") != "messages":
+                    continue
+                number = (value.get("metadata") or {}).get("phone_number_id")
+                if number not in (None, self.settings.whatsapp_phone_number_id):
+                    log.warning("whatsapp: payload for another number (%s) ignored", number)
+                    continue
+                names = {c.get("wa_id"): (c.get("profile") or {}).get("name", "") for c in value.get("contacts") or []}
+                for message in value.get("messages") or []:
+                    messages.append({**message, "_name": names.get(message.get("from"), "")})
+                for status in value.get("statuses") or []:
+                    codes = tuple(int(e.get("code", 0)) for e in status.get("errors") or [])
+                    statuses.append(StatusUpdate(str(status.get("id")), str(status.get("status")), codes))
+        return messages, statuses
+
+    async def to_inbound(self, message: dict[str, Any]) -> Inbound | None:
+        """The Inbound for one message; None for one the bot ignores (a reaction). Media is downloaded here."""
+        sender = str(message.get("from", ""))
+        kind = str(message.get("type", "unknown"))
+        base = {"channel": CHANNEL, "address": sender, "event_id": str(message.get("id")),
+                "display_name": message.get("_name", ""), "verified_phone": f"+{sender}" if sender.isdigit() else ""}
+        if kind == "text":
+            return Inbound(**base, kind="text", text=(message.get("text") or {}).get("body", ""))
+        if kind == "interactive":
+            interactive = message.get("interactive") or {}
+            reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
+            return Inbound(**base, kind="choice", text=str(reply.get("id", "")))
+        if kind == "button":  # a quick reply on a template message: what it says is what they mean
+            return Inbound(**base, kind="text", text=(message.get("button") or {}).get("text", ""))
+        if kind in ("image", "document"):
+            media = message.get(kind) or {}
+            return Inbound(**base, kind="photos", photos=(await self._download(str(media.get("id"))),))
+        if kind == "location":
+            location = message.get("location") or {}
+            return Inbound(**base, kind="location", latitude=location.get("latitude"),
+                           longitude=location.get("longitude"))
+        if kind == "contacts":
+            phones = [p for c in message.get("contacts") or [] for p in c.get("phones") or []]
+            return Inbound(**base, kind="contact", phone=phones[0].get("phone", "") if phones else "")
+        if kind in IGNORED:
+            return None
+        return Inbound(**base, kind="unsupported")
+
+    async def _download(self, media_id: str) -> PhotoIn:
+        """The media's bytes through the media endpoint (its URL lives minutes); none when declared too big."""
+        media = await self.client.get_media_url(media_id)
+        if media.file_size and media.file_size > self.settings.max_photo_bytes:
+            return PhotoIn(b"", media_id, media.file_size)
+        return PhotoIn(await self.client.get_media_bytes(media.url), media_id, media.file_size)
+
+    # --- outbound --------------------------------------------------------------------------------------
+
+    async def send(self, outbound: Outbound) -> str | None:
+        """Sends within the 24-hour window; outside it announces the message by template and holds it."""
+        if not await self._window_open(outbound.address):
+            await self._announce(outbound)
+            raise HeldError("outside the 24-hour window")
+        try:
+            return await self._send_free_form(outbound)
+        except wa_errors.ReEngagementMessage as exc:
+            await self._announce(outbound)
+            raise HeldError(str(exc)) from exc
+        except wa_errors.ThrottlingError as exc:
+            raise TemporaryError(f"throttled ({exc.code})") from exc
+        except wa_errors.WhatsAppError as exc:
+            if exc.is_transient or (exc.status_code or 0) >= 500 or exc.code in (1, 2, 131000):
+                raise TemporaryError(f"{exc.code}: {exc.message}") from exc
+            raise PermanentError(f"{exc.code}: {exc.message}") from exc
+        except httpx.TransportError as exc:
+            raise TemporaryError(str(exc)) from exc
+
+    async def _send_free_form(self, outbound: Outbound) -> str | None:
+        to = outbound.address
+        message_id: str | None = None
+        for path in outbound.photos:
+            data = (Path(self.settings.media_dir) / path).read_bytes()
+            mime = "image/png" if path.endswith(".png") else "image/jpeg"
+            async with self.limiter:
+                media = await self.client.upload_media(data, mime_type=mime)
+            async with self.limiter:
+                message_id = (await self.client.send_image(to, media.id)).id
+        pieces = split_text(outbound.text, MAX_TEXT)
+        if outbound.choices and len(pieces[-1]) > MAX_BODY:
+            pieces.append(self.renderer.label(outbound.locale, "buttons", "list_open"))
+        for i, piece in enumerate(pieces):
+            last = i == len(pieces) - 1
+            buttons = self.buttons(outbound) if last and outbound.choices else None
+            async with self.limiter:
+                message_id = (await self.client.send_message(to, piece, buttons=buttons)).id
+        return message_id
+
+    def buttons(self, outbound: Outbound, page: int = 1):  # type: ignore[no-untyped-def]
+        labels = self.renderer.labels(outbound.locale)["buttons"]
+        return buttons_for(outbound.choices, labels["list_open"], labels["list_more"], outbound.outbox_id, page)
+
+    async def send_page(self, outbound: Outbound, page: int) -> None:
+        """The next page of a long list, when "more" was tapped."""
+        text = self.renderer.label(outbound.locale, "buttons", "list_open")
+        async with self.limiter:
+            await self.client.send_message(outbound.address, text, buttons=self.buttons(outbound, page))
+
+    async def _window_open(self, address: str) -> bool:
+        async with self.db.transaction() as session:
+            contact = (await session.exec(select(Contact).where(
+                Contact.channel == CHANNEL, Contact.address == address))).first()
+        last = contact.last_inbound_at if contact else None
+        return last is not None and utcnow() - last < WINDOW
+
+    async def _announce(self, outbound: Outbound) -> None:
+        """Sends the approved template for what the message is about, if one is configured for it."""
+        kind = (outbound.notice or {}).get("kind", "")
+        name = getattr(self.settings, f"whatsapp_template_{kind}", "") if kind else ""
+        if not name:
+            return
+        params = [str(p)[:60] for p in (outbound.notice or {}).get("params", [])]
+        try:
+            async with self.limiter:
+                await self.client.send_template(outbound.address, name,
+                                                TemplateLanguage(self.settings.whatsapp_template_language),
+                                                params=[BodyText.params(*params)] if params else None)
+        except (wa_errors.WhatsAppError, httpx.TransportError, ValueError) as exc:
+            log.warning("whatsapp: template %s to %s not sent (%s); the message waits", name, outbound.address, exc)
