@@ -351,3 +351,96 @@ async def test_files_that_are_not_photos_get_a_clear_answer(wa: WA) -> None:
     assert "bukan gambar" in owner.last
     await owner.image(make_image(120, 120))
     assert "terlalu kecil" in owner.last
+
+
+@pytest.fixture
+async def both(graph: FakeGraphAPI, database: Database, tmp_path: Path) -> AsyncIterator[tuple[WA, object]]:
+    """One bot on Telegram and WhatsApp at once, sharing its database."""
+    from tests.conftest import World
+    from tests.fake_telegram import TOKEN as TELEGRAM_TOKEN
+    from tests.fake_telegram import FakeBotAPI
+    from tests.telegram_user import SECRET
+
+    async with FakeBotAPI() as bot_api:
+        settings = whatsapp_settings(graph, tmp_path, telegram_bot_token=TELEGRAM_TOKEN,
+                                     telegram_api_url=bot_api.url, telegram_webhook_secret=SECRET,
+                                     telegram_chat_rate=1000)
+        engine = Engine(database, settings)
+        channels = Channels(settings, engine)
+        assert channels.telegram is not None
+        await channels.telegram.start()
+        app = create_app(settings, database, channels.routes())
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as client:
+            yield WA(graph, client, channels, database), World(bot_api, client, channels, engine, database)
+        await channels.stop()
+
+
+async def test_an_owner_starts_on_telegram_and_continues_the_draft_on_whatsapp(both) -> None:  # type: ignore[no-untyped-def]
+    wa, tg = both
+    on_telegram = tg.user(5551234)
+    await on_telegram.send("/start")
+    await on_telegram.tap("Saya setuju")
+    for answer in BUSINESS_ANSWERS[:8]:
+        await on_telegram.send(answer)
+    contact = on_telegram.message_update("contact")  # Telegram's share-contact button: their own number
+    contact["message"]["contact"].update(phone_number=OWNER, user_id=5551234)
+    await on_telegram.post(contact)
+    await on_telegram.send("lewati")
+    await on_telegram.send("Keripik Pisang Coklat")
+    await on_telegram.tap("Makanan & minuman")
+
+    on_whatsapp = wa.user(OWNER)
+    await on_whatsapp.send("halo")
+    assert "semua draf dan produk ada di sini juga" in on_whatsapp.last
+    await on_whatsapp.tap("Lanjutkan draf")
+    assert "Apa merek produknya" in on_whatsapp.last
+    await on_whatsapp.send("Mama Ayu")
+    async with wa.db.transaction() as session:
+        products = (await session.exec(select(Product))).all()
+        contacts = (await session.exec(select(Contact).order_by(Contact.id))).all()
+    assert [(p.nama_produk, p.merek) for p in products] == [("Keripik Pisang Coklat", "Mama Ayu")]
+    assert [c.channel for c in contacts] == ["telegram", "whatsapp"]
+    assert contacts[0].owner_id == contacts[1].owner_id is not None
+
+
+async def test_a_typed_phone_number_does_not_join_two_chats(both) -> None:  # type: ignore[no-untyped-def]
+    wa, tg = both
+    on_telegram = tg.user(5551234)
+    await on_telegram.send("/start")
+    await on_telegram.tap("Saya setuju")
+    for answer in BUSINESS_ANSWERS[:8]:
+        await on_telegram.send(answer)
+    await on_telegram.send("0812 3456 7890")  # typed, so nobody vouches that it is theirs
+    on_whatsapp = wa.user(OWNER)
+    await on_whatsapp.send("halo")
+    assert "Apakah Bapak/Ibu setuju?" in on_whatsapp.last  # a stranger until they consent themselves
+
+
+async def test_run_serves_whatsapp(tmp_path: Path, graph: FakeGraphAPI) -> None:
+    import os
+    import signal
+    import sys
+
+    from tests.test_telegram_run import free_port, wait_for, wait_for_http
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WHATSAPP_", "PUBLIC_URL"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", MEDIA_DIR=str(tmp_path / "media"),
+               WHATSAPP_ACCESS_TOKEN=TOKEN, WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID, WHATSAPP_APP_SECRET=APP_SECRET,
+               WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN, WHATSAPP_API_URL=graph.url)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--port", str(port), cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            await wait_for_http(client)
+            params = {"hub.mode": "subscribe", "hub.challenge": "42", "hub.verify_token": VERIFY_TOKEN}
+            assert (await client.get("/whatsapp/webhook", params=params)).text == "42"
+            owner = WhatsAppUser(client, graph, OWNER)
+            assert (await owner.send("halo")).status_code == 200
+            await wait_for(lambda: owner.texts)
+        assert "Apakah Bapak/Ibu setuju?" in owner.last
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, output.decode()
