@@ -15,21 +15,20 @@ and row counts and lengths, …) and answered with error 131009 as Meta does, un
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import itertools
 import secrets
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.loopback import LoopbackServer
 
 TOKEN = "test-wa-token"
 GRAPH_HOST = "graph.facebook.com"
@@ -143,8 +142,6 @@ class FakeGraphAPI:
             Route("/{version}/{media_id}", self.media_url, methods=["GET"]),
         ])
         self.url = ""
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
 
     # --- test controls ---------------------------------------------------------------------------------
 
@@ -193,20 +190,13 @@ class FakeGraphAPI:
     # --- server ----------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> FakeGraphAPI:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
-            await asyncio.sleep(0.01)
+        self._loopback = LoopbackServer(self.app)
+        await self._loopback.start()
+        self.url = self._loopback.url
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None and self._task is not None
-        self._server.should_exit = True
-        await self._task
+        await self._loopback.stop()
 
     def _unauthorized(self, request: Request) -> Response | None:
         header = request.headers.get("authorization", "")

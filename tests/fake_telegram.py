@@ -8,16 +8,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.loopback import LoopbackServer
 
 TOKEN = "123456:TEST-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "UMKM Bot", "username": "umkm_test_bot",
@@ -45,8 +45,6 @@ class FakeBotAPI:
             Route("/file/bot{token}/{path:path}", self.download),
         ])
         self.url = ""
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
 
     # --- test controls ---------------------------------------------------------------------------------
 
@@ -67,20 +65,13 @@ class FakeBotAPI:
     # --- server ----------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> FakeBotAPI:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
-            await asyncio.sleep(0.01)
+        self._loopback = LoopbackServer(self.app)
+        await self._loopback.start()
+        self.url = self._loopback.url
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None and self._task is not None
-        self._server.should_exit = True
-        await self._task
+        await self._loopback.stop()
 
     async def api(self, request: Request) -> Response:
         method = request.path_params["method"]

@@ -14,7 +14,7 @@ from bot.messages import Inbound, PhotoIn
 from storage.models import Business, Contact, Conversation, OutboxMessage, Product, ProductPhoto, Review
 from tests.chat import Network
 from tests.conftest import make_image
-from tests.test_golden import BUSINESS_ANSWERS, fill_product, onboard
+from tests.test_golden import BUSINESS_ANSWERS, CRAFT_PRODUCT, fill_product, onboard, play
 
 
 async def count(network: Network, model, *where) -> int:  # type: ignore[no-untyped-def]
@@ -50,11 +50,7 @@ async def test_first_messages_of_a_new_contact_at_once(network: Network) -> None
 async def test_two_photos_at_once_are_applied_one_after_the_other(network: Network) -> None:
     owner = network.chat("owner-1")
     await onboard(owner)
-    await owner.send("Tas Anyaman Pandan")
-    await owner.tap("Kerajinan")
-    for answer in ["lewati", "Tas anyaman pandan asli Lampung, 30x20 cm, tali kulit sintetis.", "150rb",
-                   "pcs", "40", "1", "400 gr", "ya", "lewati", "lewati"]:
-        await owner.send(answer)
+    await play(owner, CRAFT_PRODUCT)
     assert "Kirim 1 sampai 5 foto" in owner.last
     await owner.photos(*(make_image(color=c) for c in ("red", "green", "blue", "yellow")))
     async with network.engine.db.transaction() as session:

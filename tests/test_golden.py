@@ -38,22 +38,47 @@ async def onboard(chat: Chat) -> None:
     assert "Apa nama produknya" in chat.last
 
 
-async def fill_product(chat: Chat, name: str = "Keripik Singkong Balado 250 g") -> None:
-    await chat.send(name)
-    await chat.tap("Makanan & minuman")
-    await chat.send("Bu Sari")
-    await chat.send("Keripik singkong renyah bumbu balado, 250 gram, kemasan standing pouch.")
-    await chat.send("25rb")
-    await chat.tap("pcs")
-    await chat.send("500")
-    await chat.send("10")
-    await chat.send("250 gr")
-    await chat.tap("Ya")
-    await chat.send("lewati")                  # TKDN
-    await chat.send("P-IRT 2063509010789-26")  # P-IRT
-    await chat.send("lewati")                  # BPOM, optional once P-IRT is given
-    await chat.send("ID31110000123450321")     # halal
-    await chat.send("lewati")                  # SNI
+# A product as an owner enters it, up to its photos: ("send", text) types, ("tap", label) presses a button.
+FOOD_PRODUCT = [
+    ("send", "Keripik Singkong Balado 250 g"),
+    ("tap", "Makanan & minuman"),
+    ("send", "Bu Sari"),
+    ("send", "Keripik singkong renyah bumbu balado, 250 gram, kemasan standing pouch."),
+    ("send", "25rb"),
+    ("tap", "pcs"),
+    ("send", "500"),
+    ("send", "10"),
+    ("send", "250 gr"),
+    ("tap", "Ya"),
+    ("send", "lewati"),                  # TKDN
+    ("send", "P-IRT 2063509010789-26"),  # P-IRT
+    ("send", "lewati"),                  # BPOM, optional once P-IRT is given
+    ("send", "ID31110000123450321"),     # halal
+    ("send", "lewati"),                  # SNI
+]
+CRAFT_PRODUCT = [
+    ("send", "Tas Anyaman Pandan"),
+    ("tap", "Kerajinan"),
+    ("send", "lewati"),
+    ("send", "Tas anyaman pandan asli Lampung, 30x20 cm, tali kulit sintetis."),
+    ("send", "150rb"),
+    ("tap", "pcs"),
+    ("send", "40"),
+    ("send", "1"),
+    ("send", "400 gr"),
+    ("tap", "Tidak"),
+    ("send", "lewati"),                  # SNI; no food permits for a craft
+]
+
+
+async def play(person, script: list[tuple[str, str]]) -> None:  # type: ignore[no-untyped-def]
+    """Plays a script on any channel's test person (fake chat, Telegram or WhatsApp user)."""
+    for action, value in script:
+        await getattr(person, action)(value)
+
+
+async def fill_product(chat: Chat) -> None:
+    await play(chat, FOOD_PRODUCT)
     await chat.photos(make_image(color="red"), make_image(color="blue"))
     await chat.tap("Selesai")
 

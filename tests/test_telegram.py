@@ -19,7 +19,7 @@ from storage.models import Business, InboundEvent, OutboxMessage, Product
 from tests.conftest import World, make_image, telegram_settings
 from tests.fake_telegram import FakeBotAPI
 from tests.telegram_user import SECRET, TelegramUser, fixture
-from tests.test_golden import BUSINESS_ANSWERS
+from tests.test_golden import BUSINESS_ANSWERS, CRAFT_PRODUCT, FOOD_PRODUCT, play
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
@@ -38,17 +38,8 @@ async def onboard(owner: TelegramUser) -> None:
     assert "Apa nama produknya" in owner.last
 
 
-async def fill_product(owner: TelegramUser, name: str = "Keripik Singkong Balado 250 g") -> None:
-    await owner.send(name)
-    await owner.tap("Makanan & minuman")
-    for answer in ["Bu Sari", "Keripik singkong renyah bumbu balado, 250 gram, kemasan standing pouch.", "25rb"]:
-        await owner.send(answer)
-    await owner.tap("pcs")
-    for answer in ["500", "10", "250 gr"]:
-        await owner.send(answer)
-    await owner.tap("Ya")
-    for answer in ["lewati", "P-IRT 2063509010789-26", "lewati", "ID31110000123450321", "lewati"]:
-        await owner.send(answer)
+async def fill_product(owner: TelegramUser) -> None:
+    await play(owner, FOOD_PRODUCT)
     responses = await owner.photos(make_image(1280, 960, color="red"), make_image(900, 900, color="blue"))
     assert [r.status_code for r in responses] == [200, 200]
     assert "Foto tersimpan: 2" in owner.last
@@ -150,15 +141,7 @@ async def test_unhandled_update_kinds_get_200(world: World) -> None:
 async def test_bad_files_get_a_clear_answer(world: World) -> None:
     owner = world.user(OWNER)
     await onboard(owner)
-    await owner.send("Tas Anyaman")
-    await owner.tap("Kerajinan")
-    for answer in ["lewati", "Tas anyaman pandan, 30x20 cm, tali kulit sintetis.", "150rb"]:
-        await owner.send(answer)
-    await owner.tap("pcs")
-    for answer in ["40", "1", "400 gr"]:
-        await owner.send(answer)
-    await owner.tap("Tidak")
-    await owner.send("lewati")
+    await play(owner, CRAFT_PRODUCT)
     assert "Kirim 1 sampai 5 foto" in owner.last
     await owner.photos(make_image(200, 200))
     assert "terlalu kecil" in owner.last

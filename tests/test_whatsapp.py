@@ -23,9 +23,8 @@ from storage.db import Database
 from storage.models import Contact, InboundEvent, OutboxMessage, Product, utcnow
 from tests.conftest import make_image
 from tests.fake_graph import RE_ENGAGEMENT, SERVICE_UNAVAILABLE, THROUGHPUT_LIMIT, TOKEN, FakeGraphAPI, graph_error
-from tests.test_golden import BUSINESS_ANSWERS
+from tests.test_golden import BUSINESS_ANSWERS, CRAFT_PRODUCT, FOOD_PRODUCT, play
 from tests.whatsapp_user import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, WhatsAppUser, sign
-
 
 
 @pytest.fixture
@@ -90,16 +89,7 @@ async def onboard(owner: WhatsAppUser) -> None:
 
 
 async def fill_product(owner: WhatsAppUser) -> None:
-    await owner.send("Keripik Singkong Balado 250 g")
-    await owner.tap("Makanan & minuman")
-    for answer in ["Bu Sari", "Keripik singkong renyah bumbu balado, 250 gram, kemasan standing pouch.", "25rb"]:
-        await owner.send(answer)
-    await owner.tap("pcs")
-    for answer in ["500", "10", "250 gr"]:
-        await owner.send(answer)
-    await owner.tap("Ya")
-    for answer in ["lewati", "P-IRT 2063509010789-26", "lewati", "ID31110000123450321", "lewati"]:
-        await owner.send(answer)
+    await play(owner, FOOD_PRODUCT)
     await owner.image(make_image(1280, 960, color="red"))
     await owner.image(make_image(900, 900, color="blue"), mime="image/jpeg", caption="tampak belakang")
     assert "Foto tersimpan: 2" in owner.last
@@ -338,15 +328,7 @@ async def test_a_permanent_error_is_marked_failed(wa: WA) -> None:
 async def test_files_that_are_not_photos_get_a_clear_answer(wa: WA) -> None:
     owner = wa.user(OWNER)
     await onboard(owner)
-    await owner.send("Tas Anyaman")
-    await owner.tap("Kerajinan")
-    for answer in ["lewati", "Tas anyaman pandan, 30x20 cm, tali kulit sintetis.", "150rb"]:
-        await owner.send(answer)
-    await owner.tap("pcs")
-    for answer in ["40", "1", "400 gr"]:
-        await owner.send(answer)
-    await owner.tap("Tidak")
-    await owner.send("lewati")
+    await play(owner, CRAFT_PRODUCT)
     await owner.document(b"%PDF-1.4 daftar harga", "harga.pdf")
     assert "bukan gambar" in owner.last
     await owner.image(make_image(120, 120))
