@@ -96,7 +96,7 @@ def test_owner_submits_officer_approves_in_two_terminals(cli: Invoke, tmp_path: 
     before, after = officer.output.split("> 1\n")
     assert "Pengajuan produk baru #1" in before and "Keripik Singkong Balado 250 g" in before
     assert "  [1] Setujui   [2] Minta revisi   [3] Tolak" in before
-    photos = [line.split("[foto] ")[1] for line in before.splitlines() if "[foto] " in line]
+    photos = [line.split("🖼  ")[1] for line in before.splitlines() if "🖼  " in line]
     assert len(photos) == 2 and all(Path(p).is_file() for p in photos)
     assert "disetujui" in after
     assert product_status(tmp_path) == "approved"

@@ -96,7 +96,7 @@ def test_printing_a_message(tmp_path: Path) -> None:
     sender = TerminalSender(out, tmp_path / "media")
     text = sender.render(Outbound("terminal", "me", "Pengajuan baru", photos=["ab/abc.jpg"], choices=[
         Choice("a", "Setujui"), Choice("r", "Minta revisi"), Choice("x", "Tolak")]))
-    assert text.splitlines() == ["Pengajuan baru", f"  [foto] {tmp_path / 'media' / 'ab' / 'abc.jpg'}",
+    assert text.splitlines() == ["Pengajuan baru", f"  🖼  {tmp_path / 'media' / 'ab' / 'abc.jpg'}",
                                  "  [1] Setujui   [2] Minta revisi   [3] Tolak"]
     assert "nomor HP" in sender.render(Outbound("terminal", "me", "Nomor HP?", request_contact="Kirim nomor HP saya"))
 

@@ -55,7 +55,7 @@ class TerminalSender:
 
     def render(self, outbound: Outbound) -> str:
         lines = [outbound.text]
-        lines.extend(f"  [foto] {self.media_dir / path}" for path in outbound.photos)
+        lines.extend(f"  🖼  {self.media_dir / path}" for path in outbound.photos)
         lines.extend(_choice_lines(outbound.choices))
         if outbound.request_contact:
             lines.append(f"  [📱 {outbound.request_contact}]")
