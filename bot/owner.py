@@ -8,7 +8,7 @@ from bot import forms, listing
 from bot.common import set_locale, show_language, typed_number_as_choice
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
-from bot.flows.words import global_action
+from bot.flows.words import consent_word, global_action
 from bot.messages import Inbound
 from bot.turn import Turn
 from bot.validators import yes_no
@@ -77,10 +77,12 @@ async def handle_consent(turn: Turn, inbound: Inbound) -> None:
     if inbound.kind == "choice" and inbound.text in ("consent:yes", "consent:no"):
         answer = inbound.text == "consent:yes"
     elif inbound.kind == "text" and turn.conversation.flow == "consent":
-        try:
-            answer = yes_no(inbound.text.replace("setuju", "ya").replace("agree", "yes"))
-        except ValueError:
-            answer = None
+        answer = consent_word(inbound.text)
+        if answer is None:
+            try:
+                answer = yes_no(inbound.text)
+            except ValueError:
+                answer = None
     if answer is None:
         return ask_consent(turn)
     if not answer:

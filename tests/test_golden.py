@@ -321,3 +321,16 @@ async def test_anyone_can_ask_for_their_chat_id(network: Network) -> None:
     await stranger.send("/id")
     assert "ID chat Bapak/Ibu di fake: 5551234" in stranger.last
     assert "Apakah Bapak/Ibu setuju?" in stranger.last  # and the conversation goes on where it was
+
+
+@pytest.mark.parametrize(("answer", "agreed"), [("setuju", True), ("Ya", True), ("tidak setuju", False),
+                                                ("tidak", False), ("I agree", True)])
+async def test_consent_can_be_typed(network: Network, answer: str, agreed: bool) -> None:
+    owner = network.chat("owner-1")
+    await owner.send("halo")
+    await owner.send(answer)
+    assert ("Apa nama usaha" in owner.last) is agreed
+    assert ("Tanpa persetujuan" in owner.last) is not agreed
+    async with network.engine.db.transaction() as session:
+        businesses = (await session.exec(select(Business))).all()
+    assert len(businesses) == int(agreed)

@@ -12,6 +12,10 @@ GLOBAL_WORDS = {
     "whoami": ("/id", "id saya", "my id"),
 }
 DONE_WORDS = ("selesai", "done", "sudah", "cukup", "ok", "oke")
+CONSENT_WORDS = {
+    "setuju": True, "saya setuju": True, "agree": True, "i agree": True,
+    "tidak setuju": False, "saya tidak setuju": False, "disagree": False, "i don't agree": False,
+}
 
 _BY_WORD = {word: action for action, words in GLOBAL_WORDS.items() for word in words}
 
@@ -19,6 +23,11 @@ _BY_WORD = {word: action for action, words in GLOBAL_WORDS.items() for word in w
 def global_action(text: str) -> str | None:
     """The global action a whole message asks for ("Batal" -> "cancel"), or None."""
     return _BY_WORD.get(" ".join(text.casefold().split()))
+
+
+def consent_word(text: str) -> bool | None:
+    """"Setuju" -> True, "tidak setuju" -> False, anything else -> None (then read as yes/no)."""
+    return CONSENT_WORDS.get(" ".join(text.casefold().split()))
 
 
 def is_done_word(text: str) -> bool:
