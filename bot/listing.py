@@ -49,6 +49,16 @@ async def current_form(turn: Turn) -> tuple[forms.Form, forms.Record]:
     return PRODUCT, await current_product(turn)
 
 
+async def editable_form(turn: Turn) -> tuple[forms.Form, forms.Record] | None:
+    """The form being filled, unless its product was submitted meanwhile (say, from the owner's other chat)."""
+    form, record = await current_form(turn)
+    if isinstance(record, Product) and record.status not in EDITABLE:
+        turn.say("product_locked", status=record.status, name=record.nama_produk or "")
+        show_menu(turn)
+        return None
+    return form, record
+
+
 async def finish_form(turn: Turn, form: forms.Form, record: forms.Record) -> None:
     """A form has no open step left: a new profile goes on to the first product, a product to its summary."""
     if isinstance(record, Business):

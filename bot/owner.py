@@ -120,7 +120,9 @@ async def run_action(turn: Turn, action: str) -> None:
             turn.say("cancelled")
         listing.show_menu(turn)
     elif action in ("back", "skip") and flow in ("business", "product"):
-        form, record = await listing.current_form(turn)
+        if (current := await listing.editable_form(turn)) is None:
+            return
+        form, record = current
         step = form.step(turn.conversation.step) or form.steps[0]
         run = forms.back if action == "back" else forms.skip
         if await run(turn, form, record, step) == "done":
@@ -183,7 +185,9 @@ async def run_step(turn: Turn, inbound: Inbound) -> None:
     """The current step's answer: a form field, a field to edit, or anything else (shown the menu)."""
     flow = turn.conversation.flow
     if flow in ("business", "product"):
-        form, record = await listing.current_form(turn)
+        if (current := await listing.editable_form(turn)) is None:
+            return
+        form, record = current
         step = form.step(turn.conversation.step) or form.steps[0]
         if step.kind == "phone" and inbound.kind == "contact" and inbound.verified_phone:
             await remember_verified_phone(turn, inbound.verified_phone)
@@ -209,8 +213,9 @@ async def resume(turn: Turn) -> None:
     if turn.contact.owner_id is None:
         ask_consent(turn)
     elif flow in ("business", "product"):
-        form, record = await listing.current_form(turn)
-        await forms.ask(turn, form, record, form.step(turn.conversation.step) or form.steps[0])
+        if (current := await listing.editable_form(turn)) is not None:
+            form, record = current
+            await forms.ask(turn, form, record, form.step(turn.conversation.step) or form.steps[0])
     elif flow == "summary":
         await listing.show_summary(turn)
     elif flow == "pick_field":

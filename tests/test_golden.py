@@ -334,3 +334,18 @@ async def test_consent_can_be_typed(network: Network, answer: str, agreed: bool)
     async with network.engine.db.transaction() as session:
         businesses = (await session.exec(select(Business))).all()
     assert len(businesses) == int(agreed)
+
+
+async def test_a_product_submitted_from_another_chat_cannot_be_edited_from_a_stale_one(network: Network) -> None:
+    owner = network.chat("owner-1")
+    await onboard(owner)
+    await fill_product(owner)
+    await owner.tap("Ubah jawaban")
+    await owner.tap("Merek")               # this chat now waits for a new brand...
+    async with network.engine.db.transaction() as session:
+        product = await session.get(Product, 1)
+        product.status = ProductStatus.submitted  # ...while the owner's other chat submits the product
+    await owner.send("Merek Baru")
+    assert "belum bisa diubah" in owner.last and "Menu utama" in owner.last
+    async with network.engine.db.transaction() as session:
+        assert (await session.get(Product, 1)).merek == "Bu Sari"
