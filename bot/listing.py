@@ -173,9 +173,10 @@ async def open_product(turn: Turn, product_id: int) -> None:
     turn.conversation.product_id = product.id
     if product.status == ProductStatus.revision_requested:
         review = await officer.latest_review(turn, product.id)  # type: ignore[arg-type]
-        queue = list(review.flagged_fields) if review else []
+        fixed_already = review is not None and product.updated_at > review.created_at
+        queue = list(review.flagged_fields) if review and not fixed_already else []
         turn.set_state("product", mode="revision", queue=queue)
-        if review is not None:
+        if review is not None and queue:
             turn.say("revision_start", reason=review.reason, fields=queue)
         step = next((PRODUCT.step(f) for f in queue if PRODUCT.step(f)), None)
         return await (forms.ask(turn, PRODUCT, product, step) if step else show_summary(turn))

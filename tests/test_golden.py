@@ -349,3 +349,18 @@ async def test_a_product_submitted_from_another_chat_cannot_be_edited_from_a_sta
     assert "belum bisa diubah" in owner.last and "Menu utama" in owner.last
     async with network.engine.db.transaction() as session:
         assert (await session.get(Product, 1)).merek == "Bu Sari"
+
+
+async def test_a_revision_left_at_the_summary_reopens_at_the_summary(network: Network) -> None:
+    owner, officer = await submit_with_officer(network)
+    await officer.tap("Minta revisi")
+    await officer.tap("Harga satuan")
+    await officer.tap("Selesai memilih")
+    await officer.send("Harga terlalu tinggi")
+    await owner.tap("Perbaiki sekarang")
+    await owner.send("22.500")
+    await owner.tap("Simpan draf")
+    await owner.tap("Lanjutkan draf")
+    assert "Ringkasan produk" in owner.last and "Rp22.500" in owner.last  # not the price question again
+    await owner.tap("Kirim ke Dinas")
+    assert "Pengajuan produk baru #1" in officer.last
