@@ -24,6 +24,8 @@ class StoredPhoto:
 
 def check_photo(data: bytes, max_bytes: int, declared_size: int | None = None) -> tuple[str, int, int]:
     """Returns (extension, width, height) or raises ValueError with a message key."""
+    if not data and not declared_size:
+        raise ValueError("photo_unavailable")  # the channel could not give us the file
     if len(data) > max_bytes or (declared_size or 0) > max_bytes:
         raise ValueError("photo_too_big")
     try:

@@ -426,3 +426,14 @@ async def test_run_serves_whatsapp(tmp_path: Path, graph: FakeGraphAPI) -> None:
         process.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, output.decode()
+
+
+async def test_media_meta_no_longer_has_is_asked_for_again(wa: WA) -> None:
+    owner = wa.user(OWNER)
+    await onboard(owner)
+    await play(owner, CRAFT_PRODUCT)
+    payload = owner.message_payload("image_no_caption")
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["image"].update(id="999000111", url=None)
+    response = await owner.post(payload)
+    assert response.status_code == 200
+    assert "kirim ulang fotonya" in owner.last

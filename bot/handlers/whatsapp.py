@@ -147,8 +147,18 @@ class WhatsAppChannel:
         return Inbound(**base, kind="unsupported")
 
     async def _download(self, media_id: str) -> PhotoIn:
-        """The media's bytes through the media endpoint (its URL lives minutes); none when declared too big."""
-        media = await self.client.get_media_url(media_id)
+        """The media's bytes through the media endpoint (its URL lives minutes); none when declared too big.
+
+        Media Meta says it no longer has gives empty bytes (the person is asked to send it again); a passing
+        failure raises, so the webhook answers 500 and Meta delivers the update again.
+        """
+        try:
+            media = await self.client.get_media_url(media_id)
+        except wa_errors.WhatsAppError as exc:
+            if exc.is_transient or (exc.status_code or 0) >= 500:
+                raise
+            log.warning("whatsapp: media %s unavailable: %s", media_id, exc)
+            return PhotoIn(b"", media_id)
         if media.file_size and media.file_size > self.settings.max_photo_bytes:
             return PhotoIn(b"", media_id, media.file_size)
         return PhotoIn(await self.client.get_media_bytes(media.url), media_id, media.file_size)
