@@ -13,11 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
+from sqlmodel import func, select
 
 from bot.engine import Engine
 from bot.settings import Settings
 from bot.web import Channels, create_app
 from storage.db import Database
+from storage.models import Product
 from tests.chat import Network
 from tests.fake_telegram import TOKEN, FakeBotAPI
 from tests.telegram_user import SECRET, TelegramUser
@@ -88,6 +90,19 @@ def engine(database: Database, settings: Settings) -> Engine:
 @pytest.fixture
 def network(engine: Engine) -> Network:
     return Network(engine)
+
+
+async def count_rows(db: Database, model: type, *where) -> int:  # type: ignore[no-untyped-def]
+    """How many rows of `model` (matching `where`) the database holds."""
+    async with db.transaction() as session:
+        return (await session.exec(select(func.count()).select_from(model).where(*where))).one()
+
+
+async def product_status(db: Database, product_id: int = 1) -> str:
+    async with db.transaction() as session:
+        product = await session.get(Product, product_id)
+    assert product is not None
+    return product.status
 
 
 def make_image(width: int = 640, height: int = 480, fmt: str = "JPEG", color: str = "red") -> bytes:

@@ -9,6 +9,13 @@ from typing import Any
 import uvicorn
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class LoopbackServer:
     """An ASGI app on a free loopback port; `url` is set once it listens. Use it as an async context manager."""
 

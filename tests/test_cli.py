@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from tests.conftest import make_image
+from tests.loopback import free_port
 from tests.test_golden import BUSINESS_ANSWERS
 
 CHANNEL_VARS = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "PUBLIC_URL", "WHATSAPP_ACCESS_TOKEN",
@@ -161,12 +161,6 @@ def test_db_upgrade_with_the_default_url_in_a_fresh_checkout(cli: Invoke, tmp_pa
     result = cli("db", "upgrade")
     assert result.exit_code == 0 and "sqlite:///data/umkm.db is up to date" in result.output
     assert (tmp_path / "data" / "umkm.db").is_file()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from sqlmodel import func, select
+from sqlmodel import select
 
 from bot.admin import add_officer
 from bot.flows.business import BUSINESS
@@ -13,13 +13,8 @@ from bot.flows.product import PRODUCT
 from bot.messages import Inbound, PhotoIn
 from storage.models import Business, Contact, Conversation, OutboxMessage, Product, ProductPhoto, Review
 from tests.chat import Network
-from tests.conftest import make_image
+from tests.conftest import count_rows, make_image
 from tests.test_golden import BUSINESS_ANSWERS, CRAFT_PRODUCT, fill_product, onboard, play
-
-
-async def count(network: Network, model, *where) -> int:  # type: ignore[no-untyped-def]
-    async with network.engine.db.transaction() as session:
-        return (await session.exec(select(func.count()).select_from(model).where(*where))).one()
 
 
 async def test_same_event_twice_gives_one_answer(network: Network) -> None:
@@ -27,21 +22,21 @@ async def test_same_event_twice_gives_one_answer(network: Network) -> None:
     first = await network.engine.handle(event)
     again = await network.engine.handle(event)
     assert first and again == []
-    assert await count(network, OutboxMessage) == len(first)
+    assert await count_rows(network.engine.db, OutboxMessage) == len(first)
 
 
 async def test_same_event_concurrently_gives_one_answer(network: Network) -> None:
     event = Inbound("fake", "owner-1", "update-78", "command", "/start")
     results = await asyncio.gather(*(network.engine.handle(event) for _ in range(4)))
     assert sorted(len(r) for r in results)[:3] == [0, 0, 0] and max(len(r) for r in results) > 0
-    assert await count(network, OutboxMessage) == max(len(r) for r in results)
+    assert await count_rows(network.engine.db, OutboxMessage) == max(len(r) for r in results)
 
 
 async def test_first_messages_of_a_new_contact_at_once(network: Network) -> None:
     events = [Inbound("fake", "owner-new", f"u-{i}", "text", "halo") for i in range(3)]
     results = await asyncio.gather(*(network.engine.handle(e) for e in events))
     assert all(results)
-    assert await count(network, Contact) == 1 and await count(network, Conversation) == 1
+    assert await count_rows(network.engine.db, Contact) == 1 and await count_rows(network.engine.db, Conversation) == 1
     async with network.engine.db.transaction() as session:
         conversation = (await session.exec(select(Conversation))).one()
     assert conversation.version == 3
@@ -58,7 +53,7 @@ async def test_two_photos_at_once_are_applied_one_after_the_other(network: Netwo
     events = [Inbound("fake", "owner-1", f"album-{c}", "photos", photos=(PhotoIn(make_image(color=c)),))
               for c in ("black", "white")]
     replies = await asyncio.gather(*(network.engine.handle(e) for e in events))
-    assert await count(network, ProductPhoto) == 5
+    assert await count_rows(network.engine.db, ProductPhoto) == 5
     texts = [r[-1].text for r in replies]
     assert sum("Maksimal 5 foto" in t for t in texts) == 1, texts
     async with network.engine.db.transaction() as session:
@@ -152,7 +147,7 @@ async def test_outsider_and_wrong_region_officer_change_nothing(network: Network
     async with network.engine.db.transaction() as session:
         product = await session.get(Product, 1)
     assert product.status == "submitted"
-    assert await count(network, Review) == 0
+    assert await count_rows(network.engine.db, Review) == 0
 
 
 async def test_first_decision_wins_and_the_second_officer_is_told(network: Network) -> None:

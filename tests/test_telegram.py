@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import select
 
 from bot.admin import add_officer
 from bot.delivery import Deliverer
@@ -14,9 +14,8 @@ from bot.engine import Engine
 from bot.handlers.telegram import MAX_TEXT, split_text
 from bot.messages import Choice, Outbound
 from bot.web import Channels
-from storage.db import Database
-from storage.models import Business, InboundEvent, OutboxMessage, Product
-from tests.conftest import World, make_image, telegram_settings
+from storage.models import Business, InboundEvent, OutboxMessage
+from tests.conftest import World, count_rows, make_image, product_status, telegram_settings
 from tests.fake_telegram import FakeBotAPI
 from tests.telegram_user import SECRET, TelegramUser, fixture
 from tests.test_golden import BUSINESS_ANSWERS, CRAFT_PRODUCT, FOOD_PRODUCT, play
@@ -54,13 +53,6 @@ async def submitted(world: World) -> tuple[TelegramUser, TelegramUser]:
     await fill_product(owner)
     await owner.tap("Kirim ke Dinas")
     return owner, officer
-
-
-async def product_status(db: Database) -> str:
-    async with db.transaction() as session:
-        product = await session.get(Product, 1)
-    assert product is not None
-    return product.status
 
 
 async def test_owner_submits_and_officer_approves(world: World) -> None:
@@ -101,11 +93,6 @@ async def test_revision_then_reject_over_telegram(world: World) -> None:
     await officer.send("Produk sejenis sudah terlalu banyak di katalog")
     assert "DITOLAK" in owner.last and "sudah terlalu banyak" in owner.last
     assert await product_status(world.db) == "rejected"
-
-
-async def count_rows(db: Database, model: type) -> int:
-    async with db.transaction() as session:
-        return (await session.exec(select(func.count()).select_from(model))).one()
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong-secret", SECRET + "x"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -20,14 +19,9 @@ from storage.db import Database
 from storage.models import OutboxMessage
 from tests.conftest import World
 from tests.fake_telegram import TOKEN, FakeBotAPI
+from tests.loopback import free_port
 from tests.telegram_user import SECRET, TelegramUser
 from tests.test_telegram import OWNER
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def wait_for(condition, seconds: float = 15.0) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import func, select
+from sqlmodel import select
 
 from bot.admin import add_officer
 from bot.engine import Engine
@@ -20,8 +20,8 @@ from bot.messages import Choice, Outbound
 from bot.settings import Settings
 from bot.web import Channels, create_app
 from storage.db import Database
-from storage.models import Contact, InboundEvent, OutboxMessage, Product, utcnow
-from tests.conftest import make_image
+from storage.models import Contact, InboundEvent, OutboxMessage, Owner, Product, utcnow
+from tests.conftest import count_rows, make_image, product_status
 from tests.fake_graph import RE_ENGAGEMENT, SERVICE_UNAVAILABLE, THROUGHPUT_LIMIT, TOKEN, FakeGraphAPI, graph_error
 from tests.test_golden import BUSINESS_ANSWERS, CRAFT_PRODUCT, FOOD_PRODUCT, play
 from tests.whatsapp_user import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, WhatsAppUser, sign
@@ -108,13 +108,6 @@ async def submitted(wa: WA) -> tuple[WhatsAppUser, WhatsAppUser]:
     return owner, officer
 
 
-async def product_status(db: Database) -> str:
-    async with db.transaction() as session:
-        product = await session.get(Product, 1)
-    assert product is not None
-    return product.status
-
-
 async def test_owner_from_halo_to_submission_and_officer_approves(wa: WA) -> None:
     owner, officer = await submitted(wa)
     assert any("Terkirim" in t for t in owner.texts[-2:])
@@ -160,11 +153,6 @@ async def test_meta_handshake(wa: WA) -> None:
     assert (await wa.client.get("/whatsapp/webhook", params={**params, "hub.mode": "unsubscribe"})).status_code == 403
 
 
-async def count(db: Database, model: type) -> int:
-    async with db.transaction() as session:
-        return (await session.exec(select(func.count()).select_from(model))).one()
-
-
 async def test_bad_signatures_are_refused_and_store_nothing(wa: WA) -> None:
     owner = wa.user(OWNER)
     payload = owner.message_payload("text", text={"body": "halo"})
@@ -174,9 +162,9 @@ async def test_bad_signatures_are_refused_and_store_nothing(wa: WA) -> None:
     changed = body.replace(b"halo", b"HALO")
     assert (await owner.post(raw=changed, signature=sign(body, APP_SECRET))).status_code == 401
     assert (await owner.post(payload, signature=sign(body, "another-app-secret"))).status_code == 401
-    assert await count(wa.db, InboundEvent) == 0 and wa.graph.sent() == []
+    assert await count_rows(wa.db, InboundEvent) == 0 and wa.graph.sent() == []
     assert (await owner.post(raw=body, signature=sign(body, APP_SECRET))).status_code == 200
-    assert await count(wa.db, InboundEvent) == 1
+    assert await count_rows(wa.db, InboundEvent) == 1
 
 
 async def test_the_same_wamid_twice_and_at_once_gets_one_reply(wa: WA) -> None:
@@ -357,13 +345,18 @@ async def both(graph: FakeGraphAPI, database: Database, tmp_path: Path) -> Async
         await channels.stop()
 
 
-async def test_an_owner_starts_on_telegram_and_continues_the_draft_on_whatsapp(both) -> None:  # type: ignore[no-untyped-def]
-    wa, tg = both
+async def telegram_owner_at_the_phone_step(tg):  # type: ignore[no-untyped-def]
     on_telegram = tg.user(5551234)
     await on_telegram.send("/start")
     await on_telegram.tap("Saya setuju")
     for answer in BUSINESS_ANSWERS[:8]:
         await on_telegram.send(answer)
+    return on_telegram
+
+
+async def test_an_owner_starts_on_telegram_and_continues_the_draft_on_whatsapp(both) -> None:  # type: ignore[no-untyped-def]
+    wa, tg = both
+    on_telegram = await telegram_owner_at_the_phone_step(tg)
     contact = on_telegram.message_update("contact")  # Telegram's share-contact button: their own number
     contact["message"]["contact"].update(phone_number=OWNER, user_id=5551234)
     await on_telegram.post(contact)
@@ -387,15 +380,15 @@ async def test_an_owner_starts_on_telegram_and_continues_the_draft_on_whatsapp(b
 
 async def test_a_typed_phone_number_does_not_join_two_chats(both) -> None:  # type: ignore[no-untyped-def]
     wa, tg = both
-    on_telegram = tg.user(5551234)
-    await on_telegram.send("/start")
-    await on_telegram.tap("Saya setuju")
-    for answer in BUSINESS_ANSWERS[:8]:
-        await on_telegram.send(answer)
+    on_telegram = await telegram_owner_at_the_phone_step(tg)
     await on_telegram.send("0812 3456 7890")  # typed, so nobody vouches that it is theirs
     on_whatsapp = wa.user(OWNER)
     await on_whatsapp.send("halo")
     assert "Apakah Bapak/Ibu setuju?" in on_whatsapp.last  # a stranger until they consent themselves
+    async with wa.db.transaction() as session:
+        owners = (await session.exec(select(Owner))).all()
+        whatsapp_chat = (await session.exec(select(Contact).where(Contact.channel == "whatsapp"))).one()
+    assert [o.phone for o in owners] == [None] and whatsapp_chat.owner_id is None
 
 
 async def test_run_serves_whatsapp(tmp_path: Path, graph: FakeGraphAPI) -> None:
