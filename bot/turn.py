@@ -10,7 +10,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Choice, Outbound
-from storage.models import Contact, Conversation, OutboxMessage
+from bot.outbox import OutboxWriter
+from storage.models import Contact, Conversation
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -26,7 +27,7 @@ class Turn:
         self.contact = contact
         self.conversation = conversation
         self.now: datetime = engine.clock()
-        self._outbox: list[tuple[OutboxMessage, Outbound]] = []
+        self.outbox = OutboxWriter(session, self.now)
 
     @property
     def settings(self):  # type: ignore[no-untyped-def]
@@ -82,33 +83,13 @@ class Turn:
 
     def send(self, contact: Contact, text: str, *, choices: Iterable[Choice] = (),
              photos: Iterable[str] = (), request_contact: str = "", notice: dict[str, Any] | None = None) -> None:
-        """Queues a message to any contact; it is written to the outbox in this transaction.
-
-        A plain text right before another message to the same person is joined to it ("That NIB is not
-        13 digits." + the question again), so a person gets one message, not two.
-        """
-        photos = list(photos)
-        if self._outbox and not photos:
-            row, previous = self._outbox[-1]
-            if (previous.channel, previous.address) == (contact.channel, contact.address) and not (
-                    previous.choices or previous.photos or previous.request_contact or previous.notice):
-                previous.text = f"{previous.text}\n\n{text}"
-                previous.choices, previous.request_contact, previous.notice = list(choices), request_contact, notice
-                row.payload = previous.to_payload()
-                return
-        outbound = Outbound(channel=contact.channel, address=contact.address, text=text, choices=list(choices),
-                            photos=photos, request_contact=request_contact, locale=contact.locale, notice=notice)
-        row = OutboxMessage(channel=contact.channel, address=contact.address, payload=outbound.to_payload(),
-                            next_attempt_at=self.now, created_at=self.now)
-        self.session.add(row)
-        self._outbox.append((row, outbound))
+        """Queues a message to any contact through this turn's outbox writer (see `OutboxWriter.send`)."""
+        self.outbox.send(contact, text, choices=choices, photos=photos, request_contact=request_contact,
+                         notice=notice)
 
     async def commit_outbox(self) -> list[Outbound]:
         """Flushes the queued messages so they have outbox ids; the caller's transaction commits them."""
-        await self.session.flush()
-        for row, outbound in self._outbox:
-            outbound.outbox_id = row.id
-        return [outbound for _, outbound in self._outbox]
+        return await self.outbox.flush()
 
     async def contacts_of_owner(self, owner_id: int) -> list[Contact]:
         query = select(Contact).where(Contact.owner_id == owner_id)

@@ -67,8 +67,8 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
-    async def upgrade(self, revision: str = "head") -> None:
-        """Apply Alembic migrations up to `revision`."""
+    async def upgrade(self, revision: str = "heads") -> None:
+        """Apply Alembic migrations up to `revision` (every head, while parallel branches await a merge)."""
         async with self.engine.begin() as conn:
             await conn.run_sync(_run_alembic, "upgrade", revision)
 

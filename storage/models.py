@@ -172,3 +172,18 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class ChannelState(SQLModel, table=True):
+    """One channel account's health as the deliverer sees it; a paused channel keeps its queue.
+
+    Written by delivery (a configuration error such as a revoked token pauses the channel), read by
+    `/readyz` and `umkm-bot status`.
+    """
+
+    channel: str = Field(primary_key=True)
+    paused_reason: str | None = None
+    paused_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
