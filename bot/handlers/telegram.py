@@ -137,7 +137,7 @@ class TelegramChannel:
         if message.contact is not None:
             contact = message.contact
             own = message.from_user is not None and contact.user_id == message.from_user.id
-            verified = "+" + "".join(c for c in contact.phone_number if c.isdigit()) if own else ""
+            verified = "+" + "".join(c for c in contact.phone_number if c in "0123456789") if own else ""
             return Inbound(**base, kind="contact", phone=contact.phone_number, verified_phone=verified)
         if message.location is not None:
             return Inbound(**base, kind="location", latitude=message.location.latitude,

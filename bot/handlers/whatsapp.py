@@ -22,6 +22,7 @@ from pywa.utils import UserIdentifier
 from pywa_async import WhatsApp
 from sqlmodel import select
 
+from bot.common import ascii_number
 from bot.delivery import HeldError, PermanentError, TemporaryError
 from bot.handlers.telegram import split_text
 from bot.handlers.whatsapp_render import buttons_for
@@ -123,7 +124,8 @@ class WhatsAppChannel:
         sender = str(message.get("from", ""))
         kind = str(message.get("type", "unknown"))
         base = {"channel": CHANNEL, "address": sender, "event_id": str(message.get("id")),
-                "display_name": message.get("_name", ""), "verified_phone": f"+{sender}" if sender.isdigit() else ""}
+                "display_name": message.get("_name", ""),
+                "verified_phone": f"+{sender}" if ascii_number(sender, 10**15 - 1) else ""}
         if kind == "text":
             return Inbound(**base, kind="text", text=(message.get("text") or {}).get("body", ""))
         if kind == "interactive":

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.common import ascii_number
 from bot.delivery import Deliverer, record_provider_status
 from bot.engine import Engine
 from bot.handlers.whatsapp import CHANNEL, WhatsAppChannel
@@ -55,15 +56,16 @@ class WhatsAppUpdates:
 
     async def _next_page(self, inbound: Inbound) -> None:
         """Shows the next page of a long list (the engine's choices are all there; WhatsApp shows ten)."""
-        outbox_id, _, page = inbound.text.removeprefix(MORE_PREFIX).partition(":")
+        outbox_id, _, page_text = inbound.text.removeprefix(MORE_PREFIX).partition(":")
+        row_id, page = ascii_number(outbox_id), ascii_number(page_text, 1000)
         row = None
-        if outbox_id.isdigit() and page.isdigit():
+        if row_id is not None and page is not None:
             async with self.engine.db.transaction() as session:
-                row = await session.get(OutboxMessage, int(outbox_id))
+                row = await session.get(OutboxMessage, row_id)
         if row is None or row.channel != CHANNEL or row.address != inbound.address:
             log.info("whatsapp: stale 'more' row %r ignored", inbound.text)
             return
-        await self.channel.send_page(Outbound.from_payload(row.channel, row.address, row.payload, row.id), int(page))
+        await self.channel.send_page(Outbound.from_payload(row.channel, row.address, row.payload, row.id), page)
 
 
 def routes(settings: Settings, updates: WhatsAppUpdates) -> list[Route]:
