@@ -103,8 +103,8 @@ class TelegramChannel:
         """The Inbound for one update, or None for an update the bot does not handle (logged)."""
         try:
             update = Update.de_json(data, self.bot)
-        except (TypeError, KeyError, ValueError) as exc:  # a shape this library version does not know
-            log.warning("telegram update %s could not be read (%s); ignored", data.get("update_id"), exc)
+        except Exception as exc:  # any part python-telegram-bot cannot read (it checks no types)
+            log.warning("telegram update %s could not be read (%r); ignored", data.get("update_id"), exc)
             return None
         if update.callback_query is not None:
             query = update.callback_query

@@ -8,7 +8,7 @@ its media id never reaches the engine, so nothing is stored for it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -54,6 +54,14 @@ class TemplateButton(Shape):
     text: str
 
 
+class Phone(Shape):
+    phone: str = ""
+
+
+class SharedContact(Shape):
+    phones: list[Phone] = []
+
+
 class Message(Shape):
     from_: Sender = Field(alias="from")
     id: Id
@@ -64,7 +72,7 @@ class Message(Shape):
     document: Media | None = None
     location: Location | None = None
     button: TemplateButton | None = None
-    contacts: list[dict[str, Any]] | None = None
+    contacts: list[SharedContact] | None = None
 
     @model_validator(mode="after")
     def _has_its_content(self) -> Message:
@@ -81,7 +89,7 @@ class StatusError(Shape):
 
 class Status(Shape):
     id: Id
-    status: Annotated[str, Field(min_length=1, max_length=32)]
+    status: Literal["sent", "delivered", "read", "failed", "deleted", "played"]
     errors: list[StatusError] = []
 
 
