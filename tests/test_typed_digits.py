@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from bot import validators
 from bot.admin import add_officer
 from bot.common import MAX_ID, ascii_number
 from storage.models import Contact, Conversation, InboundEvent
@@ -135,3 +136,11 @@ def test_the_terminal_chat_survives_superscript_digits(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr and APOLOGY not in result.stdout
     assert "Apa nama usaha" in result.stdout  # "1" still picks the first button ("Saya setuju") after all that
+
+
+@pytest.mark.parametrize("typed", ["1½", "1²", "Rp 25.000²", "٢٥ rb", "２５rb", "1¼ kg", "५०० gr", "40⁰%"])
+def test_numbers_with_digits_of_other_scripts_are_asked_again(typed: str) -> None:
+    """"1½" is not one Rupiah and "٢٥ rb" is not read half-way: the owner is asked to type it with 0-9."""
+    for validate in (validators.rupiah, validators.count, validators.weight_grams, validators.percent):
+        with pytest.raises(ValueError):
+            validate(typed)
