@@ -143,14 +143,11 @@ async def run_button(turn: Turn, choice: str) -> bool:
     product_id = ascii_number(arg)
     if name == "menu":
         await run_menu(turn, arg)
-    elif name in ("open", "fix", "submit", "edit") and product_id is None:
-        turn.say("errors/stale_button")
-        listing.show_menu(turn)
-    elif name in ("open", "fix"):
+    elif name in ("open", "fix") and product_id is not None:
         await listing.open_product(turn, product_id)
-    elif name == "submit":
+    elif name == "submit" and product_id is not None:
         await listing.submit(turn, product_id)
-    elif name == "edit":
+    elif name == "edit" and product_id is not None:
         product = await listing.own_product(turn, product_id, editable=True)
         if product is not None:
             turn.conversation.product_id = product.id
