@@ -24,7 +24,7 @@ from tests.fake_graph import FakeGraphAPI
 from tests.malformed import corpus
 from tests.telegram_user import SECRET
 from tests.test_whatsapp import whatsapp_settings
-from tests.whatsapp_user import APP_SECRET, sign
+from tests.whatsapp_user import APP_SECRET, WhatsAppUser, sign
 
 TELEGRAM = "/telegram/webhook"
 WHATSAPP = "/whatsapp/webhook"
@@ -167,3 +167,12 @@ async def test_a_body_at_the_limit_is_still_read(wa: WA) -> None:
     assert len(body) <= LIMIT
     response = await wa.client.post(WHATSAPP, content=body, headers={"X-Hub-Signature-256": sign(body, APP_SECRET)})
     assert response.status_code == 200
+
+
+async def test_a_forged_more_button_is_ignored(wa: WA, caplog: pytest.LogCaptureFixture) -> None:
+    """WhatsApp's "more" row carries an outbox id and a page: other digits or huge numbers are a stale row."""
+    owner = WhatsAppUser(wa.client, wa.graph, "6281234509999")
+    for forged in ("more:²:2", "more:1:³", f"more:{2**31}:2", f"more:1:{10**30}", "more:٣:١"):
+        with caplog.at_level(logging.INFO):
+            assert (await owner.press(forged, "Lainnya", "list")).status_code == 200, forged
+    assert wa.graph.sent() == [] and "stale 'more' row" in caplog.text
