@@ -88,7 +88,7 @@ def _port_from_env() -> int:
     value = os.environ.get("PORT", "").strip()
     if not value:
         return 8080
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not re.fullmatch(r"[0-9]{1,5}", value, re.ASCII) or not 0 < int(value) < 65536:
         _fail(f"PORT must be a port number, not {value!r}.")
     return int(value)
 

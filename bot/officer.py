@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot import forms, present, regions
-from bot.common import set_locale, show_language, typed_number_as_choice
+from bot.common import ascii_number, set_locale, show_language, typed_number_as_choice
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
 from bot.flows.words import global_action
@@ -106,8 +106,8 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
 async def run_button(turn: Turn, officer: Officer, choice: str) -> None:
     name, _, arg = choice.partition(":")
     code, _, product_id = arg.partition(":")
-    if name == "rv" and product_id.isdigit():
-        product = await reviewable(turn, officer, int(product_id))
+    if name == "rv" and (number := ascii_number(product_id)) is not None:
+        product = await reviewable(turn, officer, number)
         if product is None:
             return
         if code == "a":
@@ -122,8 +122,8 @@ async def run_button(turn: Turn, officer: Officer, choice: str) -> None:
         return await toggle_flag(turn, officer, arg)
     if name == "off" and arg == "pending":
         return await show_pending(turn, officer)
-    if name == "show" and arg.isdigit():
-        product = await reviewable(turn, officer, int(arg))
+    if name == "show" and (number := ascii_number(arg)) is not None:
+        product = await reviewable(turn, officer, number)
         if product is not None:
             business = await turn.session.get(Business, product.business_id)
             await send_submission(turn, turn.contact, product, business)  # type: ignore[arg-type]

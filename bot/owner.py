@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot import forms, listing
-from bot.common import set_locale, show_language, typed_number_as_choice
+from bot.common import ascii_number, set_locale, show_language, typed_number_as_choice
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
 from bot.flows.words import consent_word, global_action
@@ -140,14 +140,15 @@ async def run_action(turn: Turn, action: str) -> None:
 async def run_button(turn: Turn, choice: str) -> bool:
     """Buttons that work from any step (menu, products, review results); False when not one of them."""
     name, _, arg = choice.partition(":")
+    product_id = ascii_number(arg)
     if name == "menu":
         await run_menu(turn, arg)
-    elif name in ("open", "fix") and arg.isdigit():
-        await listing.open_product(turn, int(arg))
-    elif name == "submit" and arg.isdigit():
-        await listing.submit(turn, int(arg))
-    elif name == "edit" and arg.isdigit():
-        product = await listing.own_product(turn, int(arg), editable=True)
+    elif name in ("open", "fix") and product_id is not None:
+        await listing.open_product(turn, product_id)
+    elif name == "submit" and product_id is not None:
+        await listing.submit(turn, product_id)
+    elif name == "edit" and product_id is not None:
+        product = await listing.own_product(turn, product_id, editable=True)
         if product is not None:
             turn.conversation.product_id = product.id
             await listing.show_field_picker(turn, "product")

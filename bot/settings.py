@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     default_locale: str = "id"
     max_photo_bytes: int = 10 * 1024 * 1024
     max_text_chars: int = 4000
+    # Largest webhook request body read (Meta documents payloads of up to 3 MB); larger ones get 413 unread.
+    max_webhook_bytes: int = 3 * 1024 * 1024
 
     telegram_bot_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"

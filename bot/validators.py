@@ -52,11 +52,11 @@ def _clean(s: str) -> str:
 
 
 def _field(s: str, key: str) -> str:
-    """Cleaned short input, or ValueError(key) when empty or too long to be this field."""
+    """Cleaned short input, or ValueError(key) when empty, too long, or with digits other than 0-9 ("1½", "٢٥")."""
     if len(s) > 4 * _MAX_FIELD:
         raise ValueError(key)
     c = _clean(s)
-    if not c or len(c) > _MAX_FIELD:
+    if not c or len(c) > _MAX_FIELD or any(unicodedata.category(ch) in ('Nd', 'No') for ch in c if ch > '\x7f'):
         raise ValueError(key)
     return c
 

@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
+from bot.common import ascii_number
 from bot.delivery import Deliverer
 from bot.engine import Engine
 from bot.messages import Choice, Inbound, Outbound, PhotoIn
@@ -99,8 +100,9 @@ class Terminal:
         if text.startswith("/"):
             return Inbound(CHANNEL, self.address, event_id, "command", text)
         choices = self.sender.last_choices
-        if text.isdigit() and 1 <= int(text) <= len(choices):
-            return Inbound(CHANNEL, self.address, event_id, "choice", choices[int(text) - 1].id)
+        number = ascii_number(text)
+        if number is not None and 1 <= number <= len(choices):
+            return Inbound(CHANNEL, self.address, event_id, "choice", choices[number - 1].id)
         return Inbound(CHANNEL, self.address, event_id, "text", text)
 
     def _photos(self, text: str) -> tuple[PhotoIn, ...]:

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from aiolimiter import AsyncLimiter
@@ -22,7 +22,9 @@ from pywa.utils import UserIdentifier
 from pywa_async import WhatsApp
 from sqlmodel import select
 
+from bot.common import ascii_number
 from bot.delivery import HeldError, PermanentError, TemporaryError
+from bot.handlers import whatsapp_shape as shape
 from bot.handlers.telegram import split_text
 from bot.handlers.whatsapp_render import buttons_for
 from bot.i18n import Renderer
@@ -39,6 +41,7 @@ MAX_BODY = 1024
 WINDOW = timedelta(hours=24)
 UNSUPPORTED = {"audio", "voice", "sticker", "video", "unsupported", "unknown", "order", "system", "request_welcome"}
 IGNORED = {"reaction"}
+T = TypeVar("T", bound=shape.Shape)
 
 
 class RedirectTransport(httpx.AsyncBaseTransport):
@@ -57,6 +60,22 @@ class RedirectTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def _valid_pairs(model: type[T], items: list[Any]) -> list[tuple[T, Any]]:
+    """(checked piece, raw item) for each item of the model's shape; the others are logged and left out."""
+    pairs = []
+    for item in items:
+        parsed, problem = shape.parse(model, item)
+        if parsed is None:
+            log.warning("whatsapp: malformed %s ignored (%s)", model.__name__.lower(), problem)
+        else:
+            pairs.append((parsed, item))
+    return pairs
+
+
+def _valid(model: type[T], items: list[Any]) -> list[T]:
+    return [parsed for parsed, _ in _valid_pairs(model, items)]
 
 
 @dataclass(frozen=True)
@@ -98,32 +117,50 @@ class WhatsAppChannel:
     # --- inbound ---------------------------------------------------------------------------------------
 
     def read_payload(self, payload: dict[str, Any]) -> tuple[list[dict[str, Any]], list[StatusUpdate]]:
-        """The messages (with their sender's profile name) and status reports in one webhook payload."""
+        """The messages (with their sender's profile name) and status reports in one webhook payload.
+
+        Each piece is checked against its shape (whatsapp_shape); a malformed one is logged and left out.
+        """
         messages: list[dict[str, Any]] = []
         statuses: list[StatusUpdate] = []
-        for entry in payload.get("entry") or []:
-            for change in entry.get("changes") or []:
-                value = change.get("value") or {}
-                if change.get("field") != "messages":
+        for value in self._message_values(payload):
+            names = {c.wa_id: c.profile.name for c in _valid(shape.Contact, value.contacts)}
+            for message, raw in _valid_pairs(shape.Message, value.messages):
+                messages.append({**raw, "_name": names.get(message.from_, "")})
+            for status in _valid(shape.Status, value.statuses):
+                statuses.append(StatusUpdate(status.id, status.status, tuple(e.code for e in status.errors)))
+        return messages, statuses
+
+    def _message_values(self, payload: dict[str, Any]) -> list[shape.Value]:
+        """The `value` of every well-formed `messages` change for this number."""
+        parsed, problem = shape.parse(shape.Payload, payload)
+        if parsed is None:
+            log.warning("whatsapp: malformed payload ignored (%s)", problem)
+            return []
+        values = []
+        for entry in _valid(shape.Entry, parsed.entry):
+            for change in _valid(shape.Change, entry.changes):
+                if change.field != "messages":
+                    log.info("whatsapp: %r change ignored", change.field[:40])
                     continue
-                number = (value.get("metadata") or {}).get("phone_number_id")
+                value, problem = shape.parse(shape.Value, change.value)
+                if value is None:
+                    log.warning("whatsapp: malformed change ignored (%s)", problem)
+                    continue
+                number = value.metadata.phone_number_id if value.metadata else None
                 if number not in (None, self.settings.whatsapp_phone_number_id):
                     log.warning("whatsapp: payload for another number (%s) ignored", number)
                     continue
-                names = {c.get("wa_id"): (c.get("profile") or {}).get("name", "") for c in value.get("contacts") or []}
-                for message in value.get("messages") or []:
-                    messages.append({**message, "_name": names.get(message.get("from"), "")})
-                for status in value.get("statuses") or []:
-                    codes = tuple(int(e.get("code", 0)) for e in status.get("errors") or [])
-                    statuses.append(StatusUpdate(str(status.get("id")), str(status.get("status")), codes))
-        return messages, statuses
+                values.append(value)
+        return values
 
     async def to_inbound(self, message: dict[str, Any]) -> Inbound | None:
         """The Inbound for one message; None for one the bot ignores (a reaction). Media is downloaded here."""
         sender = str(message.get("from", ""))
         kind = str(message.get("type", "unknown"))
         base = {"channel": CHANNEL, "address": sender, "event_id": str(message.get("id")),
-                "display_name": message.get("_name", ""), "verified_phone": f"+{sender}" if sender.isdigit() else ""}
+                "display_name": message.get("_name", ""),
+                "verified_phone": f"+{sender}" if ascii_number(sender, 10**15 - 1) else ""}
         if kind == "text":
             return Inbound(**base, kind="text", text=(message.get("text") or {}).get("body", ""))
         if kind == "interactive":

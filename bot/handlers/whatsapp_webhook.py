@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any
 
-from pywa.utils import HUB_SIG, webhook_updates_validator
+from pywa.utils import HUB_SIG
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.common import ascii_number
 from bot.delivery import Deliverer, record_provider_status
 from bot.engine import Engine
+from bot.handlers.webhook_body import parse_json, read_capped, signature_matches, well_formed_signature
 from bot.handlers.whatsapp import CHANNEL, WhatsAppChannel
 from bot.handlers.whatsapp_render import MORE_PREFIX
 from bot.messages import Inbound, Outbound
@@ -24,7 +25,6 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 RE_ENGAGEMENT = 131047
-MAX_PAYLOAD_BYTES = 3_000_000
 
 
 class WhatsAppUpdates:
@@ -55,15 +55,16 @@ class WhatsAppUpdates:
 
     async def _next_page(self, inbound: Inbound) -> None:
         """Shows the next page of a long list (the engine's choices are all there; WhatsApp shows ten)."""
-        outbox_id, _, page = inbound.text.removeprefix(MORE_PREFIX).partition(":")
+        outbox_id, _, page_text = inbound.text.removeprefix(MORE_PREFIX).partition(":")
+        row_id, page = ascii_number(outbox_id), ascii_number(page_text, 1000)
         row = None
-        if outbox_id.isdigit() and page.isdigit():
+        if row_id is not None and page is not None:
             async with self.engine.db.transaction() as session:
-                row = await session.get(OutboxMessage, int(outbox_id))
+                row = await session.get(OutboxMessage, row_id)
         if row is None or row.channel != CHANNEL or row.address != inbound.address:
             log.info("whatsapp: stale 'more' row %r ignored", inbound.text)
             return
-        await self.channel.send_page(Outbound.from_payload(row.channel, row.address, row.payload, row.id), int(page))
+        await self.channel.send_page(Outbound.from_payload(row.channel, row.address, row.payload, row.id), page)
 
 
 def routes(settings: Settings, updates: WhatsAppUpdates) -> list[Route]:
@@ -79,17 +80,21 @@ def routes(settings: Settings, updates: WhatsAppUpdates) -> list[Route]:
 
     async def receive(request: Request) -> Response:
         """A signed update: 401 and nothing stored unless X-Hub-Signature-256 matches the raw body."""
-        body = await request.body()
         signature = request.headers.get(HUB_SIG, "")
         secret = settings.whatsapp_app_secret or ""
-        if not secret or not signature or not webhook_updates_validator(secret, body, signature):
-            log.warning("whatsapp webhook: missing or wrong signature from %s", request.client)
+        if not secret or not well_formed_signature(signature):
+            log.warning("whatsapp webhook: missing or malformed signature from %s", request.client)
             return Response(status_code=401)
-        try:
-            payload = json.loads(body) if len(body) <= MAX_PAYLOAD_BYTES else None
-        except ValueError:
-            payload = None
+        body = await read_capped(request, settings.max_webhook_bytes)
+        if body is None:
+            log.warning("whatsapp webhook: body over %d bytes refused unread", settings.max_webhook_bytes)
+            return Response(status_code=413)
+        if not signature_matches(secret, body, signature):
+            log.warning("whatsapp webhook: wrong signature from %s", request.client)
+            return Response(status_code=401)
+        payload = parse_json(body)
         if not isinstance(payload, dict):
+            log.warning("whatsapp webhook: not a JSON object (%d bytes)", len(body))
             return Response(status_code=400)
         outbound = await updates.handle(payload)
         return Response(status_code=200, background=BackgroundTask(updates.deliverer.deliver, outbound))
