@@ -11,6 +11,8 @@ from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from lokal import format_rupiah
 
+from bot.markup import Marked, escape
+
 LOCALES = ("id", "en")
 DEFAULT_LOCALE = "id"
 JAKARTA = "Asia/Jakarta"
@@ -40,15 +42,17 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            finalize=escape,  # every shown value literal in the neutral markup (bot/markup.py)
         )
         self.env.filters["rupiah"] = rupiah
 
-    def render(self, locale: str, template_name: str, **ctx: Any) -> str:
+    def render(self, locale: str, template_name: str, **ctx: Any) -> Marked:
+        """The text in the neutral markup: the template's `*bold*`, every value escaped."""
         locale = locale if locale in LOCALES else DEFAULT_LOCALE
         template = self.env.get_template(f"{locale}/{template_name}.j2")
         ctx.setdefault("labels", self.labels(locale))
         ctx.setdefault("date", make_date_filter(locale))
-        return template.render(**ctx).strip()
+        return Marked(template.render(**ctx).strip())
 
     @cache  # noqa: B019  (one Renderer per process; labels never change while it runs)
     def labels(self, locale: str) -> dict[str, Any]:

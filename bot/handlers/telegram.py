@@ -35,6 +35,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from bot.delivery import Deliverer, PermanentError, TemporaryError
 from bot.engine import Engine
 from bot.i18n import Renderer
+from bot.markup import split_html
 from bot.messages import Inbound, Outbound, PhotoIn
 from bot.settings import Settings
 
@@ -171,12 +172,12 @@ class TelegramChannel:
             if outbound.photos:
                 async with limiter:
                     message_id = await self._send_photos(chat_id, outbound.photos)
-            pieces = split_text(outbound.text)
+            pieces = split_html(outbound.text, MAX_TEXT)
             markup = keyboard(outbound)
             for i, piece in enumerate(pieces):
                 async with limiter:
                     sent = await self.bot.send_message(
-                        chat_id, piece, reply_markup=markup if i == len(pieces) - 1 else None)
+                        chat_id, piece, parse_mode="HTML", reply_markup=markup if i == len(pieces) - 1 else None)
                 message_id = sent.message_id
             return str(message_id) if message_id is not None else None
         except RetryAfter as exc:

@@ -21,6 +21,7 @@ from typing import TextIO
 
 from bot.delivery import Deliverer
 from bot.engine import Engine
+from bot.markup import to_plain
 from bot.messages import Choice, Inbound, Outbound, PhotoIn
 from bot.settings import Settings
 from storage.db import Database
@@ -54,7 +55,7 @@ class TerminalSender:
         return None
 
     def render(self, outbound: Outbound) -> str:
-        lines = [outbound.text]
+        lines = [to_plain(outbound.text)]
         lines.extend(f"  🖼  {self.media_dir / path}" for path in outbound.photos)
         lines.extend(_choice_lines(outbound.choices))
         if outbound.request_contact:

@@ -26,6 +26,7 @@ from bot.delivery import HeldError, PermanentError, TemporaryError
 from bot.handlers.telegram import split_text
 from bot.handlers.whatsapp_render import buttons_for
 from bot.i18n import Renderer
+from bot.markup import to_whatsapp
 from bot.messages import Inbound, Outbound, PhotoIn
 from bot.settings import Settings
 from storage.db import Database
@@ -194,7 +195,7 @@ class WhatsAppChannel:
                 media = await self.client.upload_media(data, mime_type=mime)
             async with self.limiter:
                 message_id = (await self.client.send_image(to, media.id)).id
-        pieces = split_text(outbound.text, MAX_TEXT)
+        pieces = split_text(to_whatsapp(outbound.text), MAX_TEXT)
         if outbound.choices and len(pieces[-1]) > MAX_BODY:
             pieces.append(self.renderer.label(outbound.locale, "buttons", "list_open"))
         for i, piece in enumerate(pieces):
