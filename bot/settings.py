@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     default_locale: str = "id"
     max_photo_bytes: int = 10 * 1024 * 1024
     max_text_chars: int = 4000
+    album_window_seconds: float = 2.0  # photos sent together within this get one reply
 
     telegram_bot_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ class TelegramUser:
         self.chat_id = chat_id
         self.user = {"id": chat_id, "is_bot": False, "first_name": first_name, "language_code": "id"}
         self.chat = {"id": chat_id, "first_name": first_name, "type": "private"}
+        # Lets time pass after an album so its one reply (held back a moment for more photos) goes out.
+        self.after_album: Callable[[], Awaitable[object]] | None = None
 
     def message_update(self, fixture_name: str, **content: Any) -> dict[str, Any]:
         update = fixture(fixture_name)
@@ -90,6 +93,8 @@ class TelegramUser:
             else:
                 update["message"]["media_group_id"] = group
             responses.append(await self.post(update))
+        if album and self.after_album is not None:
+            await self.after_album()
         return responses
 
     async def document(self, data: bytes, file_name: str, mime_type: str,

@@ -129,12 +129,15 @@ class TelegramChannel:
                 command = text.split()[0].split("@")[0]
                 return Inbound(**base, kind="command", text=command)
             return Inbound(**base, kind="text", text=text)
+        album = message.media_group_id or ""
         if message.photo:
             largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
-            return Inbound(**base, kind="photos", photos=(await self._download(largest.file_id, largest.file_size),))
+            return Inbound(**base, kind="photos", album=album,
+                           photos=(await self._download(largest.file_id, largest.file_size),))
         if message.document is not None:
             doc = message.document
-            return Inbound(**base, kind="photos", photos=(await self._download(doc.file_id, doc.file_size),))
+            return Inbound(**base, kind="photos", album=album,
+                           photos=(await self._download(doc.file_id, doc.file_size),))
         if message.contact is not None:
             contact = message.contact
             own = message.from_user is not None and contact.user_id == message.from_user.id

@@ -33,6 +33,7 @@ from storage.db import Database
 from storage.models import Contact, utcnow
 
 log = logging.getLogger(__name__)
+ALBUM_BURST = "burst"
 
 CHANNEL = "whatsapp"
 MAX_TEXT = 4096
@@ -135,7 +136,9 @@ class WhatsAppChannel:
             return Inbound(**base, kind="text", text=(message.get("button") or {}).get("text", ""))
         if kind in ("image", "document"):
             media = message.get(kind) or {}
-            return Inbound(**base, kind="photos", photos=(await self._download(str(media.get("id"))),))
+            # WhatsApp has no album id: images arriving within seconds of each other get one reply.
+            return Inbound(**base, kind="photos", album=ALBUM_BURST,
+                           photos=(await self._download(str(media.get("id"))),))
         if kind == "location":
             location = message.get("location") or {}
             return Inbound(**base, kind="location", latitude=location.get("latitude"),
