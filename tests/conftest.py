@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -117,8 +118,12 @@ async def deliver_later(deliverer: Deliverer, seconds: float = 5.0) -> int:
 
 
 def make_image(width: int = 640, height: int = 480, fmt: str = "JPEG", color: str = "red") -> bytes:
+    """A usable product photo: `color` over a fixed texture, so it is sharp and neither too dark nor washed
+    out (bot/media.py refuses flat images); the same arguments give the same bytes, other colours others."""
+    texture = Image.frombytes("L", (width, height), random.Random(f"{width}x{height}").randbytes(width * height))
+    image = Image.blend(Image.new("RGB", (width, height), color), texture.convert("RGB"), 0.5)
     buffer = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(buffer, format=fmt)
+    image.save(buffer, format=fmt)
     return buffer.getvalue()
 
 
