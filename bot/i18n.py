@@ -18,6 +18,12 @@ DEFAULT_LOCALE = "id"
 JAKARTA = "Asia/Jakarta"
 
 
+def locale_of_language(code: str | None) -> str | None:
+    """The locale for an app language tag ("en-US" -> "en"), or None when we do not speak it."""
+    primary = (code or "").replace("_", "-").split("-")[0].lower()
+    return primary if primary in LOCALES else None
+
+
 def rupiah(amount: int | None) -> str:
     return format_rupiah(amount) if amount is not None else "-"
 

@@ -29,7 +29,7 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
     if action == "language":
         return show_language(turn)
     if action == "whoami":
-        turn.say("your_id", channel=turn.contact.channel, address=turn.contact.address)
+        turn.say("your_id", channel=turn.contact.channel, address=turn.contact.address, officer=None, region="")
         return await resume(turn)
     if turn.contact.owner_id is None and await link_known_owner(turn, inbound.verified_phone):
         turn.say("welcome_linked")

@@ -108,6 +108,7 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "region": "Kabupaten Lampung Utara",
         "decider": "Budi",
         "reason": "Photo 2 is blurry.",
+        "paths": ["/home/sari/foto/keripik.jpg"],
     }
     unknown = names - samples.keys()
     assert not unknown, f"add sample values for {sorted(unknown)} to tests/test_templates.py"

@@ -113,7 +113,7 @@ class TelegramChannel:
             address = str(chat.id) if chat else str(query.from_user.id)
             await self._answer_callback(query.id)
             return Inbound(CHANNEL, address, str(update.update_id), "choice", query.data or "",
-                           display_name=query.from_user.full_name)
+                           display_name=query.from_user.full_name, language=query.from_user.language_code or "")
         message = update.message
         if message is None:
             log.info("telegram update %s of an unhandled kind ignored", update.update_id)
@@ -122,7 +122,8 @@ class TelegramChannel:
 
     async def _message_inbound(self, event_id: str, message: Message) -> Inbound:
         base = {"channel": CHANNEL, "address": str(message.chat.id), "event_id": event_id,
-                "display_name": message.from_user.full_name if message.from_user else ""}
+                "display_name": message.from_user.full_name if message.from_user else "",
+                "language": (message.from_user.language_code or "") if message.from_user else ""}
         if message.text is not None:
             text = message.text
             if text.startswith("/"):
