@@ -36,4 +36,5 @@ class Settings(BaseSettings):
     # Approved message templates sent outside the 24-hour window (empty: keep the message until they write).
     whatsapp_template_review_result: str = ""
     whatsapp_template_new_submission: str = ""
+    whatsapp_template_reminder: str = ""  # a draft reminder outside the window; none: no WhatsApp reminder then
     whatsapp_template_language: str = "id"
