@@ -53,22 +53,28 @@ def to_plain(text: str) -> str:
     return "".join(piece for piece, _ in segments(text))
 
 
-def _whatsapp_literal(piece: str) -> str:
-    """A zero-width space after each of WhatsApp's formatting characters keeps it from pairing up."""
-    return re.sub(r"([*_~`])", "\\1" + ZERO_WIDTH_SPACE, piece)
-
-
 def to_whatsapp(text: str) -> str:
-    """For WhatsApp: its own `*bold*`; literal formatting characters cannot pair into emphasis."""
+    """For WhatsApp: its own `*bold*`; literal formatting characters cannot pair into emphasis.
+
+    WhatsApp has no escape character: a literal `*`, `_`, `~` or backquote gets a zero-width space after
+    it, but only when the message holds another of the same character it could pair with (so a lone
+    underscore in an e-mail address is left exactly as typed).
+    """
+    parts = list(segments(text))
+    plain = "".join(piece for piece, _ in parts)
+    risky = {c for c in "*_~`" if plain.count(c) + 2 * sum(bold for _, bold in parts) * (c == "*") >= 2}
+
+    def literal(piece: str) -> str:
+        return "".join(c + ZERO_WIDTH_SPACE if c in risky else c for c in piece)
+
     out = []
-    for piece, bold in segments(text):
-        if bold:
-            lead = len(piece) - len(piece.lstrip())
-            trail = len(piece) - len(piece.rstrip())
-            core = _whatsapp_literal(piece.strip())
-            out.append(f"{piece[:lead]}*{core}*{piece[len(piece) - trail:]}" if core else piece)
+    for piece, bold in parts:
+        core = piece.strip()
+        if bold and core:
+            start = piece.index(core[0])
+            out.append(f"{piece[:start]}*{literal(core)}*{piece[start + len(core):]}")
         else:
-            out.append(_whatsapp_literal(piece))
+            out.append(literal(piece))
     return "".join(out)
 
 

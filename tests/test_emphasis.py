@@ -91,3 +91,8 @@ async def test_whatsapp_gets_its_own_bold_and_literal_owner_stars(wa: WA) -> Non
     await owner.send("menu")
     await owner.tap("Produk saya")
     assert f"Tas *{ZERO_WIDTH_SPACE}Anyaman*{ZERO_WIDTH_SPACE} Pandan" in owner.last
+
+
+def test_whatsapp_leaves_a_lone_underscore_alone() -> None:
+    assert to_whatsapp("Email: " + escape("sari_w@mail.id")) == "Email: sari_w@mail.id"
+    assert ZERO_WIDTH_SPACE in to_whatsapp("Ketik *lewati*. " + escape("a*b"))
