@@ -33,7 +33,7 @@ from bot.messages import Choice
 from bot.outbox import OutboxWriter
 from bot.settings import Settings
 from storage.db import Database
-from storage.models import Business, Contact, Officer, Owner, Product, ProductStatus, utcnow
+from storage.models import Business, Contact, Conversation, Officer, Owner, Product, ProductStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,10 @@ class Jobs:
             for product, business in (await session.exec(query)).all():
                 drafts.setdefault(business.owner_id, []).append(product)
             for owner_id, products in drafts.items():
-                sent += await self._nudge(session, outbox, now, owner_id, products)
+                nudged = await self._nudge(session, outbox, now, owner_id, products)
+                if nudged is None:
+                    continue  # the owner is in the middle of a conversation: next round
+                sent += nudged
                 for product in products:
                     product.reminder_count += 1
                     product.reminded_at = now
@@ -134,8 +137,12 @@ class Jobs:
         return sent
 
     async def _nudge(self, session: AsyncSession, outbox: OutboxWriter, now: datetime, owner_id: int,
-                     products: list[Product]) -> int:
-        """One message about the newest of the owner's forgotten drafts, on the chat they used last."""
+                     products: list[Product]) -> int | None:
+        """One message about the newest of the owner's forgotten drafts, on the chat they used last.
+
+        Its buttons become the chat's current choices (a typed "1" continues the draft). None when the
+        chat's conversation is being handled right now (its row is locked): the owner is busy, try later.
+        """
         contacts = (await session.exec(select(Contact).where(Contact.owner_id == owner_id))).all()
         reachable = [c for c in contacts if self._reachable(c, now)]
         if not reachable:
@@ -149,6 +156,15 @@ class Jobs:
                                     others=len(products) - 1, last=product.reminder_count + 1 >= MAX_NUDGES)
         choices = [Choice(f"open:{product.id}", labels["buttons"]["continue_draft"]),
                    Choice("remind:stop", labels["buttons"]["stop_reminders"])]
+        conversation_query = (select(Conversation).where(Conversation.contact_id == contact.id)
+                              .with_for_update(skip_locked=True))
+        conversation = (await session.exec(conversation_query)).first()
+        if conversation is None and (await session.exec(
+                select(Conversation.id).where(Conversation.contact_id == contact.id))).first() is not None:
+            return None
+        if conversation is not None:
+            conversation.data = {**(conversation.data or {}), "choices": [c.id for c in choices]}
+            session.add(conversation)
         outbox.send(contact, text, choices=choices, notice={"kind": "reminder", "params": [name]})
         return 1
 

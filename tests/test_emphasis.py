@@ -96,3 +96,13 @@ async def test_whatsapp_gets_its_own_bold_and_literal_owner_stars(wa: WA) -> Non
 def test_whatsapp_leaves_a_lone_underscore_alone() -> None:
     assert to_whatsapp("Email: " + escape("sari_w@mail.id")) == "Email: sari_w@mail.id"
     assert ZERO_WIDTH_SPACE in to_whatsapp("Ketik *lewati*. " + escape("a*b"))
+
+
+async def test_whatsapp_english_bold(wa: WA) -> None:  # noqa: F811
+    owner = wa.user("6281200000009")
+    await owner.send("halo")
+    await owner.send("bahasa")
+    await owner.tap("English")
+    await owner.send("help")
+    body = owner.last
+    assert "*skip* — skip an optional question" in body and ZERO_WIDTH_SPACE not in body

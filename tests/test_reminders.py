@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlmodel import col, select
 
 from bot.admin import add_officer
@@ -14,7 +15,7 @@ from bot.jobs import Jobs, quiet, waited_since, working_day
 from bot.messages import Inbound
 from bot.settings import Settings
 from storage.db import Database
-from storage.models import Business, Contact, OutboxMessage, Owner, Product, ProductStatus
+from storage.models import Business, Contact, Conversation, OutboxMessage, Owner, Product, ProductStatus
 
 MONDAY_10_WIB = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 
@@ -112,6 +113,9 @@ async def test_berhenti_stops_reminders_and_mulai_resumes(database: Database, se
     said = await engine.handle(Inbound("fake", "stopper", "e2", "text", "mulai"))
     assert "Pengingat draf aktif lagi" in said[0].text
     assert await run_at(jobs, clock, MONDAY_10_WIB + timedelta(days=3, minutes=2)) == 1
+    # "1" typed after the reminder is its first button: the draft continues where it stopped.
+    said = await engine.handle(Inbound("fake", "stopper", "e2b", "text", "1"))
+    assert "Masuk kategori" in said[-1].text
     # The reminder's own button stops them too.
     said = await engine.handle(Inbound("fake", "stopper", "e3", "choice", "remind:stop"))
     assert "tidak akan mengirim pengingat" in said[0].text
@@ -165,3 +169,18 @@ async def test_officers_get_one_digest_a_working_day(database: Database, setting
     assert await run_at(jobs, clock, datetime(2027, 1, 2, 2, 0, tzinfo=UTC)) == 0  # a Saturday
     assert await run_at(jobs, clock, datetime(2026, 12, 30, 1, 0, tzinfo=UTC)) == 2  # the next day, again
     assert len(await messages_to(database, "officer-budi", "Ringkasan harian")) == 2
+
+
+async def test_an_owner_in_the_middle_of_a_turn_is_nudged_a_round_later(database: Database,
+                                                                       settings: Settings) -> None:
+    if database.url.startswith("sqlite"):
+        pytest.skip("row locks: PostgreSQL")
+    clock = Clock(MONDAY_10_WIB)
+    engine = Engine(database, settings, clock=clock)
+    await make_owner(database, "busy", MONDAY_10_WIB)
+    await engine.handle(Inbound("fake", "busy", "b1", "text", "menu"))  # the chat has a conversation row
+    jobs = Jobs(database, settings, clock=clock)
+    async with database.transaction() as session:  # another process handling this chat's message now
+        await session.exec(select(Conversation).with_for_update())
+        assert await run_at(jobs, clock, MONDAY_10_WIB + timedelta(days=1, minutes=1)) == 0
+    assert await run_at(jobs, clock, MONDAY_10_WIB + timedelta(days=1, minutes=2)) == 1
