@@ -71,6 +71,10 @@ def _percentile(histogram: list[int], share: float) -> int:
 def quality_problem(image: Image.Image) -> str | None:
     """"photo_too_dark", "photo_overexposed", "photo_blurred" (a message key), or None for a usable photo."""
     image.draft("L", (QUALITY_SIDE, QUALITY_SIDE))  # JPEG: decode at a reduced scale, fast for big photos
+    if "A" in image.getbands() or "transparency" in image.info:  # a cut-out: judged as shown, on white
+        rgba = image.convert("RGBA")
+        image = Image.new("RGBA", rgba.size, "white")
+        image.alpha_composite(rgba)
     grey = image.convert("L")
     grey.thumbnail((QUALITY_SIDE, QUALITY_SIDE))
     histogram = grey.histogram()

@@ -73,6 +73,15 @@ def test_bad_photos_are_refused_with_the_reason(name: str) -> None:
         check_photo(jpeg(image), MAX)
 
 
+def test_a_cut_out_on_a_transparent_background_is_judged_on_white() -> None:
+    cut_out = Image.new("RGBA", (640, 480), (0, 0, 0, 0))
+    dark_product = texture(320, 240, "grey").point(lambda v: v // 2)  # would be "too dark" on black
+    cut_out.paste(dark_product.convert("RGBA"), (160, 120))
+    buffer = io.BytesIO()
+    cut_out.save(buffer, format="PNG")
+    assert check_photo(buffer.getvalue(), MAX)[0] == "png"
+
+
 def test_the_test_photos_are_usable() -> None:
     for color in ("red", "black", "white", "yellow"):
         check_photo(make_image(color=color), MAX)
