@@ -76,10 +76,10 @@ class TelegramUser:
         query["message"].update(chat=dict(self.chat), text=message_text)
         return await self.post(update)
 
-    async def photos(self, *images: bytes, album: bool = True) -> list[httpx.Response]:
+    async def photos(self, *images: bytes, album: bool = True, group: str | None = None) -> list[httpx.Response]:
         """Sends photos as Telegram does: one update per photo, sharing a media_group_id when an album."""
         responses = []
-        group = str(next(_message_ids))
+        group = group or str(next(_message_ids))
         for image in images:
             file_id = f"photo-{next(_message_ids)}"
             self.api.add_file(file_id, image)

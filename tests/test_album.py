@@ -3,15 +3,19 @@ process each photo arrives on (the reply waiting to go out lives in the outbox, 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 from sqlmodel import col, select
 
 from bot.engine import Engine
 from bot.messages import Inbound, PhotoIn
 from bot.settings import Settings
+from bot.web import Channels, create_app
 from storage.db import Database
 from storage.models import OutboxMessage, ProductPhoto
 from tests.chat import Network
-from tests.conftest import FixedClock, World, count_rows, deliver_later, make_image
+from tests.conftest import FixedClock, World, count_rows, deliver_later, make_image, telegram_settings
 from tests.test_golden import CRAFT_PRODUCT, onboard, play
 from tests.test_telegram import onboard as telegram_onboard
 from tests.test_whatsapp import WA, graph, wa  # noqa: F401  (fixtures)
@@ -97,3 +101,28 @@ async def test_a_message_after_the_album_releases_its_reply_first(database: Data
     assert album_reply is not None and album_reply.attempts == 0
     assert replies[0].outbox_id is not None and replies[-1].outbox_id is not None
     assert replies[0].outbox_id < replies[-1].outbox_id  # sent first: the deliverer keeps outbox order
+
+
+async def test_telegram_album_split_across_two_web_processes(world: World, tmp_path: Path) -> None:
+    """Each photo of the album reaches a different web process (its own engine and deliverer)."""
+    settings = telegram_settings(world.api, tmp_path)
+    second = Channels(settings, Engine(world.db, settings))
+    assert second.telegram is not None
+    await second.telegram.start()
+    app = create_app(settings, world.db, second.routes())
+    owner = world.user(5552003)
+    owner.after_album = None
+    await telegram_onboard(owner)
+    await play(owner, CRAFT_PRODUCT)
+    before = len(owner.texts)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as other:
+        clients = [world.client, other, world.client]
+        for client, color in zip(clients, COLORS, strict=True):
+            owner.client = client
+            await owner.photos(make_image(color=color), group="album-77")
+    owner.client = world.client
+    await second.telegram.stop()
+    assert len(owner.texts) == before
+    await deliver_later(world.channels.deliverer)
+    replies = owner.texts[before:]
+    assert len(replies) == 1 and "Foto tersimpan: 3" in replies[0], replies
