@@ -136,9 +136,12 @@ class Deliverer:
         if not ids:
             return 0
         now = self.clock()
-        # A fresh row (never tried) is claimable even if the engine's clock ran a little ahead of ours.
+        # A fresh row (never tried) is claimable even if the engine's clock ran a little ahead of ours, but
+        # not one born with a deliberate delay (next_attempt_at after created_at: an album's one reply).
         conditions = [col(OutboxMessage.id).in_(ids),
-                      or_(col(OutboxMessage.attempts) == 0, col(OutboxMessage.next_attempt_at) <= now)]
+                      or_(and_(col(OutboxMessage.attempts) == 0,
+                               col(OutboxMessage.next_attempt_at) <= col(OutboxMessage.created_at)),
+                          col(OutboxMessage.next_attempt_at) <= now)]
         return await self._deliver(await self._claim(now, conditions, len(ids)))
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0, limit: int = 50) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot import officer, owner
-from bot.i18n import Renderer
+from bot.i18n import DEFAULT_LOCALE, Renderer, locale_of_language
 from bot.messages import Inbound, Outbound
 from bot.settings import Settings
 from bot.turn import Turn
@@ -105,8 +105,9 @@ async def _lock_conversation(session, inbound: Inbound) -> tuple[Contact, Conver
     """Gets or creates the contact and its conversation, both locked for this transaction."""
     query = select(Contact).where(Contact.channel == inbound.channel, Contact.address == inbound.address)
     contact = (await session.exec(query.with_for_update())).first()
-    if contact is None:
-        contact = Contact(channel=inbound.channel, address=inbound.address)
+    if contact is None:  # a new contact speaks the language of their app, when we speak it
+        contact = Contact(channel=inbound.channel, address=inbound.address,
+                          locale=locale_of_language(inbound.language) or DEFAULT_LOCALE)
         async with session.begin_nested():
             session.add(contact)
             await session.flush()

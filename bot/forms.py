@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from sqlmodel import func, select
 
-from bot import present, regions
+from bot import album, present, regions
 from bot.flows.base import Form, Step
 from bot.flows.business import BUSINESS
 from bot.flows.product import MAX_PHOTOS, PRODUCT
@@ -242,9 +242,4 @@ async def _store_photos(turn: Turn, product: Product, inbound: Inbound) -> None:
                                       created_at=turn.now))
     product.updated_at = turn.now
     await turn.session.flush()
-    errors = [turn.text(f"errors/{key}") for key in dict.fromkeys(problems)]
-    count = len(hashes)
-    choices = [turn.button("photos:done", "photos_done")] if count else []
-    if count:
-        choices.append(turn.button("photos:clear", "photos_clear"))
-    turn.say("photos_received", choices=choices, count=count, max=MAX_PHOTOS, errors=errors)
+    await album.say_photos_received(turn, inbound, problems, len(hashes))

@@ -11,9 +11,17 @@ from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from lokal import format_rupiah
 
+from bot.markup import Marked, escape
+
 LOCALES = ("id", "en")
 DEFAULT_LOCALE = "id"
 JAKARTA = "Asia/Jakarta"
+
+
+def locale_of_language(code: str | None) -> str | None:
+    """The locale for an app language tag ("en-US" -> "en"), or None when we do not speak it."""
+    primary = (code or "").replace("_", "-").split("-")[0].lower()
+    return primary if primary in LOCALES else None
 
 
 def rupiah(amount: int | None) -> str:
@@ -40,15 +48,17 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            finalize=escape,  # every shown value literal in the neutral markup (bot/markup.py)
         )
         self.env.filters["rupiah"] = rupiah
 
-    def render(self, locale: str, template_name: str, **ctx: Any) -> str:
+    def render(self, locale: str, template_name: str, **ctx: Any) -> Marked:
+        """The text in the neutral markup: the template's `*bold*`, every value escaped."""
         locale = locale if locale in LOCALES else DEFAULT_LOCALE
         template = self.env.get_template(f"{locale}/{template_name}.j2")
         ctx.setdefault("labels", self.labels(locale))
         ctx.setdefault("date", make_date_filter(locale))
-        return template.render(**ctx).strip()
+        return Marked(template.render(**ctx).strip())
 
     @cache  # noqa: B019  (one Renderer per process; labels never change while it runs)
     def labels(self, locale: str) -> dict[str, Any]:

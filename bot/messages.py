@@ -36,6 +36,8 @@ class Inbound:
     longitude: float | None = None
     display_name: str = ""
     verified_phone: str = ""  # E.164, when the channel vouches the number is the sender's own
+    language: str = ""  # the person's app language as the channel tells it ("en", "en-US"): a new contact's locale
+    album: str = ""  # photos sent together share it (a Telegram media group); "burst": any within seconds
 
     @property
     def key(self) -> str:

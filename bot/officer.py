@@ -77,7 +77,9 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
         set_locale(turn, choice)
         return show_menu(turn, officer)
     if action == "whoami":
-        turn.say("your_id", channel=turn.contact.channel, address=turn.contact.address)
+        region = regions.get_region(officer.region_code)
+        turn.say("your_id", channel=turn.contact.channel, address=turn.contact.address, officer=officer,
+                 region=region.label if region else officer.region_code)
         return show_menu(turn, officer)
     if action == "language" or choice == "off:lang":
         return show_language(turn)

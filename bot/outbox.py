@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Choice, Outbound
-from storage.models import Contact, OutboxMessage
+from storage.models import Contact, OutboxMessage, OutboxStatus
 
 
 class OutboxWriter:
@@ -25,14 +26,17 @@ class OutboxWriter:
         self._rows: list[tuple[OutboxMessage, Outbound]] = []
 
     def send(self, contact: Contact, text: str, *, choices: Iterable[Choice] = (),
-             photos: Iterable[str] = (), request_contact: str = "", notice: dict[str, Any] | None = None) -> None:
+             photos: Iterable[str] = (), request_contact: str = "", notice: dict[str, Any] | None = None,
+             not_before: datetime | None = None, meta: dict[str, Any] | None = None) -> None:
         """Queues a message to `contact`; it is written to the outbox in this transaction.
 
         A plain text right before another message to the same person is joined to it ("That NIB is not
-        13 digits." + the question again), so a person gets one message, not two.
+        13 digits." + the question again), so a person gets one message, not two. `not_before` holds a
+        message back on purpose (a reply that later events may still change, see bot/album.py); `meta` is
+        kept in its payload for whoever changes it.
         """
         photos = list(photos)
-        if self._rows and not photos:
+        if self._rows and not photos and not_before is None:
             row, previous = self._rows[-1]
             if (previous.channel, previous.address) == (contact.channel, contact.address) and not (
                     previous.choices or previous.photos or previous.request_contact or previous.notice):
@@ -42,14 +46,41 @@ class OutboxWriter:
                 return
         outbound = Outbound(channel=contact.channel, address=contact.address, text=text, choices=list(choices),
                             photos=photos, request_contact=request_contact, locale=contact.locale, notice=notice)
-        row = OutboxMessage(channel=contact.channel, address=contact.address, payload=outbound.to_payload(),
-                            next_attempt_at=self.now, created_at=self.now)
+        row = OutboxMessage(channel=contact.channel, address=contact.address,
+                            payload={**outbound.to_payload(), **(meta or {})},
+                            next_attempt_at=not_before or self.now, created_at=self.now)
         self.session.add(row)
         self._rows.append((row, outbound))
 
+    def track(self, row: OutboxMessage) -> None:
+        """Counts an unsent row this transaction changed among the messages it returns."""
+        self._rows.append((row, Outbound.from_payload(row.channel, row.address, row.payload, row.id)))
+
     async def flush(self) -> list[Outbound]:
-        """Writes the queued messages so they have outbox ids; the caller's transaction commits them."""
+        """Writes the queued messages so they have outbox ids; the caller's transaction commits them.
+
+        A message held back on purpose for a chat goes out now, before this transaction's own messages to
+        that chat, so the chat's order holds.
+        """
         await self.session.flush()
+        released = await self._release_held_back()
         for row, outbound in self._rows:
             outbound.outbox_id = row.id
-        return [outbound for _, outbound in self._rows]
+        return released + [outbound for _, outbound in self._rows]
+
+    async def _release_held_back(self) -> list[Outbound]:
+        ours = {row.id for row, _ in self._rows}
+        chats = {(row.channel, row.address) for row, _ in self._rows if row.next_attempt_at <= self.now}
+        released = []
+        for channel, address in sorted(chats):
+            query = (select(OutboxMessage)
+                     .where(OutboxMessage.channel == channel, OutboxMessage.address == address,
+                            OutboxMessage.status == OutboxStatus.pending, OutboxMessage.attempts == 0,
+                            col(OutboxMessage.next_attempt_at) > self.now, col(OutboxMessage.id).not_in(ours))
+                     .order_by(col(OutboxMessage.id))
+                     .with_for_update())
+            for row in (await self.session.exec(query)).all():
+                row.next_attempt_at = self.now
+                self.session.add(row)
+                released.append(Outbound.from_payload(row.channel, row.address, row.payload, row.id))
+        return released

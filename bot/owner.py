@@ -29,7 +29,7 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
     if action == "language":
         return show_language(turn)
     if action == "whoami":
-        turn.say("your_id", channel=turn.contact.channel, address=turn.contact.address)
+        turn.say("your_id", channel=turn.contact.channel, address=turn.contact.address, officer=None, region="")
         return await resume(turn)
     if turn.contact.owner_id is None and await link_known_owner(turn, inbound.verified_phone):
         turn.say("welcome_linked")
@@ -105,7 +105,13 @@ async def handle_consent(turn: Turn, inbound: Inbound) -> None:
 
 async def run_action(turn: Turn, action: str) -> None:
     flow = turn.conversation.flow
+    if action == "stop_reminders":
+        return await stop_reminders(turn)
     if action == "start":
+        owner = await turn.session.get(Owner, turn.contact.owner_id)
+        if owner is not None and owner.reminders_off_at is not None:  # "mulai" after "berhenti": on again
+            owner.reminders_off_at = None
+            turn.say("reminders_resumed")
         turn.say("welcome_back")
         await resume(turn)
     elif action == "menu":
@@ -154,6 +160,8 @@ async def run_button(turn: Turn, choice: str) -> bool:
             await listing.show_field_picker(turn, "product")
     elif name == "profile" and arg == "edit":
         await listing.show_field_picker(turn, "business")
+    elif name == "remind" and arg == "stop":
+        await stop_reminders(turn)
     elif name == "rv":
         turn.say("not_officer")
     elif name == "consent":
@@ -162,6 +170,15 @@ async def run_button(turn: Turn, choice: str) -> bool:
     else:
         return False
     return True
+
+
+async def stop_reminders(turn: Turn) -> None:
+    """"Berhenti": no more nudges about drafts (bot/jobs.py) until the owner says "mulai"."""
+    owner = await turn.session.get(Owner, turn.contact.owner_id)
+    if owner is not None and owner.reminders_off_at is None:
+        owner.reminders_off_at = turn.now
+    turn.say("reminders_stopped")
+    await resume(turn)
 
 
 async def run_menu(turn: Turn, item: str) -> None:

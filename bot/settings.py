@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     max_text_chars: int = 4000
     # Largest webhook request body read (Meta documents payloads of up to 3 MB); larger ones get 413 unread.
     max_webhook_bytes: int = 3 * 1024 * 1024
+    album_window_seconds: float = 2.0  # photos sent together within this get one reply
 
     telegram_bot_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
@@ -37,4 +38,5 @@ class Settings(BaseSettings):
     # Approved message templates sent outside the 24-hour window (empty: keep the message until they write).
     whatsapp_template_review_result: str = ""
     whatsapp_template_new_submission: str = ""
+    whatsapp_template_reminder: str = ""  # a draft reminder outside the window; none: no WhatsApp reminder then
     whatsapp_template_language: str = "id"

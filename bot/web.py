@@ -28,6 +28,7 @@ from bot.handlers.whatsapp import WhatsAppChannel
 from bot.handlers.whatsapp_webhook import WhatsAppUpdates
 from bot.handlers.whatsapp_webhook import routes as whatsapp_routes
 from bot.i18n import Renderer
+from bot.jobs import Jobs
 from bot.settings import Settings
 from storage.db import Database
 
@@ -175,28 +176,30 @@ async def serve(settings: Settings, host: str, port: int) -> None:
         with _on_signals(shutdown):
             await channels.start(stop, engine.renderer)
             delivery = asyncio.create_task(channels.deliverer.run(stop))
+            jobs = asyncio.create_task(Jobs(db, settings, engine.renderer).run(stop))
             try:
                 await server.serve()
             finally:
                 stop.set()
-                await delivery
+                await asyncio.gather(delivery, jobs)
                 await channels.stop()
     finally:
         await db.dispose()
 
 
 async def work(settings: Settings) -> None:
-    """`umkm-bot worker`: only the delivery loop (for a deployment that runs it apart from the web processes)."""
+    """`umkm-bot worker`: the delivery loop and the jobs (reminders, digests), apart from the web processes."""
     db = Database(settings.database_url)
     try:
         await db.upgrade()
-        channels = Channels(settings, Engine(db, settings))
+        engine = Engine(db, settings)
+        channels = Channels(settings, engine)
         stop = asyncio.Event()
         with _on_signals(stop.set):
             if channels.telegram is not None:
                 await channels.telegram.start()
             try:
-                await channels.deliverer.run(stop)
+                await asyncio.gather(channels.deliverer.run(stop), Jobs(db, settings, engine.renderer).run(stop))
             finally:
                 await channels.stop()
     finally:

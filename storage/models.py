@@ -39,6 +39,7 @@ class Owner(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     phone: str | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow)
+    reminders_off_at: datetime | None = None  # said "berhenti"/"stop": no more nudges about drafts
 
 
 class Officer(SQLModel, table=True):
@@ -47,6 +48,7 @@ class Officer(SQLModel, table=True):
     region_code: str = Field(index=True)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    digest_sent_at: datetime | None = None  # the last daily digest of waiting submissions (bot/jobs.py)
 
 
 class Contact(SQLModel, table=True):
@@ -107,6 +109,9 @@ class Product(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None
+    # Nudges about this draft (bot/jobs.py): how many were sent (at most two) and when the last one was.
+    reminder_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    reminded_at: datetime | None = None
 
 
 class ProductPhoto(SQLModel, table=True):

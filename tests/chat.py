@@ -25,7 +25,12 @@ class Network:
     async def deliver(self, inbound: Inbound) -> list[Outbound]:
         outbound = await self.engine.handle(inbound)
         for message in outbound:
-            self.chat(message.address).inbox.append(message)
+            inbox = self.chat(message.address).inbox
+            same = [i for i, m in enumerate(inbox) if message.outbox_id and m.outbox_id == message.outbox_id]
+            if same:  # an unsent message the engine rewrote (an album's one reply): still one message
+                inbox[same[0]] = message
+            else:
+                inbox.append(message)
         return outbound
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import pytest
 from PIL import Image
 from sqlmodel import func, select
 
+from bot.delivery import Deliverer
 from bot.engine import Engine
 from bot.settings import Settings
 from bot.web import Channels, create_app
@@ -105,9 +107,23 @@ async def product_status(db: Database, product_id: int = 1) -> str:
     return product.status
 
 
+async def deliver_later(deliverer: Deliverer, seconds: float = 5.0) -> int:
+    """Delivers what will be due in `seconds` (an album's one reply, held back for its window)."""
+    clock = deliverer.clock
+    deliverer.clock = lambda: clock() + timedelta(seconds=seconds)
+    try:
+        return await deliverer.deliver_due()
+    finally:
+        deliverer.clock = clock
+
+
 def make_image(width: int = 640, height: int = 480, fmt: str = "JPEG", color: str = "red") -> bytes:
+    """A usable product photo: `color` over a fixed texture, so it is sharp and neither too dark nor washed
+    out (bot/media.py refuses flat images); the same arguments give the same bytes, other colours others."""
+    texture = Image.frombytes("L", (width, height), random.Random(f"{width}x{height}").randbytes(width * height))
+    image = Image.blend(Image.new("RGB", (width, height), color), texture.convert("RGB"), 0.5)
     buffer = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(buffer, format=fmt)
+    image.save(buffer, format=fmt)
     return buffer.getvalue()
 
 
@@ -123,7 +139,9 @@ class World:
     db: Database
 
     def user(self, chat_id: int) -> TelegramUser:
-        return TelegramUser(self.client, self.api, chat_id)
+        user = TelegramUser(self.client, self.api, chat_id)
+        user.after_album = lambda: deliver_later(self.channels.deliverer)
+        return user
 
 
 def telegram_settings(api: FakeBotAPI, tmp_path: Path) -> Settings:

@@ -6,8 +6,10 @@ It answers in the shapes the real Bot API uses, so python-telegram-bot parses th
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,7 +62,8 @@ class FakeBotAPI:
                 and (chat_id is None or str(c.params.get("chat_id")) == str(chat_id))]
 
     def texts(self, chat_id: int) -> list[str]:
-        return [c.params["text"] for c in self.sent("sendMessage", chat_id)]
+        """What the person reads: the text with Telegram's HTML markup applied (tags gone, entities decoded)."""
+        return [visible_text(c.params) for c in self.sent("sendMessage", chat_id)]
 
     # --- server ----------------------------------------------------------------------------------------
 
@@ -86,6 +89,9 @@ class FakeBotAPI:
             if parameters:
                 body["parameters"] = parameters
             return JSONResponse(body, status)
+        if method == "sendMessage" and visible_text(params) is None:
+            return JSONResponse({"ok": False, "error_code": 400,
+                                 "description": "Bad Request: can't parse entities"}, 400)
         result = await self._result(method, params)
         if result is None:
             return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
@@ -117,7 +123,7 @@ class FakeBotAPI:
                 batch.append(self.updates.get_nowait())
             return batch
         if method == "sendMessage":
-            return self._message(params, text=params["text"])
+            return self._message(params, text=visible_text(params))
         if method == "sendPhoto":
             return self._message(params, photo=_photo_sizes())
         if method == "sendMediaGroup":
@@ -152,3 +158,28 @@ async def _read_params(request: Request) -> tuple[dict[str, Any], dict[str, byte
             params[key] = value
     await form.close()
     return params, files
+
+
+_TAG = re.compile(r"<(/?)([a-z-]+)(?:\s[^<>]*)?>|([<>])")
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a", "tg-spoiler",
+                "blockquote", "span"}
+
+
+def visible_text(params: dict[str, Any]) -> str | None:  # type: ignore[return]
+    """The text as Telegram shows it; None when its HTML would be refused (an unknown or unclosed tag)."""
+    text = str(params.get("text", ""))
+    if params.get("parse_mode") != "HTML":
+        return text
+    stack: list[str] = []
+    for match in _TAG.finditer(text):
+        closing, tag, stray = match.groups()
+        if stray or tag not in ALLOWED_TAGS:
+            return None
+        if closing:
+            if not stack or stack.pop() != tag:
+                return None
+        else:
+            stack.append(tag)
+    if stack or re.search(r"&(?!(?:lt|gt|amp|quot|#\d+);)", text):
+        return None
+    return html.unescape(_TAG.sub("", text))

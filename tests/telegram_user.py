@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ class TelegramUser:
         self.chat_id = chat_id
         self.user = {"id": chat_id, "is_bot": False, "first_name": first_name, "language_code": "id"}
         self.chat = {"id": chat_id, "first_name": first_name, "type": "private"}
+        # Lets time pass after an album so its one reply (held back a moment for more photos) goes out.
+        self.after_album: Callable[[], Awaitable[object]] | None = None
 
     def message_update(self, fixture_name: str, **content: Any) -> dict[str, Any]:
         update = fixture(fixture_name)
@@ -73,10 +76,10 @@ class TelegramUser:
         query["message"].update(chat=dict(self.chat), text=message_text)
         return await self.post(update)
 
-    async def photos(self, *images: bytes, album: bool = True) -> list[httpx.Response]:
+    async def photos(self, *images: bytes, album: bool = True, group: str | None = None) -> list[httpx.Response]:
         """Sends photos as Telegram does: one update per photo, sharing a media_group_id when an album."""
         responses = []
-        group = str(next(_message_ids))
+        group = group or str(next(_message_ids))
         for image in images:
             file_id = f"photo-{next(_message_ids)}"
             self.api.add_file(file_id, image)
@@ -90,6 +93,8 @@ class TelegramUser:
             else:
                 update["message"]["media_group_id"] = group
             responses.append(await self.post(update))
+        if album and self.after_album is not None:
+            await self.after_album()
         return responses
 
     async def document(self, data: bytes, file_name: str, mime_type: str,

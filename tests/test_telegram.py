@@ -145,13 +145,16 @@ async def test_bad_files_get_a_clear_answer(world: World) -> None:
 async def test_markup_in_names_is_shown_as_written(world: World) -> None:
     owner = world.user(OWNER)
     await onboard(owner)
-    await owner.send("<b>Keripik & Co</b>")
-    prompt = world.api.sent("sendMessage", OWNER)[-1].params
-    assert "parse_mode" not in prompt
+    await owner.send("<b>Keripik & Co</b> *promo*")
     await owner.tap("Kerajinan")
+    brand = world.api.sent("sendMessage", OWNER)[-1].params
+    assert brand["parse_mode"] == "HTML" and "ketik <b>lewati</b> kalau" in brand["text"]
+    assert "*lewati*" not in owner.last and "ketik lewati kalau" in owner.last
     await owner.send("menu")
     await owner.tap("Produk saya")
-    assert "<b>Keripik & Co</b>" in owner.last
+    listing = world.api.sent("sendMessage", OWNER)[-1].params
+    assert "&lt;b&gt;Keripik &amp; Co&lt;/b&gt; *promo*" in listing["text"]
+    assert "<b>Keripik & Co</b> *promo*" in owner.last  # what the person reads: exactly as typed
 
 
 async def test_long_texts_are_split_with_buttons_on_the_last_piece(world: World) -> None:
@@ -163,6 +166,7 @@ async def test_long_texts_are_split_with_buttons_on_the_last_piece(world: World)
     await world.channels.telegram.send(Outbound("telegram", str(OWNER), text, [Choice("menu:main", "Menu")]))
     sent = world.api.sent("sendMessage", OWNER)
     assert len(sent) == 3 and [("reply_markup" in c.params) for c in sent] == [False, False, True]
+    assert all(c.params["parse_mode"] == "HTML" for c in sent)
 
 
 class ManualClock:

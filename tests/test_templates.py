@@ -23,8 +23,8 @@ FIELD_MAX = OPTION_MAX - 2  # officers pick fields from a list, shown as "✓ <f
 
 # Words the bot accepts anywhere (bot/flows/words.py); each locale's templates must show its own.
 TYPED_WORDS = {
-    "id": {"menu", "kembali", "lewati", "batal", "produk saya", "bahasa", "bantuan", "mulai"},
-    "en": {"menu", "back", "skip", "cancel", "my products", "language", "help", "start"},
+    "id": {"menu", "kembali", "lewati", "batal", "produk saya", "bahasa", "bantuan", "mulai", "berhenti"},
+    "en": {"menu", "back", "skip", "cancel", "my products", "language", "help", "start", "stop"},
 }
 
 # Indonesian words that should not survive in an English message (official names like
@@ -108,6 +108,11 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "region": "Kabupaten Lampung Utara",
         "decider": "Budi",
         "reason": "Photo 2 is blurry.",
+        "paths": ["/home/sari/foto/keripik.jpg"],
+        "waiting": [(sample_product(submitted_at=WHEN), sample_business())],
+        "days": 2,
+        "others": 2,
+        "last": True,
     }
     unknown = names - samples.keys()
     assert not unknown, f"add sample values for {sorted(unknown)} to tests/test_templates.py"
@@ -126,6 +131,8 @@ VARIANTS: dict[str, list[Any]] = {
     "notified": [False],
     "products": [[]],
     "pending": [[]],
+    "others": [0],
+    "last": [False],
     "flagged": [[]],
     "errors": [[]],
     "candidates": [MISSING],

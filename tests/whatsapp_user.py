@@ -9,6 +9,7 @@ import hmac
 import itertools
 import json
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,8 @@ class WhatsAppUser:
         self.user_id = user_id or bsuid_for(wa_id)
         self.path = path
         api.link(wa_id, self.user_id)
+        # Lets time pass after images so their one reply (held back a moment for more) goes out.
+        self.after_media: Callable[[], Awaitable[object]] | None = None
 
     # --- payloads --------------------------------------------------------------------------------------
 
@@ -173,18 +176,35 @@ class WhatsAppUser:
         return {"mime_type": mime, "sha256": base64.b64encode(hashlib.sha256(data).digest()).decode(),
                 "id": media.media_id, "url": f"{self.api.url}/media-download/{media.media_id}"}
 
-    async def image(self, data: bytes, mime: str = "image/jpeg", caption: str | None = None) -> httpx.Response:
+    async def image(self, data: bytes, mime: str = "image/jpeg", caption: str | None = None, *,
+                    wait: bool = True) -> httpx.Response:
+        """Sends one image; `wait=False` sends the next one before the reply's window has passed."""
         image = self._media(data, mime)
         if caption is not None:
             image = {"caption": caption, **image}
-        return await self.post(self.message_payload("image" if caption is not None else "image_no_caption",
-                                                    image=image))
+        response = await self.post(self.message_payload("image" if caption is not None else "image_no_caption",
+                                                        image=image))
+        if wait:
+            await self._let_time_pass()
+        return response
+
+    async def images(self, *images: bytes) -> list[httpx.Response]:
+        """Several images at once, as a person picking many in the gallery sends them."""
+        responses = [await self.image(data, wait=False) for data in images]
+        await self._let_time_pass()
+        return responses
 
     async def document(self, data: bytes, filename: str, mime: str = "application/pdf",
                        caption: str | None = None) -> httpx.Response:
         document = {**({"caption": caption} if caption is not None else {}), "filename": filename,
                     **self._media(data, mime, filename)}
-        return await self.post(self.message_payload("document", document=document))
+        response = await self.post(self.message_payload("document", document=document))
+        await self._let_time_pass()
+        return response
+
+    async def _let_time_pass(self) -> None:
+        if self.after_media is not None:
+            await self.after_media()
 
     async def voice(self, data: bytes = OGG_VOICE) -> httpx.Response:
         audio = {**self._media(data, "audio/ogg; codecs=opus"), "voice": True}

@@ -10,6 +10,7 @@ GLOBAL_WORDS = {
     "language": ("/bahasa", "/language", "bahasa", "language"),
     "products": ("/produk", "/products", "produk saya", "my products"),
     "whoami": ("/id", "id saya", "my id"),
+    "stop_reminders": ("/berhenti", "/stop", "berhenti", "stop", "berhenti ingatkan", "stop reminders"),
 }
 DONE_WORDS = ("selesai", "done", "sudah", "cukup", "ok", "oke")
 CONSENT_WORDS = {

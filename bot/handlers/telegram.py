@@ -36,6 +36,7 @@ from bot.engine import Engine
 from bot.handlers import telegram_shape
 from bot.handlers.webhook_body import parse_json, read_capped
 from bot.i18n import Renderer
+from bot.markup import split_html
 from bot.messages import Inbound, Outbound, PhotoIn
 from bot.settings import Settings
 
@@ -112,7 +113,7 @@ class TelegramChannel:
             address = str(chat.id) if chat else str(query.from_user.id)
             await self._answer_callback(query.id)
             return Inbound(CHANNEL, address, str(update.update_id), "choice", query.data or "",
-                           display_name=query.from_user.full_name)
+                           display_name=query.from_user.full_name, language=query.from_user.language_code or "")
         message = update.message
         if message is None:
             log.info("telegram update %s of an unhandled kind ignored", update.update_id)
@@ -121,19 +122,23 @@ class TelegramChannel:
 
     async def _message_inbound(self, event_id: str, message: Message) -> Inbound:
         base = {"channel": CHANNEL, "address": str(message.chat.id), "event_id": event_id,
-                "display_name": message.from_user.full_name if message.from_user else ""}
+                "display_name": message.from_user.full_name if message.from_user else "",
+                "language": (message.from_user.language_code or "") if message.from_user else ""}
         if message.text is not None:
             text = message.text
             if text.startswith("/"):
                 command = text.split()[0].split("@")[0]
                 return Inbound(**base, kind="command", text=command)
             return Inbound(**base, kind="text", text=text)
+        album = message.media_group_id or ""
         if message.photo:
             largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
-            return Inbound(**base, kind="photos", photos=(await self._download(largest.file_id, largest.file_size),))
+            return Inbound(**base, kind="photos", album=album,
+                           photos=(await self._download(largest.file_id, largest.file_size),))
         if message.document is not None:
             doc = message.document
-            return Inbound(**base, kind="photos", photos=(await self._download(doc.file_id, doc.file_size),))
+            return Inbound(**base, kind="photos", album=album,
+                           photos=(await self._download(doc.file_id, doc.file_size),))
         if message.contact is not None:
             contact = message.contact
             own = message.from_user is not None and contact.user_id == message.from_user.id
@@ -171,12 +176,12 @@ class TelegramChannel:
             if outbound.photos:
                 async with limiter:
                     message_id = await self._send_photos(chat_id, outbound.photos)
-            pieces = split_text(outbound.text)
+            pieces = split_html(outbound.text, MAX_TEXT)
             markup = keyboard(outbound)
             for i, piece in enumerate(pieces):
                 async with limiter:
                     sent = await self.bot.send_message(
-                        chat_id, piece, reply_markup=markup if i == len(pieces) - 1 else None)
+                        chat_id, piece, parse_mode="HTML", reply_markup=markup if i == len(pieces) - 1 else None)
                 message_id = sent.message_id
             return str(message_id) if message_id is not None else None
         except RetryAfter as exc:

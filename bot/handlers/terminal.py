@@ -19,12 +19,16 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
+from sqlmodel import select
+
 from bot.common import ascii_number
 from bot.delivery import Deliverer
 from bot.engine import Engine
+from bot.markup import to_plain
 from bot.messages import Choice, Inbound, Outbound, PhotoIn
 from bot.settings import Settings
 from storage.db import Database
+from storage.models import Contact
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +59,23 @@ class TerminalSender:
         return None
 
     def render(self, outbound: Outbound) -> str:
-        lines = [outbound.text]
+        lines = [to_plain(outbound.text)]
         lines.extend(f"  🖼  {self.media_dir / path}" for path in outbound.photos)
         lines.extend(_choice_lines(outbound.choices))
         if outbound.request_contact:
             lines.append(f"  [📱 {outbound.request_contact}]")
         return "\n".join(lines)
+
+
+PATH_START = ("/", "~/", "./", "../")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif", ".bmp", ".tif", ".tiff")
+
+
+def _looks_like_a_path(token: str) -> bool:
+    """A file name with an image's extension, or a path with folders ("/home/sari/x", "./foto/x")."""
+    if token.lower().endswith(IMAGE_SUFFIXES):
+        return True
+    return token.startswith(PATH_START) and "/" in token.lstrip("./~")
 
 
 def _choice_lines(choices: list[Choice]) -> list[str]:
@@ -123,8 +138,35 @@ class Terminal:
             return ()
         return tuple(photos)
 
+    def missing_files(self, text: str) -> list[str]:
+        """The file paths a line names that do not exist ("foto/keripik.jpg" typed with a typo)."""
+        try:
+            tokens = shlex.split(text)
+        except ValueError:
+            tokens = text.split()
+        if not tokens or not all(_looks_like_a_path(t) for t in tokens):
+            return []
+        try:
+            return [t for t in tokens if not Path(t).expanduser().exists()]
+        except (OSError, RuntimeError):
+            return tokens
+
+    async def _locale(self) -> str:
+        async with self.engine.db.transaction() as session:
+            query = select(Contact.locale).where(Contact.channel == CHANNEL, Contact.address == self.address)
+            return (await session.exec(query)).first() or self.engine.settings.default_locale
+
     async def handle_line(self, line: str) -> None:
-        """Hands one typed line to the engine, then prints what is waiting for this address."""
+        """Hands one typed line to the engine, then prints what is waiting for this address.
+
+        A line of file paths of which some do not exist is answered here: the engine never sees the typo.
+        """
+        missing = self.missing_files(line.strip())
+        if missing:
+            text = self.engine.renderer.render(await self._locale(), "errors/photo_path_missing", paths=missing)
+            self.out.write(to_plain(text) + "\n\n")
+            self.out.flush()
+            return
         inbound = self.parse(line)
         if inbound is not None:
             await self.engine.handle(inbound)

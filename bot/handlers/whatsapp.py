@@ -28,12 +28,14 @@ from bot.handlers import whatsapp_shape as shape
 from bot.handlers.telegram import split_text
 from bot.handlers.whatsapp_render import buttons_for
 from bot.i18n import Renderer
+from bot.markup import to_whatsapp
 from bot.messages import Inbound, Outbound, PhotoIn
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Contact, utcnow
 
 log = logging.getLogger(__name__)
+ALBUM_BURST = "burst"
 
 CHANNEL = "whatsapp"
 MAX_TEXT = 4096
@@ -171,7 +173,9 @@ class WhatsAppChannel:
             return Inbound(**base, kind="text", text=(message.get("button") or {}).get("text", ""))
         if kind in ("image", "document"):
             media = message.get(kind) or {}
-            return Inbound(**base, kind="photos", photos=(await self._download(str(media.get("id"))),))
+            # WhatsApp has no album id: images arriving within seconds of each other get one reply.
+            return Inbound(**base, kind="photos", album=ALBUM_BURST,
+                           photos=(await self._download(str(media.get("id"))),))
         if kind == "location":
             location = message.get("location") or {}
             return Inbound(**base, kind="location", latitude=location.get("latitude"),
@@ -231,7 +235,7 @@ class WhatsAppChannel:
                 media = await self.client.upload_media(data, mime_type=mime)
             async with self.limiter:
                 message_id = (await self.client.send_image(to, media.id)).id
-        pieces = split_text(outbound.text, MAX_TEXT)
+        pieces = split_text(to_whatsapp(outbound.text), MAX_TEXT)
         if outbound.choices and len(pieces[-1]) > MAX_BODY:
             pieces.append(self.renderer.label(outbound.locale, "buttons", "list_open"))
         for i, piece in enumerate(pieces):
