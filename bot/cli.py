@@ -25,8 +25,10 @@ T = TypeVar("T")
 app = typer.Typer(help="UMKM Katalog Lokal onboarding bot.", no_args_is_help=True, add_completion=False)
 officer_app = typer.Typer(help="Dinas officers who review submissions.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
+media_app = typer.Typer(help="Stored photos.", no_args_is_help=True)
 app.add_typer(officer_app, name="officer")
 app.add_typer(db_app, name="db")
+app.add_typer(media_app, name="media")
 
 TELEGRAM_CHAT_ID = re.compile(r"-?[1-9][0-9]{0,19}")
 USAGE_ERROR = 2
@@ -208,3 +210,24 @@ def db_upgrade() -> None:
 
     _run(_with_db(settings, noop))
     typer.echo(f"Database {_display_url(settings.database_url)} is up to date.")
+
+
+# --- media --------------------------------------------------------------------------------------------
+
+@media_app.command("migrate")
+def media_migrate(
+    to: Annotated[str, typer.Option("--to", help="Target store: s3://bucket/prefix (or a folder).")],
+) -> None:
+    """Copy every stored photo from the current store (MEDIA_URL, else MEDIA_DIR) to another; safe to repeat.
+
+    Then set MEDIA_URL to the target and restart: photo keys stay the same, so no database change is needed.
+    """
+    from bot import media
+
+    try:
+        report = _run(media.migrate(Settings(), to))
+    except ValueError as exc:
+        _fail(str(exc))
+    typer.echo(f"Photos from {report.source} to {report.target}: {report.copied} copied, "
+               f"{report.already_there} already there.")
+    typer.echo(f"Now set MEDIA_URL={report.target} and restart the processes.")

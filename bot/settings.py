@@ -14,6 +14,13 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///data/umkm.db"
     media_dir: Path = Path("data/media")
+    # Where photos are stored: empty for the folder MEDIA_DIR, or s3://bucket/prefix (S3-compatible storage).
+    media_url: str | None = None
+    s3_endpoint_url: str | None = None  # e.g. http://127.0.0.1:9000 for MinIO; empty for AWS
+    s3_addressing_style: str = "auto"  # auto (path style with S3_ENDPOINT_URL), path or virtual
+    aws_region: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
     templates_dir: Path = ROOT / "templates"
     default_locale: str = "id"
     max_photo_bytes: int = 10 * 1024 * 1024

@@ -10,7 +10,6 @@ import asyncio
 import hmac
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -32,6 +31,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
 
+from bot import media
 from bot.delivery import Deliverer, PermanentError, TemporaryError
 from bot.engine import Engine
 from bot.i18n import Renderer
@@ -187,7 +187,7 @@ class TelegramChannel:
             raise TemporaryError(str(exc)) from exc
 
     async def _send_photos(self, chat_id: int, paths: list[str]) -> int:
-        files = [(Path(self.settings.media_dir) / p).read_bytes() for p in paths[:10]]
+        files = [await media.read(p, self.settings) for p in paths[:10]]
         if len(files) == 1:
             return (await self.bot.send_photo(chat_id, files[0])).message_id
         sent = await self.bot.send_media_group(chat_id, [InputMediaPhoto(f) for f in files])

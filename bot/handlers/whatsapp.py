@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +21,7 @@ from pywa.utils import UserIdentifier
 from pywa_async import WhatsApp
 from sqlmodel import select
 
+from bot import media
 from bot.delivery import HeldError, PermanentError, TemporaryError
 from bot.handlers.telegram import split_text
 from bot.handlers.whatsapp_render import buttons_for
@@ -188,12 +188,12 @@ class WhatsAppChannel:
         to = outbound.address
         message_id: str | None = None
         for path in outbound.photos:
-            data = (Path(self.settings.media_dir) / path).read_bytes()
+            data = await media.read(path, self.settings)
             mime = "image/png" if path.endswith(".png") else "image/jpeg"
             async with self.limiter:
-                media = await self.client.upload_media(data, mime_type=mime)
+                uploaded = await self.client.upload_media(data, mime_type=mime)
             async with self.limiter:
-                message_id = (await self.client.send_image(to, media.id)).id
+                message_id = (await self.client.send_image(to, uploaded.id)).id
         pieces = split_text(outbound.text, MAX_TEXT)
         if outbound.choices and len(pieces[-1]) > MAX_BODY:
             pieces.append(self.renderer.label(outbound.locale, "buttons", "list_open"))
