@@ -231,3 +231,18 @@ def media_migrate(
     typer.echo(f"Photos from {report.source} to {report.target}: {report.copied} copied, "
                f"{report.already_there} already there.")
     typer.echo(f"Now set MEDIA_URL={report.target} and restart the processes.")
+
+
+# --- status -------------------------------------------------------------------------------------------
+
+@app.command()
+def status() -> None:
+    """Readiness, channels (configured, paused), outbox queues, submissions waiting per region, last errors."""
+    from bot.status import status_lines
+
+    settings = Settings()
+    lines, ready = _run(status_lines(settings))
+    for line in lines:
+        typer.echo(line)
+    if not ready:
+        raise typer.Exit(1)

@@ -55,8 +55,11 @@ class Database:
         if self.is_sqlite:
             connect_args: dict = {"timeout": 30}
         else:
-            connect_args = {"server_settings": {"search_path": schema}} if schema else {}
-        self.engine = create_async_engine(self.url, connect_args=connect_args)
+            connect_args = {"timeout": 10}  # seconds to connect; a dead server must not hang a request
+            if schema:
+                connect_args["server_settings"] = {"search_path": schema}
+        # pre-ping: a connection the server dropped (restart, failover) is replaced before it is used
+        self.engine = create_async_engine(self.url, connect_args=connect_args, pool_pre_ping=True)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
