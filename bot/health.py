@@ -104,6 +104,11 @@ class Snapshot:
     channel_states: list[ChannelState]
 
 
+async def snapshot_within(db: Database, wait: float = READY_TIMEOUT) -> Snapshot:
+    """`snapshot`, or TimeoutError after `wait` seconds."""
+    return await asyncio.wait_for(snapshot(db), wait)
+
+
 async def snapshot(db: Database) -> Snapshot:
     async with db.transaction() as session:
         queues: dict[str, Queue] = {}

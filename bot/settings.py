@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     max_photo_bytes: int = 10 * 1024 * 1024
     max_text_chars: int = 4000
 
+    log_format: str = "text"  # text (one line per event) or json (one JSON object per line)
+    log_level: str = "INFO"
+    metrics_enabled: bool = True  # GET /metrics; turn off, or set METRICS_TOKEN, when the app faces the internet
+    metrics_token: str | None = None  # when set, /metrics needs `Authorization: Bearer <token>`
+
     telegram_bot_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_secret: str | None = None

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from bot import health
+from bot import health, metrics
 from bot.delivery import Deliverer, Sender
 from bot.engine import Engine
 from bot.handlers.telegram import TelegramChannel, TelegramUpdates
@@ -139,8 +139,10 @@ def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None 
             log.warning("not ready: %s", "; ".join(found.reasons))
         return JSONResponse(found.as_json(), status_code=200 if found.ready else 503)
 
-    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"]),
-                            *(routes or [])])
+    ops = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
+    if settings.metrics_enabled:
+        ops.append(metrics.route(settings.metrics_token, db))
+    app = Starlette(routes=[*ops, *(routes or [])])
     app.state.settings = settings
     app.state.db = db
     return app

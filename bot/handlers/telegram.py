@@ -31,7 +31,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot import media
+from bot import media, metrics
 from bot.delivery import Deliverer, PermanentError, TemporaryError
 from bot.engine import Engine
 from bot.i18n import Renderer
@@ -250,6 +250,8 @@ class TelegramUpdates:
     async def handle(self, data: dict[str, Any]) -> list[Outbound]:
         """Applies the update (committed when this returns); [] for a duplicate or an unhandled kind."""
         inbound = await self.channel.to_inbound(data)
+        if inbound is None:
+            metrics.update(CHANNEL, "ignored")
         return await self.engine.handle(inbound) if inbound is not None else []
 
     async def handle_and_send(self, data: dict[str, Any]) -> None:
@@ -273,6 +275,7 @@ def webhook_route(settings: Settings, updates: TelegramUpdates) -> Route:
         given = request.headers.get(SECRET_HEADER, "")
         if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
             log.warning("telegram webhook: wrong or missing secret token from %s", request.client)
+            metrics.update(CHANNEL, "refused")
             return Response(status_code=403)
         body = await request.body()
         try:
@@ -281,6 +284,7 @@ def webhook_route(settings: Settings, updates: TelegramUpdates) -> Route:
             data = None
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             log.warning("telegram webhook: not an update (%d bytes)", len(body))
+            metrics.update(CHANNEL, "malformed")
             return Response(status_code=400)
         outbound = await updates.handle(data)
         return Response(status_code=200, background=BackgroundTask(updates.deliverer.deliver, outbound))

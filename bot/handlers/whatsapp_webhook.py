@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
 from bot.delivery import Deliverer, record_provider_status
 from bot.engine import Engine
 from bot.handlers.whatsapp import CHANNEL, WhatsAppChannel
@@ -47,6 +48,7 @@ class WhatsAppUpdates:
             inbound = await self.channel.to_inbound(message)
             if inbound is None:
                 log.info("whatsapp: %s message ignored", message.get("type"))
+                metrics.update(CHANNEL, "ignored")
             elif inbound.kind == "choice" and inbound.text.startswith(MORE_PREFIX):
                 await self._next_page(inbound)
             else:
@@ -84,12 +86,14 @@ def routes(settings: Settings, updates: WhatsAppUpdates) -> list[Route]:
         secret = settings.whatsapp_app_secret or ""
         if not secret or not signature or not webhook_updates_validator(secret, body, signature):
             log.warning("whatsapp webhook: missing or wrong signature from %s", request.client)
+            metrics.update(CHANNEL, "refused")
             return Response(status_code=401)
         try:
             payload = json.loads(body) if len(body) <= MAX_PAYLOAD_BYTES else None
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
+            metrics.update(CHANNEL, "malformed")
             return Response(status_code=400)
         outbound = await updates.handle(payload)
         return Response(status_code=200, background=BackgroundTask(updates.deliverer.deliver, outbound))
