@@ -9,7 +9,6 @@ import asyncio
 import logging
 import os
 import re
-import sys
 from collections.abc import Coroutine
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -39,8 +38,11 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(USAGE_ERROR)
 
 
-def _logging(level: int) -> None:
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _logging(level: int | None, settings: Settings) -> None:
+    """One setup for every command (bot/logs.py): LOG_FORMAT, LOG_LEVEL, secrets and personal data masked."""
+    from bot import logs
+
+    logs.setup(settings, level)
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -71,10 +73,11 @@ def run(
     """Migrate the database, serve the webhooks and /healthz, and deliver messages, until SIGINT/SIGTERM."""
     from bot.web import serve
 
-    _logging(logging.INFO)
+    settings = Settings()
+    _logging(None, settings)
     if port is None:
         port = _port_from_env()
-    _run(serve(Settings(), host, port))
+    _run(serve(settings, host, port))
 
 
 @app.command()
@@ -82,8 +85,9 @@ def worker() -> None:
     """Deliver waiting messages only (no web server), until SIGINT/SIGTERM; run beside `run` to scale out."""
     from bot.web import work
 
-    _logging(logging.INFO)
-    _run(work(Settings()))
+    settings = Settings()
+    _logging(None, settings)
+    _run(work(settings))
 
 
 def _port_from_env() -> int:
@@ -105,9 +109,10 @@ def chat(
     address = as_.strip()
     if not address or any(c.isspace() for c in address):
         _fail("--as needs an id without spaces, e.g. --as officer-1.")
-    _logging(logging.WARNING)
+    settings = Settings()
+    _logging(logging.WARNING, settings)
     try:
-        _run(terminal_chat(Settings(), address))
+        _run(terminal_chat(settings, address))
     except KeyboardInterrupt:
         typer.echo("")
 

@@ -40,9 +40,9 @@ class Engine:
                 # Two first messages of one new contact raced to create it; the loser tries again.
                 if attempt == 2:
                     raise
-                log.info("retrying %s after a concurrent insert", inbound.key)
+                log.info("retrying after a concurrent insert")
             except Exception:
-                log.exception("event %s:%s from %s failed", inbound.channel, inbound.event_id, inbound.key)
+                log.exception("event %s:%s failed", inbound.channel, inbound.event_id)
                 metrics.mark_update("error")
                 return await self._apologize(inbound)
         return []

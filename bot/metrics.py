@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot import logs
+
 log = logging.getLogger(__name__)
 
 UPDATES = Counter("umkm_updates", "Updates received, by channel and outcome "
@@ -45,19 +47,23 @@ def update(channel: str, outcome: str) -> None:
 
 
 def timed_update(handle: F) -> F:
-    """Decorates `Engine.handle(inbound)`: times it and counts it as handled unless `mark_update` said otherwise."""
+    """Decorates `Engine.handle(inbound)`: times and counts it (handled unless `mark_update` said otherwise), and
+    logs one line for it; every line logged while it runs carries the channel, event id and masked contact."""
 
     @wraps(handle)
     async def timed(self: Any, inbound: Any, *args: Any, **kwargs: Any) -> Any:
         outcome = ["handled"]
         token = _outcome.set(outcome)
         started = time.perf_counter()
-        try:
-            return await handle(self, inbound, *args, **kwargs)
-        finally:
-            _outcome.reset(token)
-            HANDLING.labels(inbound.channel).observe(time.perf_counter() - started)
-            UPDATES.labels(inbound.channel, outcome[0]).inc()
+        with logs.event_context(inbound.channel, inbound.event_id, inbound.address):
+            try:
+                return await handle(self, inbound, *args, **kwargs)
+            finally:
+                _outcome.reset(token)
+                took = time.perf_counter() - started
+                HANDLING.labels(inbound.channel).observe(took)
+                UPDATES.labels(inbound.channel, outcome[0]).inc()
+                log.info("update %s in %.0f ms", outcome[0], took * 1000)
 
     return timed  # type: ignore[return-value]
 

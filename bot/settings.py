@@ -28,6 +28,7 @@ class Settings(BaseSettings):
 
     log_format: str = "text"  # text (one line per event) or json (one JSON object per line)
     log_level: str = "INFO"
+    log_key: str | None = None  # keys the masked contact ids in logs (default: derived from the secrets)
     metrics_enabled: bool = True  # GET /metrics; turn off, or set METRICS_TOKEN, when the app faces the internet
     metrics_token: str | None = None  # when set, /metrics needs `Authorization: Bearer <token>`
 

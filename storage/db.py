@@ -59,7 +59,9 @@ class Database:
             if schema:
                 connect_args["server_settings"] = {"search_path": schema}
         # pre-ping: a connection the server dropped (restart, failover) is replaced before it is used
-        self.engine = create_async_engine(self.url, connect_args=connect_args, pool_pre_ping=True)
+        # hide_parameters: SQL parameters (names, NIB, phones) never reach a log line or an error message
+        self.engine = create_async_engine(self.url, connect_args=connect_args, pool_pre_ping=True,
+                                          hide_parameters=True)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

@@ -21,7 +21,7 @@ from pywa.utils import UserIdentifier
 from pywa_async import WhatsApp
 from sqlmodel import select
 
-from bot import media
+from bot import logs, media
 from bot.delivery import HeldError, PermanentError, TemporaryError
 from bot.handlers.telegram import split_text
 from bot.handlers.whatsapp_render import buttons_for
@@ -234,4 +234,5 @@ class WhatsAppChannel:
                                                 TemplateLanguage(self.settings.whatsapp_template_language),
                                                 params=[BodyText.params(*params)] if params else None)
         except (wa_errors.WhatsAppError, httpx.TransportError, ValueError) as exc:
-            log.warning("whatsapp: template %s to %s not sent (%s); the message waits", name, outbound.address, exc)
+            log.warning("whatsapp: template %s to %s not sent (%s); the message waits", name,
+                        logs.contact_ref(CHANNEL, outbound.address), exc)
