@@ -251,3 +251,62 @@ def status() -> None:
         typer.echo(line)
     if not ready:
         raise typer.Exit(1)
+
+
+PG_BACKUP = """\
+This database is PostgreSQL: back it up with PostgreSQL's own tools, e.g.
+  pg_dump --format=custom --file=umkm.dump "$DATABASE_URL"
+  (restore: pg_restore --clean --if-exists -d "$DATABASE_URL" umkm.dump)
+or your provider's snapshots. Back up the photos too (MEDIA_URL bucket or MEDIA_DIR folder) and keep the .env
+secrets somewhere safe: see README, "Backup and restore"."""
+
+
+def _sqlite_paths(settings: Settings) -> tuple[Any, Any, str]:
+    """(database file, local media folder or None, where the media live otherwise) for a SQLite deployment."""
+    from pathlib import Path
+
+    url = make_url(Database(settings.database_url).url)
+    if url.get_backend_name() != "sqlite":
+        typer.echo(PG_BACKUP, err=True)
+        raise typer.Exit(USAGE_ERROR)
+    if not url.database or url.database == ":memory:":
+        _fail("DATABASE_URL names no database file.")
+    media_url = settings.media_url or ""
+    if media_url.startswith("s3://"):
+        return Path(url.database), None, media_url
+    return Path(url.database), Path(media_url.removeprefix("file://") or settings.media_dir), ""
+
+
+@db_app.command("backup")
+def db_backup(file: Annotated[str, typer.Argument(help="The backup to write (.tar.gz).")]) -> None:
+    """Copy the SQLite database (safe while the bot runs) and the local photos into one FILE."""
+    from pathlib import Path
+
+    from bot.backup import BackupError, backup
+
+    db_path, media_dir, elsewhere = _sqlite_paths(Settings())
+    try:
+        report = backup(db_path, media_dir, Path(file), elsewhere)
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(f"Backup written to {report.archive}: the database and {report.photos} photos"
+               + ("." if report.media == "included" else f" ({report.media})."))
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[str, typer.Argument(help="A backup written by `db backup`.")],
+    force: Annotated[bool, typer.Option(help="Replace the existing database (stop the bot first).")] = False,
+) -> None:
+    """Put a backup's database and photos back (with the bot stopped); then start the bot as usual."""
+    from pathlib import Path
+
+    from bot.backup import BackupError, restore
+
+    db_path, media_dir, _ = _sqlite_paths(Settings())
+    try:
+        report = restore(Path(file), db_path, media_dir, force=force)
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(f"Restored the database to {db_path} and {report.photos} photos"
+               + (f" to {media_dir}." if media_dir else "."))

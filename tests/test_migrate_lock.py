@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import asyncio
 import sys
 import uuid
 
@@ -29,9 +29,10 @@ async def test_two_processes_migrate_an_empty_schema_at_once() -> None:
         schema = f"t_{uuid.uuid4().hex[:12]}"
         await (await _postgres_or_skip(schema)).dispose()
         try:
-            processes = [subprocess.Popen([sys.executable, "-c", UPGRADE, POSTGRES_URL, schema],
-                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
-            outputs = [p.communicate(timeout=120)[0].decode(errors="replace") for p in processes]
-            assert [p.returncode for p in processes] == [0, 0], outputs
+            processes = [await asyncio.create_subprocess_exec(
+                sys.executable, "-c", UPGRADE, POSTGRES_URL, schema,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT) for _ in range(2)]
+            outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in processes)), 120)
+            assert [p.returncode for p in processes] == [0, 0], [out.decode(errors="replace") for out, _ in outputs]
         finally:
             await _drop_schema(schema)
