@@ -86,3 +86,18 @@ async def test_metrics_still_served_when_the_database_is_gone(settings: Settings
     finally:
         await broken.dispose()
     assert value(samples, "umkm_database_up") == 0
+
+
+def test_multiprocess_mode_adds_up_the_processes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    count = "from bot import metrics; metrics.sent('whatsapp', '429')"
+    for _ in range(2):  # two processes that count, then exit
+        subprocess.run([sys.executable, "-c", count], env=env, check=True, timeout=60)
+    scrape_code = "from bot import metrics; print(metrics._process_counters().decode())"
+    output = subprocess.run([sys.executable, "-c", scrape_code], env=env, check=True, timeout=60,
+                            capture_output=True, text=True).stdout
+    assert 'umkm_sends_total{channel="whatsapp",result="429"} 2.0' in output
