@@ -90,3 +90,14 @@ async def test_503_when_migrations_are_behind(database: Database, settings: Sett
     await database.upgrade()
     async with client(settings, database) as http:
         assert (await http.get("/readyz")).status_code == 200
+
+
+async def test_ready_when_a_newer_release_migrated_already(database: Database, settings: Settings) -> None:
+    """During a rolling upgrade the old processes keep serving after `db upgrade` ran for the new release."""
+    from sqlalchemy import text
+
+    async with database.engine.begin() as conn:
+        await conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('9999_future')"))
+    async with client(settings, database) as http:
+        response = await http.get("/readyz")
+    assert response.status_code == 200 and response.json()["checks"]["migrations"] == "ahead"
