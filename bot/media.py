@@ -72,9 +72,7 @@ async def store_photo(data: bytes, settings: Settings, declared_size: int | None
     """Checks the photo and stores it once under its content hash; `path` is the key to read it back."""
     ext, width, height = check_photo(data, settings.max_photo_bytes, declared_size)
     key, digest = photo_key(data, ext)
-    store = media_store(settings)
-    if not await store.exists(key):
-        await store.put(key, data)
+    await media_store(settings).put_once(key, data)
     return StoredPhoto(path=key, sha256=digest, width=width, height=height)
 
 

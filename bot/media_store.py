@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
@@ -26,6 +27,7 @@ class MediaStore(Protocol):
 
     async def exists(self, key: str) -> bool: ...
     async def put(self, key: str, data: bytes) -> None: ...
+    async def put_once(self, key: str, data: bytes) -> bool: ...
     async def read(self, key: str) -> bytes: ...
     def keys(self) -> AsyncIterator[str]: ...
     def describe(self, key: str) -> str: ...
@@ -61,6 +63,13 @@ class LocalStore:
         tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         tmp.replace(target)
+
+    async def put_once(self, key: str, data: bytes) -> bool:
+        """Stores the data unless the key is there already; True when it was written."""
+        if await self.exists(key):
+            return False
+        await self.put(key, data)
+        return True
 
     async def read(self, key: str) -> bytes:
         return await asyncio.to_thread(self._path(key).read_bytes)
@@ -110,18 +119,32 @@ class S3Store:
 
     async def exists(self, key: str) -> bool:
         async with self._client() as s3:
-            try:
-                await s3.head_object(Bucket=self.bucket, Key=self._object_key(key))
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                    return False
-                raise
+            return await self._exists(s3, key)
+
+    async def _exists(self, s3, key: str) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            await s3.head_object(Bucket=self.bucket, Key=self._object_key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
         return True
 
     async def put(self, key: str, data: bytes) -> None:
-        content_type = CONTENT_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
         async with self._client() as s3:
-            await s3.put_object(Bucket=self.bucket, Key=self._object_key(key), Body=data, ContentType=content_type)
+            await self._put(s3, key, data)
+
+    async def _put(self, s3, key: str, data: bytes) -> None:  # type: ignore[no-untyped-def]
+        content_type = CONTENT_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
+        await s3.put_object(Bucket=self.bucket, Key=self._object_key(key), Body=data, ContentType=content_type)
+
+    async def put_once(self, key: str, data: bytes) -> bool:
+        """Stores the data unless the key is there already (one connection for both); True when written."""
+        async with self._client() as s3:
+            if await self._exists(s3, key):
+                return False
+            await self._put(s3, key, data)
+            return True
 
     async def read(self, key: str) -> bytes:
         async with self._client() as s3:
@@ -140,10 +163,11 @@ class S3Store:
         return f"s3://{self.bucket}/{self._object_key(key)}"
 
 
+@lru_cache(maxsize=16)
 def open_store(url: str, *, endpoint_url: str | None = None, region: str | None = None,
                access_key: str | None = None, secret_key: str | None = None,
                addressing_style: str = "auto") -> MediaStore:
-    """`s3://bucket/prefix` -> S3Store; a folder path (or `file://` URL) -> LocalStore."""
+    """`s3://bucket/prefix` -> S3Store; a folder path (or `file://` URL) -> LocalStore (one per settings)."""
     if url.startswith("s3://"):
         return S3Store(url, endpoint_url=endpoint_url, region=region, access_key=access_key,
                        secret_key=secret_key, addressing_style=addressing_style)
