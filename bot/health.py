@@ -99,6 +99,7 @@ class Queue:
     held: int = 0
     failed: int = 0
     oldest_pending: datetime | None = None
+    last_error: str | None = None  # of the newest message that failed to go out (once or for good)
 
 
 @dataclass
@@ -130,6 +131,11 @@ async def snapshot(db: Database) -> Snapshot:
                 queue.pending, queue.oldest_pending = count, _aware(oldest)
             elif status in (OutboxStatus.held, OutboxStatus.failed):
                 setattr(queue, status, count)
+        newest_failures = (select(func.max(OutboxMessage.id)).where(col(OutboxMessage.last_error).is_not(None))
+                           .group_by(OutboxMessage.channel))
+        for channel, error in (await session.exec(select(OutboxMessage.channel, OutboxMessage.last_error)
+                                                  .where(col(OutboxMessage.id).in_(newest_failures)))).all():
+            queues.setdefault(channel, Queue()).last_error = error
         products = {s.value: 0 for s in ProductStatus}
         products.update(dict((await session.exec(
             select(Product.status, func.count()).group_by(Product.status))).all()))

@@ -60,6 +60,8 @@ async def report(db: Database, settings: Settings, now: datetime) -> tuple[list[
                      f"(oldest {_age(queue.oldest_pending, now)}), held {queue.held}, failed {queue.failed}")
         if state and state.last_error:
             lines.append(f"    last error {_age(state.last_error_at, now)}: {state.last_error}")
+        elif queue.last_error:
+            lines.append(f"    last send error: {queue.last_error}")
     waiting = sum(figures.waiting_by_region.values())
     lines.append(f"Submissions waiting for review: {waiting}")
     for code, count in sorted(figures.waiting_by_region.items()):

@@ -25,7 +25,10 @@ async def test_status_tells_queues_regions_and_a_paused_channel(database: Databa
         session.add(OutboxMessage(channel="telegram", address="1", status="pending",
                                   created_at=NOW - timedelta(minutes=7, seconds=3)))
         session.add(OutboxMessage(channel="telegram", address="2", status="pending", created_at=NOW))
-        session.add(OutboxMessage(channel="telegram", address="2", status="failed", created_at=NOW))
+        session.add(OutboxMessage(channel="telegram", address="2", status="failed", created_at=NOW,
+                                  last_error="Forbidden: bot was blocked by the user"))
+        session.add(OutboxMessage(channel="whatsapp", address="3", status="failed", created_at=NOW,
+                                  last_error="131026: Message undeliverable"))
         session.add(ChannelState(channel="telegram", paused_reason="token revoked (401)",
                                  last_error="Unauthorized", last_error_at=NOW - timedelta(hours=2)))
     lines, ready = await report(database, settings.model_copy(update={"telegram_bot_token": "1:x"}), NOW)
@@ -37,6 +40,8 @@ async def test_status_tells_queues_regions_and_a_paused_channel(database: Databa
     assert "    last error 2h 0m ago: Unauthorized" in text
     assert "Submissions waiting for review: 1\n  Kabupaten Lampung Utara, Lampung (18.03): 1" in text
     assert "draft 1, submitted 1" in text
+    assert "  whatsapp: not configured here; waiting 0 (oldest -), held 0, failed 1\n" \
+        "    last send error: 131026: Message undeliverable" in text
 
 
 async def test_status_ready_on_an_empty_database(database: Database, settings: Settings) -> None:
