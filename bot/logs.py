@@ -120,7 +120,7 @@ def handler_for(settings: Settings, stream: Any = None) -> logging.Handler:
     handler.addFilter(ContextFilter())
     handler.addFilter(SecretFilter(secrets_of(settings)))
     handler.addFilter(SamaranFilter(mode="partial"))
-    handler.setFormatter(JsonFormatter() if settings.log_format.lower() == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT))
     return handler
 
 

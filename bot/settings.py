@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,7 +27,7 @@ class Settings(BaseSettings):
     max_photo_bytes: int = 10 * 1024 * 1024
     max_text_chars: int = 4000
 
-    log_format: str = "text"  # text (one line per event) or json (one JSON object per line)
+    log_format: Literal["text", "json"] = "text"  # text (one line per event) or json (one JSON object per line)
     log_level: str = "INFO"
     log_key: str | None = None  # keys the masked contact ids in logs (default: derived from the secrets)
     metrics_enabled: bool = True  # GET /metrics; turn off, or set METRICS_TOKEN, when the app faces the internet
