@@ -9,7 +9,6 @@ import asyncio
 import logging
 import os
 import re
-import sys
 from collections.abc import Coroutine
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -25,8 +24,10 @@ T = TypeVar("T")
 app = typer.Typer(help="UMKM Katalog Lokal onboarding bot.", no_args_is_help=True, add_completion=False)
 officer_app = typer.Typer(help="Dinas officers who review submissions.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
+media_app = typer.Typer(help="Stored photos.", no_args_is_help=True)
 app.add_typer(officer_app, name="officer")
 app.add_typer(db_app, name="db")
+app.add_typer(media_app, name="media")
 
 TELEGRAM_CHAT_ID = re.compile(r"-?[1-9][0-9]{0,19}")
 USAGE_ERROR = 2
@@ -37,8 +38,11 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(USAGE_ERROR)
 
 
-def _logging(level: int) -> None:
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _logging(level: int | None, settings: Settings) -> None:
+    """One setup for every command (bot/logs.py): LOG_FORMAT, LOG_LEVEL, secrets and personal data masked."""
+    from bot import logs
+
+    logs.setup(settings, level)
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -69,10 +73,11 @@ def run(
     """Migrate the database, serve the webhooks and /healthz, and deliver messages, until SIGINT/SIGTERM."""
     from bot.web import serve
 
-    _logging(logging.INFO)
+    settings = Settings()
+    _logging(None, settings)
     if port is None:
         port = _port_from_env()
-    _run(serve(Settings(), host, port))
+    _run(serve(settings, host, port))
 
 
 @app.command()
@@ -80,8 +85,9 @@ def worker() -> None:
     """Deliver waiting messages only (no web server), until SIGINT/SIGTERM; run beside `run` to scale out."""
     from bot.web import work
 
-    _logging(logging.INFO)
-    _run(work(Settings()))
+    settings = Settings()
+    _logging(None, settings)
+    _run(work(settings))
 
 
 def _port_from_env() -> int:
@@ -103,9 +109,10 @@ def chat(
     address = as_.strip()
     if not address or any(c.isspace() for c in address):
         _fail("--as needs an id without spaces, e.g. --as officer-1.")
-    _logging(logging.WARNING)
+    settings = Settings()
+    _logging(logging.WARNING, settings)
     try:
-        _run(terminal_chat(Settings(), address))
+        _run(terminal_chat(settings, address))
     except KeyboardInterrupt:
         typer.echo("")
 
@@ -208,3 +215,98 @@ def db_upgrade() -> None:
 
     _run(_with_db(settings, noop))
     typer.echo(f"Database {_display_url(settings.database_url)} is up to date.")
+
+
+# --- media --------------------------------------------------------------------------------------------
+
+@media_app.command("migrate")
+def media_migrate(
+    to: Annotated[str, typer.Option("--to", help="Target store: s3://bucket/prefix (or a folder).")],
+) -> None:
+    """Copy every stored photo from the current store (MEDIA_URL, else MEDIA_DIR) to another; safe to repeat.
+
+    Then set MEDIA_URL to the target and restart: photo keys stay the same, so no database change is needed.
+    """
+    from bot import media
+
+    try:
+        report = _run(media.migrate(Settings(), to))
+    except ValueError as exc:
+        _fail(str(exc))
+    typer.echo(f"Photos from {report.source} to {report.target}: {report.copied} copied, "
+               f"{report.already_there} already there.")
+    typer.echo(f"Now set MEDIA_URL={report.target} and restart the processes.")
+
+
+# --- status -------------------------------------------------------------------------------------------
+
+@app.command()
+def status() -> None:
+    """Readiness, channels (configured, paused), outbox queues, submissions waiting per region, last errors."""
+    from bot.status import status_lines
+
+    settings = Settings()
+    lines, ready = _run(status_lines(settings))
+    for line in lines:
+        typer.echo(line)
+    if not ready:
+        raise typer.Exit(1)
+
+
+PG_BACKUP = """\
+This database is PostgreSQL: back it up with PostgreSQL's own tools, e.g.
+  pg_dump --format=custom --file=umkm.dump "$DATABASE_URL"
+  (restore: pg_restore --clean --if-exists -d "$DATABASE_URL" umkm.dump)
+or your provider's snapshots. Back up the photos too (MEDIA_URL bucket or MEDIA_DIR folder) and keep the .env
+secrets somewhere safe: see README, "Backup and restore"."""
+
+
+def _sqlite_paths(settings: Settings) -> tuple[Any, Any, str]:
+    """(database file, local media folder or None, where the media live otherwise) for a SQLite deployment."""
+    from pathlib import Path
+
+    url = make_url(Database(settings.database_url).url)
+    if url.get_backend_name() != "sqlite":
+        typer.echo(PG_BACKUP, err=True)
+        raise typer.Exit(USAGE_ERROR)
+    if not url.database or url.database == ":memory:":
+        _fail("DATABASE_URL names no database file.")
+    media_url = settings.media_url or ""
+    if media_url.startswith("s3://"):
+        return Path(url.database), None, media_url
+    return Path(url.database), Path(media_url.removeprefix("file://") or settings.media_dir), ""
+
+
+@db_app.command("backup")
+def db_backup(file: Annotated[str, typer.Argument(help="The backup to write (.tar.gz).")]) -> None:
+    """Copy the SQLite database (safe while the bot runs) and the local photos into one FILE."""
+    from pathlib import Path
+
+    from bot.backup import BackupError, backup
+
+    db_path, media_dir, elsewhere = _sqlite_paths(Settings())
+    try:
+        report = backup(db_path, media_dir, Path(file), elsewhere)
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(f"Backup written to {report.archive}: the database and {report.photos} photos"
+               + ("." if report.media == "included" else f" ({report.media})."))
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[str, typer.Argument(help="A backup written by `db backup`.")],
+    force: Annotated[bool, typer.Option(help="Replace the existing database (stop the bot first).")] = False,
+) -> None:
+    """Put a backup's database and photos back (with the bot stopped); then start the bot as usual."""
+    from pathlib import Path
+
+    from bot.backup import BackupError, restore
+
+    db_path, media_dir, _ = _sqlite_paths(Settings())
+    try:
+        report = restore(Path(file), db_path, media_dir, force=force)
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(f"Restored the database to {db_path} and {report.photos} photos"
+               + (f" to {media_dir}." if media_dir else "."))

@@ -31,6 +31,7 @@ from sqlalchemy import and_, exists, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
+from bot import metrics
 from bot.messages import Outbound
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, utcnow
@@ -209,24 +210,29 @@ class Deliverer:
             provider_id = await sender.send(outbound)
         except HeldError as exc:
             log.info("outbox #%s to %s held until they write again: %s", outbound.outbox_id, outbound.channel, exc)
+            metrics.sent(outbound.channel, "held")
             await self._record_held(claim, exc)
             return True
         except PermanentError as exc:
             log.warning("outbox #%s to %s failed for good: %s", outbound.outbox_id, outbound.channel, exc)
+            metrics.sent(outbound.channel, "failed")
             await self._record_failure(claim, exc, retry=False)
             return True
         except TemporaryError as exc:
             retry = claim.attempts < self.max_attempts
             log.info("outbox #%s to %s failed (attempt %s, %s): %s", outbound.outbox_id, outbound.channel,
                      claim.attempts, "will retry" if retry else "giving up", exc)
+            metrics.sent(outbound.channel, "429" if exc.retry_after else "retried" if retry else "failed")
             await self._record_failure(claim, exc, retry=retry, retry_after=exc.retry_after)
             return not retry
         except Exception as exc:  # a bug or an unexpected API answer: retried like a temporary failure
             retry = claim.attempts < self.max_attempts
             log.exception("outbox #%s to %s: unexpected error", outbound.outbox_id, outbound.channel)
+            metrics.sent(outbound.channel, "retried" if retry else "failed")
             await self._record_failure(claim, exc, retry=retry)
             return not retry
         await self._record_sent(claim, provider_id)
+        metrics.sent(outbound.channel, "sent")
         return True
 
     async def _record_sent(self, claim: _Claim, provider_id: str | None) -> None:

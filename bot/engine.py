@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot import officer, owner
+from bot import metrics, officer, owner
 from bot.i18n import DEFAULT_LOCALE, Renderer, locale_of_language
 from bot.messages import Inbound, Outbound
 from bot.settings import Settings
@@ -30,6 +30,7 @@ class Engine:
         self.renderer = renderer or Renderer(settings.templates_dir)
         self.clock = clock
 
+    @metrics.timed_update
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """Applies the event once; a duplicate event id returns [] and changes nothing."""
         for attempt in range(3):
@@ -39,9 +40,10 @@ class Engine:
                 # Two first messages of one new contact raced to create it; the loser tries again.
                 if attempt == 2:
                     raise
-                log.info("retrying %s after a concurrent insert", inbound.key)
+                log.info("retrying after a concurrent insert")
             except Exception:
-                log.exception("event %s:%s from %s failed", inbound.channel, inbound.event_id, inbound.key)
+                log.exception("event %s:%s failed", inbound.channel, inbound.event_id)
+                metrics.mark_update("error")
                 return await self._apologize(inbound)
         return []
 
@@ -59,6 +61,7 @@ class Engine:
         async with self.db.transaction() as session:
             if not await _record_event(session, inbound, self.clock()):
                 log.info("duplicate event %s:%s ignored", inbound.channel, inbound.event_id)
+                metrics.mark_update("duplicate")
                 return []
             contact, conversation = await _lock_conversation(session, inbound)
             released = await _release_held(session, inbound, self.clock())

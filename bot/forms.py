@@ -229,7 +229,7 @@ async def _store_photos(turn: Turn, product: Product, inbound: Inbound) -> None:
             problems.append("photo_limit")
             continue
         try:
-            stored = store_photo(photo.data, turn.settings.media_dir, turn.settings.max_photo_bytes, photo.size)
+            stored = await store_photo(photo.data, turn.settings, photo.size)
         except ValueError as exc:
             problems.append(str(exc.args[0]))
             continue

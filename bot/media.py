@@ -1,5 +1,10 @@
-"""Photo checks and storage: JPEG/PNG, at least 300x300 px, not too dark, washed out or blurred, stored by
-content hash under MEDIA_DIR."""
+"""Photo checks and storage: JPEG/PNG, at least 300x300 px, not too dark, washed out or blurred, stored once
+by content hash in the media store.
+
+The one door to photos for everything else: `await store_photo(data, settings)` when one arrives, and
+`await read(key, settings)` for its bytes (channel senders, the dashboard, the export). The store is a local
+folder (`MEDIA_DIR`, the default) or an S3-compatible bucket (`MEDIA_URL=s3://bucket/prefix`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,14 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageFilter, ImageStat, UnidentifiedImageError
+
+from bot.media_store import MediaStore, open_store
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 MIN_SIDE = 300
 # Picture quality, measured on a greyscale copy at most QUALITY_SIDE px wide. Tuned on generated images
@@ -89,15 +99,56 @@ def quality_problem(image: Image.Image) -> str | None:
     return None
 
 
-def store_photo(data: bytes, media_dir: Path, max_bytes: int, declared_size: int | None = None) -> StoredPhoto:
-    """Checks the photo and writes it once as `<sha[:2]>/<sha>.<ext>`; the path is relative to media_dir."""
-    ext, width, height = check_photo(data, max_bytes, declared_size)
+def media_store(settings: Settings, url: str | None = None) -> MediaStore:
+    """The store `url` names (default: MEDIA_URL, else the folder MEDIA_DIR), with the S3 settings."""
+    return open_store(url or settings.media_url or str(settings.media_dir),
+                      endpoint_url=settings.s3_endpoint_url, region=settings.aws_region,
+                      access_key=settings.aws_access_key_id, secret_key=settings.aws_secret_access_key,
+                      addressing_style=settings.s3_addressing_style)
+
+
+def photo_key(data: bytes, ext: str) -> tuple[str, str]:
+    """(key, sha256) of a photo: `<sha[:2]>/<sha>.<ext>`."""
     digest = hashlib.sha256(data).hexdigest()
-    relative = Path(digest[:2]) / f"{digest}.{ext}"
-    target = media_dir / relative
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(target)
-    return StoredPhoto(path=relative.as_posix(), sha256=digest, width=width, height=height)
+    return f"{digest[:2]}/{digest}.{ext}", digest
+
+
+async def store_photo(data: bytes, settings: Settings, declared_size: int | None = None) -> StoredPhoto:
+    """Checks the photo and stores it once under its content hash; `path` is the key to read it back."""
+    ext, width, height = check_photo(data, settings.max_photo_bytes, declared_size)
+    key, digest = photo_key(data, ext)
+    await media_store(settings).put_once(key, data)
+    return StoredPhoto(path=key, sha256=digest, width=width, height=height)
+
+
+async def read(key: str, settings: Settings) -> bytes:
+    """The bytes of a stored photo by its key (ProductPhoto.path, an Outbound's photos)."""
+    return await media_store(settings).read(key)
+
+
+def describe(key: str, settings: Settings) -> str:
+    """Where a photo lives, for a person: a file path or an s3:// URL."""
+    return media_store(settings).describe(key)
+
+
+@dataclass(frozen=True)
+class MigrateReport:
+    copied: int
+    already_there: int
+    source: str
+    target: str
+
+
+async def migrate(settings: Settings, target_url: str) -> MigrateReport:
+    """Copies every photo of the configured store to `target_url`; a photo already there is left (idempotent)."""
+    source, target = media_store(settings), media_store(settings, target_url)
+    if source.url == target.url:
+        raise ValueError(f"the photos are already in {target_url}")
+    copied = present = 0
+    async for key in source.keys():
+        if await target.exists(key):
+            present += 1
+            continue
+        await target.put(key, await source.read(key))
+        copied += 1
+    return MigrateReport(copied, present, source.url, target_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -14,6 +15,13 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///data/umkm.db"
     media_dir: Path = Path("data/media")
+    # Where photos are stored: empty for the folder MEDIA_DIR, or s3://bucket/prefix (S3-compatible storage).
+    media_url: str | None = None
+    s3_endpoint_url: str | None = None  # e.g. http://127.0.0.1:9000 for MinIO; empty for AWS
+    s3_addressing_style: str = "auto"  # auto (path style with S3_ENDPOINT_URL), path or virtual
+    aws_region: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
     templates_dir: Path = ROOT / "templates"
     default_locale: str = "id"
     max_photo_bytes: int = 10 * 1024 * 1024
@@ -21,6 +29,12 @@ class Settings(BaseSettings):
     # Largest webhook request body read (Meta documents payloads of up to 3 MB); larger ones get 413 unread.
     max_webhook_bytes: int = 3 * 1024 * 1024
     album_window_seconds: float = 2.0  # photos sent together within this get one reply
+
+    log_format: Literal["text", "json"] = "text"  # text (one line per event) or json (one JSON object per line)
+    log_level: str = "INFO"
+    log_key: str | None = None  # keys the masked contact ids in logs (default: derived from the secrets)
+    metrics_enabled: bool = True  # GET /metrics; turn off, or set METRICS_TOKEN, when the app faces the internet
+    metrics_token: str | None = None  # when set, /metrics needs `Authorization: Bearer <token>`
 
     telegram_bot_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from bot import health, metrics
 from bot.delivery import Deliverer, Sender
 from bot.engine import Engine
 from bot.handlers.telegram import TelegramChannel, TelegramUpdates
@@ -132,7 +133,17 @@ def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None 
             return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *(routes or [])])
+    async def readyz(request: Request) -> JSONResponse:
+        """200 when the database answers, migrations are current and no configured channel is paused; else 503."""
+        found = await health.readiness(db, configured_channels(settings))
+        if not found.ready:
+            log.warning("not ready: %s", "; ".join(found.reasons))
+        return JSONResponse(found.as_json(), status_code=200 if found.ready else 503)
+
+    ops = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
+    if settings.metrics_enabled:
+        ops.append(metrics.route(settings.metrics_token, db))
+    app = Starlette(routes=[*ops, *(routes or [])])
     app.state.settings = settings
     app.state.db = db
     return app

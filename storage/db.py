@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -42,6 +43,11 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _lock_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock, from a name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
 class Database:
     """The engine, a session factory and the migrations for one DATABASE_URL."""
 
@@ -55,8 +61,14 @@ class Database:
         if self.is_sqlite:
             connect_args: dict = {"timeout": 30}
         else:
-            connect_args = {"server_settings": {"search_path": schema}} if schema else {}
-        self.engine = create_async_engine(self.url, connect_args=connect_args)
+            connect_args = {"timeout": 10}  # seconds to connect; a dead server must not hang a request
+            if schema:
+                connect_args["server_settings"] = {"search_path": schema}
+        # pre-ping: a connection the server dropped (restart, failover) is replaced before it is used
+        # hide_parameters: SQL parameters (names, NIB, phones) never reach a log line or an error message
+        self.migration_lock_key = _lock_key(f"umkm-bot migrations {parsed.database} {schema or ''}")
+        self.engine = create_async_engine(self.url, connect_args=connect_args, pool_pre_ping=True,
+                                          hide_parameters=True)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
@@ -68,8 +80,14 @@ class Database:
             yield session
 
     async def upgrade(self, revision: str = "heads") -> None:
-        """Apply Alembic migrations up to `revision` (every head, while parallel branches await a merge)."""
+        """Apply Alembic migrations up to `revision` (every head, while parallel branches await a merge).
+
+        On PostgreSQL a transaction-level advisory lock makes processes that start at once migrate one after
+        the other: the first applies the migrations, the others then find nothing left to do.
+        """
         async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self.migration_lock_key})
             await conn.run_sync(_run_alembic, "upgrade", revision)
 
     async def downgrade(self, revision: str) -> None:

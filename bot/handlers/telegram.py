@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from pathlib import Path
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -31,6 +30,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
 
+from bot import media, metrics
 from bot.delivery import Deliverer, PermanentError, TemporaryError
 from bot.engine import Engine
 from bot.handlers import telegram_shape
@@ -192,7 +192,7 @@ class TelegramChannel:
             raise TemporaryError(str(exc)) from exc
 
     async def _send_photos(self, chat_id: int, paths: list[str]) -> int:
-        files = [(Path(self.settings.media_dir) / p).read_bytes() for p in paths[:10]]
+        files = [await media.read(p, self.settings) for p in paths[:10]]
         if len(files) == 1:
             return (await self.bot.send_photo(chat_id, files[0])).message_id
         sent = await self.bot.send_media_group(chat_id, [InputMediaPhoto(f) for f in files])
@@ -256,8 +256,11 @@ class TelegramUpdates:
         """Applies the update (committed when this returns); [] for a duplicate, unhandled or malformed one."""
         if (problem := telegram_shape.problem(data)) is not None:
             log.warning("telegram update malformed (%s); ignored", problem)
+            metrics.update(CHANNEL, "malformed")
             return []
         inbound = await self.channel.to_inbound(data)
+        if inbound is None:
+            metrics.update(CHANNEL, "ignored")
         return await self.engine.handle(inbound) if inbound is not None else []
 
     async def handle_and_send(self, data: dict[str, Any]) -> None:
@@ -281,14 +284,17 @@ def webhook_route(settings: Settings, updates: TelegramUpdates) -> Route:
         given = request.headers.get(SECRET_HEADER, "")
         if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
             log.warning("telegram webhook: wrong or missing secret token from %s", request.client)
+            metrics.update(CHANNEL, "refused")
             return Response(status_code=403)
         body = await read_capped(request, settings.max_webhook_bytes)
         if body is None:
             log.warning("telegram webhook: body over %d bytes refused unread", settings.max_webhook_bytes)
+            metrics.update(CHANNEL, "refused")
             return Response(status_code=413)
         data = parse_json(body)
         if not isinstance(data, dict):
             log.warning("telegram webhook: not a JSON object (%d bytes)", len(body))
+            metrics.update(CHANNEL, "malformed")
             return Response(status_code=400)
         outbound = await updates.handle(data)
         return Response(status_code=200, background=BackgroundTask(updates.deliverer.deliver, outbound))

@@ -16,11 +16,13 @@ import shlex
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from sqlmodel import select
 
+from bot import media
 from bot.common import ascii_number
 from bot.delivery import Deliverer
 from bot.engine import Engine
@@ -47,9 +49,11 @@ class TerminalSender:
 
     channel = CHANNEL
 
-    def __init__(self, out: TextIO, media_dir: Path) -> None:
+    def __init__(self, out: TextIO, media_dir: Path, locate: Callable[[str], str] | None = None) -> None:
+        """`locate` tells where a photo key lives (default: the file under `media_dir`)."""
         self.out = out
         self.media_dir = media_dir
+        self.locate = locate or (lambda key: str(media_dir / key))
         self.last_choices: list[Choice] = []
 
     async def send(self, outbound: Outbound) -> str | None:
@@ -60,7 +64,7 @@ class TerminalSender:
 
     def render(self, outbound: Outbound) -> str:
         lines = [to_plain(outbound.text)]
-        lines.extend(f"  🖼  {self.media_dir / path}" for path in outbound.photos)
+        lines.extend(f"  🖼  {self.locate(path)}" for path in outbound.photos)
         lines.extend(_choice_lines(outbound.choices))
         if outbound.request_contact:
             lines.append(f"  [📱 {outbound.request_contact}]")
@@ -99,7 +103,8 @@ class Terminal:
         self.address = address
         self.out = out
         self.max_photo_bytes = engine.settings.max_photo_bytes
-        self.sender = TerminalSender(out, engine.settings.media_dir)
+        self.sender = TerminalSender(out, engine.settings.media_dir,
+                                     lambda key: media.describe(key, engine.settings))
         self.deliverer = Deliverer(engine.db, {CHANNEL: self.sender})
         self._prompting = False
 

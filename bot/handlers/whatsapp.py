@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -22,6 +21,7 @@ from pywa.utils import UserIdentifier
 from pywa_async import WhatsApp
 from sqlmodel import select
 
+from bot import logs, media, metrics
 from bot.common import ascii_number
 from bot.delivery import HeldError, PermanentError, TemporaryError
 from bot.handlers import whatsapp_shape as shape
@@ -71,6 +71,7 @@ def _valid_pairs(model: type[T], items: list[Any]) -> list[tuple[T, Any]]:
         parsed, problem = shape.parse(model, item)
         if parsed is None:
             log.warning("whatsapp: malformed %s ignored (%s)", model.__name__.lower(), problem)
+            metrics.update(CHANNEL, "malformed")
         else:
             pairs.append((parsed, item))
     return pairs
@@ -138,6 +139,7 @@ class WhatsAppChannel:
         parsed, problem = shape.parse(shape.Payload, payload)
         if parsed is None:
             log.warning("whatsapp: malformed payload ignored (%s)", problem)
+            metrics.update(CHANNEL, "malformed")
             return []
         values = []
         for entry in _valid(shape.Entry, parsed.entry):
@@ -148,6 +150,7 @@ class WhatsAppChannel:
                 value, problem = shape.parse(shape.Value, change.value)
                 if value is None:
                     log.warning("whatsapp: malformed change ignored (%s)", problem)
+                    metrics.update(CHANNEL, "malformed")
                     continue
                 number = value.metadata.phone_number_id if value.metadata else None
                 if number not in (None, self.settings.whatsapp_phone_number_id):
@@ -229,12 +232,12 @@ class WhatsAppChannel:
         to = outbound.address
         message_id: str | None = None
         for path in outbound.photos:
-            data = (Path(self.settings.media_dir) / path).read_bytes()
+            data = await media.read(path, self.settings)
             mime = "image/png" if path.endswith(".png") else "image/jpeg"
             async with self.limiter:
-                media = await self.client.upload_media(data, mime_type=mime)
+                uploaded = await self.client.upload_media(data, mime_type=mime)
             async with self.limiter:
-                message_id = (await self.client.send_image(to, media.id)).id
+                message_id = (await self.client.send_image(to, uploaded.id)).id
         pieces = split_text(to_whatsapp(outbound.text), MAX_TEXT)
         if outbound.choices and len(pieces[-1]) > MAX_BODY:
             pieces.append(self.renderer.label(outbound.locale, "buttons", "list_open"))
@@ -275,4 +278,5 @@ class WhatsAppChannel:
                                                 TemplateLanguage(self.settings.whatsapp_template_language),
                                                 params=[BodyText.params(*params)] if params else None)
         except (wa_errors.WhatsAppError, httpx.TransportError, ValueError) as exc:
-            log.warning("whatsapp: template %s to %s not sent (%s); the message waits", name, outbound.address, exc)
+            log.warning("whatsapp: template %s to %s not sent (%s); the message waits", name,
+                        logs.contact_ref(CHANNEL, outbound.address), exc)

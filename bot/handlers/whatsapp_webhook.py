@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
 from bot.common import ascii_number
 from bot.delivery import Deliverer, record_provider_status
 from bot.engine import Engine
@@ -47,6 +48,7 @@ class WhatsAppUpdates:
             inbound = await self.channel.to_inbound(message)
             if inbound is None:
                 log.info("whatsapp: %s message ignored", message.get("type"))
+                metrics.update(CHANNEL, "ignored")
             elif inbound.kind == "choice" and inbound.text.startswith(MORE_PREFIX):
                 await self._next_page(inbound)
             else:
@@ -84,17 +86,21 @@ def routes(settings: Settings, updates: WhatsAppUpdates) -> list[Route]:
         secret = settings.whatsapp_app_secret or ""
         if not secret or not well_formed_signature(signature):
             log.warning("whatsapp webhook: missing or malformed signature from %s", request.client)
+            metrics.update(CHANNEL, "refused")
             return Response(status_code=401)
         body = await read_capped(request, settings.max_webhook_bytes)
         if body is None:
             log.warning("whatsapp webhook: body over %d bytes refused unread", settings.max_webhook_bytes)
+            metrics.update(CHANNEL, "refused")
             return Response(status_code=413)
         if not signature_matches(secret, body, signature):
             log.warning("whatsapp webhook: wrong signature from %s", request.client)
+            metrics.update(CHANNEL, "refused")
             return Response(status_code=401)
         payload = parse_json(body)
         if not isinstance(payload, dict):
             log.warning("whatsapp webhook: not a JSON object (%d bytes)", len(body))
+            metrics.update(CHANNEL, "malformed")
             return Response(status_code=400)
         outbound = await updates.handle(payload)
         return Response(status_code=200, background=BackgroundTask(updates.deliverer.deliver, outbound))
