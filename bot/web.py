@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.delivery import Deliverer, Sender
+from bot.dinas import app as dinas
 from bot.engine import Engine
 from bot.handlers.telegram import TelegramChannel, TelegramUpdates
 from bot.handlers.telegram import webhook_route as telegram_webhook_route
@@ -119,8 +120,9 @@ def check_settings(settings: Settings) -> None:
         raise SystemExit("TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1 to 256 characters).")
 
 
-def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None = None) -> Starlette:
-    """The ASGI app: health check, plus each configured channel's webhook routes."""
+def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None = None,
+               renderer: Renderer | None = None) -> Starlette:
+    """The ASGI app: health check, the officers' console under /dinas/, each configured channel's webhooks."""
 
     async def healthz(request: Request) -> JSONResponse:
         """200 when the database answers `SELECT 1`, 503 when it does not (within a few seconds)."""
@@ -131,7 +133,8 @@ def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None 
             return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *(routes or [])])
+    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *dinas.routes(settings, db, renderer),
+                            *(routes or [])])
     app.state.settings = settings
     app.state.db = db
     return app
@@ -161,10 +164,11 @@ async def serve(settings: Settings, host: str, port: int) -> None:
             log.info("channels configured: %s", ", ".join(configured))
         else:
             log.warning(HOW_TO_CONFIGURE)
+        settings = settings.model_copy(update={"web_port": port})  # sign-in links without PUBLIC_URL
         engine = Engine(db, settings)
         channels = Channels(settings, engine)
-        server = _Server(uvicorn.Config(create_app(settings, db, channels.routes()), host=host, port=port,
-                                        log_config=None, lifespan="off"))
+        server = _Server(uvicorn.Config(create_app(settings, db, channels.routes(), engine.renderer), host=host,
+                                        port=port, log_config=None, lifespan="off"))
         stop = asyncio.Event()
 
         def shutdown() -> None:
