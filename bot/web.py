@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 import uvicorn
 from sqlalchemy import text
+from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -31,6 +32,7 @@ from bot.handlers.whatsapp_webhook import routes as whatsapp_routes
 from bot.i18n import Renderer
 from bot.settings import Settings
 from storage.db import Database
+from storage.models import Contact, Officer
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class Channels:
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
+        self.db = engine.db
         self.telegram = TelegramChannel(settings) if settings.telegram_bot_token else None
         self.whatsapp = WhatsAppChannel(settings, engine.db, engine.renderer) if settings.whatsapp_access_token \
             else None
@@ -89,6 +92,7 @@ class Channels:
             return
         await self.telegram.start()
         await self.telegram.set_commands(renderer)
+        await self.telegram.set_officer_commands(renderer, await _officer_chats(self.db, "telegram"))
         if self.settings.public_url:
             await self.telegram.register_webhook()
             log.info("telegram: webhook at %s/telegram/webhook", self.settings.public_url.rstrip("/"))
@@ -138,6 +142,14 @@ def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None 
     app.state.settings = settings
     app.state.db = db
     return app
+
+
+async def _officer_chats(db: Database, channel: str) -> list[tuple[str, str]]:
+    """(address, locale) of the active officers' chats on one channel."""
+    async with db.transaction() as session:
+        query = (select(Contact.address, Contact.locale).join(Officer, Officer.id == Contact.officer_id)
+                 .where(Contact.channel == channel, Officer.active == True))  # noqa: E712
+        return [(address, locale) for address, locale in (await session.exec(query)).all()]
 
 
 async def _ping(db: Database) -> None:

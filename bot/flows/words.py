@@ -10,6 +10,7 @@ GLOBAL_WORDS = {
     "language": ("/bahasa", "/language", "bahasa", "language"),
     "products": ("/produk", "/products", "produk saya", "my products"),
     "whoami": ("/id", "id saya", "my id"),
+    "dashboard": ("/dasbor", "/dashboard", "dasbor", "dashboard"),  # officers: a sign-in link to the console
 }
 DONE_WORDS = ("selesai", "done", "sudah", "cukup", "ok", "oke")
 CONSENT_WORDS = {
