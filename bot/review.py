@@ -198,7 +198,6 @@ async def decide(session: AsyncSession, outbox: OutboxWriter, renderer: Renderer
     (nothing changed in either case). A product no longer waiting returns `decided=False` with who decided.
     """
     now = outbox.now
-    flagged = [name for name in FLAGGABLE if name in (flagged or [])]  # form order, no duplicates
     product, business = await in_region(session, actor.officer, product_id)
     locked = await session.exec(select(Product).where(Product.id == product.id).with_for_update()
                                 .execution_options(populate_existing=True))
@@ -207,7 +206,8 @@ async def decide(session: AsyncSession, outbox: OutboxWriter, renderer: Renderer
         review = await latest_review(session, product_id)
         decider = await session.get(Officer, review.officer_id) if review else None
         return Outcome(False, product, review, decider)
-    reason = check_decision(decision, reason, flagged)
+    reason = check_decision(decision, reason, list(flagged or []))
+    flagged = [name for name in FLAGGABLE if name in (flagged or [])]  # form order, no duplicates
     review = Review(product_id=product.id, officer_id=actor.officer.id, decision=decision, reason=reason,
                     flagged_fields=flagged if decision == Decision.revision else [], source=actor.source,
                     snapshot=await snapshot(session, product, business), created_at=now)

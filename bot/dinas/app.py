@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.dinas import auth, login, queue
+from bot.dinas import auth, login, product, queue
 from bot.dinas.pages import Pages
 from bot.i18n import Renderer
 from bot.settings import Settings
@@ -55,7 +55,8 @@ def page_routes(console: Console) -> list[BaseRoute]:
 
     Each feature module exposes `routes(console) -> list[BaseRoute]` and is added to this list ONCE here:
       - bot/dinas/login.py    /login/{token}, /logout          (dinas-review)
-      - bot/dinas/queue.py    /, /products/{id}, /photos/{id}  (dinas-review)
+      - bot/dinas/queue.py    /                                  (dinas-review)
+      - bot/dinas/product.py  /products/{id}, /products/{id}/decision, /photos/{id}  (dinas-review)
       - bot/dinas/search.py   /products                        (dinas-data: add `*search.routes(console)`)
       - bot/dinas/progress.py /progress                        (dinas-data: add `*progress.routes(console)`)
       - bot/dinas/export.py   /export.xlsx, /export.csv        (dinas-data: add `*export.routes(console)`)
@@ -64,6 +65,7 @@ def page_routes(console: Console) -> list[BaseRoute]:
     return [
         *login.routes(console),
         *queue.routes(console),
+        *product.routes(console),
         # dinas-data: register search, progress and export routes here.
     ]
 
