@@ -56,3 +56,15 @@ def store_photo(data: bytes, media_dir: Path, max_bytes: int, declared_size: int
         tmp.write_bytes(data)
         tmp.replace(target)
     return StoredPhoto(path=relative.as_posix(), sha256=digest, width=width, height=height)
+
+
+def read_photo(media_dir: Path, path: str) -> bytes | None:
+    """The bytes of a stored photo (`path` as `store_photo` returned it), or None if it is not there.
+
+    The one way the console and the exports read media, so a pluggable store (local folder, S3) changes only this.
+    """
+    root = media_dir.resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    return target.read_bytes()
