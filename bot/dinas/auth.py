@@ -111,7 +111,8 @@ async def use_link(session: AsyncSession, settings: Settings, token: str, now: d
     """Uses the link up (atomically: of two at once, one wins) and returns (token id, officer)."""
     officer = await check_link(session, settings, token)
     token_id, _ = read_link(settings, token)
-    result = await session.execute(update(DinasLogin).where(
+    connection = await session.connection()
+    result = await connection.execute(update(DinasLogin).where(
         DinasLogin.token_id == token_id, DinasLogin.used_at.is_(None)).values(used_at=now))  # type: ignore[union-attr]
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise LinkRefused("used")

@@ -102,16 +102,19 @@ async def product_page(visit: Visit) -> Response:
 
 
 def form_errors(decision: Decision | None, flagged: list[str], reason: str) -> dict[str, str]:
-    """GOV.UK style: field id -> message key; empty when the decision can be recorded."""
+    """GOV.UK style, every problem at once: field id -> message key; empty when the decision can be recorded."""
     if decision is None:
         return {"decision": "error_decision"}
-    try:
-        review.check_decision(decision, reason, flagged)
-    except ValueError as exc:
-        if exc.args[0] in ("flag_one", "stale_button"):
-            return {"flagged": "error_fields"}
-        return {"note": "error_note"} if decision == Decision.revision else {"reason": "error_reason"}
-    return {}
+    errors = {}
+    if decision == Decision.revision and (not flagged or any(f not in review.FLAGGABLE for f in flagged)):
+        errors["flagged"] = "error_fields"
+    if decision != Decision.approved:
+        try:
+            review.parse_reason(reason)
+        except ValueError:
+            errors["note" if decision == Decision.revision else "reason"] = \
+                "error_note" if decision == Decision.revision else "error_reason"
+    return errors
 
 
 @officer_page
