@@ -22,7 +22,7 @@ APPROVED_PRODUCT: dict[str, Any] = {
 BUSINESS: dict[str, Any] = {
     "nama_usaha": "UD Sari Rasa", "nama_pemilik": "Sari", "nib": "1234567890123", "kbli": "10794",
     "npwp": "012345678901234", "skala": "mikro", "alamat": "Jl. Merdeka No. 1, Kotabumi",
-    "phone": "+6281234567890",
+    "phone": "+6281234567890", "skipped": ["email"],
 }
 
 

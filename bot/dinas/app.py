@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.dinas import auth, login, product, queue
+from bot.dinas import auth, export, login, product, progress, queue, search
 from bot.dinas.pages import Pages
 from bot.i18n import Renderer
 from bot.settings import Settings
@@ -66,7 +66,9 @@ def page_routes(console: Console) -> list[BaseRoute]:
         *login.routes(console),
         *queue.routes(console),
         *product.routes(console),
-        # dinas-data: register search, progress and export routes here.
+        *search.routes(console),
+        *progress.routes(console),
+        *export.routes(console),
     ]
 
 

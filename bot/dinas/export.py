@@ -135,8 +135,8 @@ def _sheet_route(fmt: str) -> Callable[[Visit], object]:
         """The officer's region's approved products as one sheet, streamed."""
         try:
             scope = scope_of(visit)
-        except catalogue.ExportError as exc:
-            return error_page(visit, "bad_date", detail=str(exc))
+        except catalogue.ExportError:
+            return error_page(visit, "bad_date")
         db, started, tally = visit.console.db, visit.console.clock(), Tally()
         chunks = _then_mark(stream(db, scope, fmt, tally), db, scope, tally, started)
         return _download(chunks, fmt, file_name(scope.region_code, started, fmt))
@@ -150,8 +150,8 @@ async def export_photos(visit: Visit) -> Response:
     """The photos of the same products, as a ZIP named like the sheet's Foto column (not marking anything)."""
     try:
         scope = scope_of(visit, photos=True)
-    except catalogue.ExportError as exc:
-        return error_page(visit, "bad_date", detail=str(exc))
+    except catalogue.ExportError:
+        return error_page(visit, "bad_date")
     chunks = photo_zip_stream(visit.console.db, scope, visit.console.settings.media_dir)
     return _download(chunks, "zip", file_name(scope.region_code, visit.console.clock(), "zip"))
 

@@ -1,0 +1,124 @@
+"""The owner funnel: how far owners got in the business-profile and product forms, and where drafts stopped.
+
+A record's *stop* is the first question of its form that applies and is neither answered nor skipped (what
+`forms.first_open_step` asks next), written as one SQL CASE in the order of the flow's steps; the form's
+length means "all answered". SQL groups records by stop (and by the facts that decide which conditional
+questions apply), so the page reads a few dozen rows whatever the number of products.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, exists, func, literal, not_, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.dinas.scope import in_region
+from bot.flows.base import Answers, Form
+from bot.flows.business import BUSINESS
+from bot.flows.product import FOOD, PACKAGED_FOOD, PRODUCT
+from storage.models import Business, Contact, Conversation, Product, ProductPhoto, ProductStatus
+
+STALE_AFTER = timedelta(days=7)
+WORST = 3
+
+#: The SQL twin of each conditional step's `when` (checked against the Python one by a test).
+PRODUCT_WHEN: dict[str, Any] = {
+    "tkdn": Product.pdn.is_(True),  # type: ignore[attr-defined]
+    "pirt": Product.kategori.in_(PACKAGED_FOOD),  # type: ignore[union-attr]
+    "bpom": Product.kategori.in_(PACKAGED_FOOD),  # type: ignore[union-attr]
+    "halal": Product.kategori.in_(FOOD),  # type: ignore[union-attr]
+}
+#: The facts (as 0/1 columns) that decide which conditional product questions apply.
+FACTS: dict[str, Any] = {
+    "pdn": Product.pdn.is_(True),  # type: ignore[attr-defined]
+    "packaged": Product.kategori.in_(PACKAGED_FOOD),  # type: ignore[union-attr]
+    "food": Product.kategori.in_(FOOD),  # type: ignore[union-attr]
+}
+
+
+def _answered(model: Any, name: str) -> Any:
+    """The field holds an answer, or the owner skipped it on purpose."""
+    if name == "photos":
+        return exists().where(ProductPhoto.product_id == Product.id, ProductPhoto.removed_at.is_(None))  # type: ignore[union-attr]
+    skipped = cast(model.skipped, String).like(f'%"{name}"%')
+    return or_(getattr(model, name).is_not(None), skipped)
+
+
+def stop_index(form: Form, model: Any, when: dict[str, Any]) -> Any:
+    """SQL: the position in `form.steps` of the record's first open question (len(steps) when none is open)."""
+    whens = []
+    for i, step in enumerate(form.steps):
+        applies = when.get(step.field, true()) if step.when is not None else true()
+        whens.append((and_(applies, not_(_answered(model, step.field))), literal(i)))
+    return case(*whens, else_=literal(len(form.steps)))
+
+
+@dataclass(frozen=True)
+class Question:
+    form: str
+    field: str
+    position: int  # 1-based, in the form's order
+    reached: int  # records that were asked it (it applied and they got that far)
+    stopped: int  # records untouched for 7 days whose next question is this one
+
+
+def _flag(condition: Any) -> Any:
+    return case((condition, 1), else_=0)
+
+
+def _sample(facts: dict[str, int]) -> Answers:
+    """Answers with the group's facts, for asking the Python `Step.applies` of each question."""
+    kategori = "makanan_minuman" if facts.get("packaged") else "catering" if facts.get("food") else "kerajinan"
+    return {"pdn": bool(facts.get("pdn")), "kategori": kategori}
+
+
+def _questions(form: Form, groups: list[tuple[int, dict[str, int], int, int]]) -> list[Question]:
+    """Per question: records that reached it (stopped at or after it, and it applies) and stale ones there."""
+    out = []
+    for i, step in enumerate(form.steps):
+        reached = sum(n for stop, facts, n, _ in groups if stop >= i and step.applies(_sample(facts)))
+        stopped = sum(stale for stop, _, _, stale in groups if stop == i)
+        out.append(Question(form.name, step.field, i + 1, reached, stopped))
+    return out
+
+
+async def product_funnel(conn: AsyncConnection, region_code: str, now: datetime) -> list[Question]:
+    stale = and_(Product.status == ProductStatus.draft, Product.updated_at < now - STALE_AFTER)
+    stop = stop_index(PRODUCT, Product, PRODUCT_WHEN).label("stop")
+    facts = [_flag(condition).label(name) for name, condition in FACTS.items()]
+    inner = (select(stop, *facts, _flag(stale).label("stale")).select_from(Product)
+             .join(Business, Product.business_id == Business.id).where(in_region(region_code)).subquery())
+    names = list(FACTS)
+    query = (select(inner.c.stop, *[inner.c[n] for n in names], func.count(), func.sum(inner.c.stale))
+             .group_by(inner.c.stop, *[inner.c[n] for n in names]))
+    groups = [(int(r[0]), dict(zip(names, r[1:1 + len(names)], strict=True)), int(r[-2]), int(r[-1] or 0))
+              for r in (await conn.execute(query)).all()]
+    return _questions(PRODUCT, groups)
+
+
+async def business_funnel(conn: AsyncConnection, region_code: str, now: datetime) -> tuple[list[Question], int]:
+    """The profile funnel of the region's businesses, and how many profiles (anywhere) have no region yet.
+
+    A profile is stale when it is unfinished and its owner's chats have been quiet for 7 days.
+    """
+    cutoff = now - STALE_AFTER
+    active = exists().where(Contact.owner_id == Business.owner_id, Conversation.contact_id == Contact.id,
+                            Conversation.updated_at >= cutoff)
+    stale = and_(Business.completed_at.is_(None), Business.created_at < cutoff, not_(active))  # type: ignore[union-attr]
+    stop = stop_index(BUSINESS, Business, {}).label("stop")
+    inner = (select(stop, _flag(stale).label("stale")).select_from(Business)
+             .where(in_region(region_code)).subquery())
+    query = select(inner.c.stop, func.count(), func.sum(inner.c.stale)).group_by(inner.c.stop)
+    groups = [(int(s), {}, int(n), int(st or 0)) for s, n, st in (await conn.execute(query)).all()]
+    no_region = select(func.count()).select_from(Business).where(Business.region_code.is_(None))  # type: ignore[union-attr]
+    return _questions(BUSINESS, groups), int((await conn.execute(no_region)).scalar_one())
+
+
+def worst(questions: list[Question], count: int = WORST) -> list[Question]:
+    """The questions where most stale drafts stopped (none when nothing stopped anywhere)."""
+    stopped = [q for q in questions if q.stopped]
+    return sorted(stopped, key=lambda q: (-q.stopped, q.form != "business", q.position))[:count]
+
