@@ -125,7 +125,7 @@ def check_settings(settings: Settings) -> None:
 
 
 def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None = None,
-               renderer: Renderer | None = None) -> Starlette:
+               renderer: Renderer | None = None, deliver: dinas.Deliver | None = None) -> Starlette:
     """The ASGI app: health check, the officers' console under /dinas/, each configured channel's webhooks."""
 
     async def healthz(request: Request) -> JSONResponse:
@@ -137,8 +137,8 @@ def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None 
             return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *dinas.routes(settings, db, renderer),
-                            *(routes or [])])
+    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]),
+                            *dinas.routes(settings, db, renderer, deliver=deliver), *(routes or [])])
     app.state.settings = settings
     app.state.db = db
     return app
@@ -179,7 +179,8 @@ async def serve(settings: Settings, host: str, port: int) -> None:
         settings = settings.model_copy(update={"web_port": port})  # sign-in links without PUBLIC_URL
         engine = Engine(db, settings)
         channels = Channels(settings, engine)
-        server = _Server(uvicorn.Config(create_app(settings, db, channels.routes(), engine.renderer), host=host,
+        server = _Server(uvicorn.Config(create_app(settings, db, channels.routes(), engine.renderer,
+                                                   channels.deliverer.deliver), host=host,
                                         port=port, log_config=None, lifespan="off"))
         stop = asyncio.Event()
 

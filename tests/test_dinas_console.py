@@ -214,3 +214,19 @@ async def test_decide_on_the_web_tells_the_owner_and_a_late_decision_sees_who(ne
     late = await web.post("/dinas/products/1/decision", data={"decision": "approved", "csrf": token})
     assert late.status_code == 409 and "lebih dulu" in late.text and "Budi" in late.text
     assert await count_rows(db, Review) == 1
+
+
+def _keys(value: object, prefix: str = "") -> set[str]:
+    if isinstance(value, dict):
+        return {k for key, inner in value.items() for k in _keys(inner, f"{prefix}{key}.")} | {prefix}
+    return {prefix}
+
+
+def test_console_words_exist_in_both_languages(settings) -> None:  # type: ignore[no-untyped-def]
+    from bot.dinas.pages import Pages
+    from bot.i18n import Renderer
+
+    pages = Pages(settings.templates_dir, Renderer(settings.templates_dir))
+    indonesian, english = pages.words("id"), pages.words("en")
+    assert _keys(indonesian) == _keys(english)
+    assert indonesian["queue"]["title"] != english["queue"]["title"]

@@ -6,7 +6,7 @@ Pages render `templates/dinas/*.html` through `Console.pages` (bot/dinas/pages.p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 from starlette.middleware.sessions import SessionMiddleware
@@ -18,21 +18,29 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bot.dinas import auth, export, login, product, progress, queue, search
 from bot.dinas.pages import Pages
 from bot.i18n import Renderer
+from bot.messages import Outbound
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import utcnow
 
+Deliver = Callable[[Iterable[Outbound]], Awaitable[int]]
+
 
 class Console:
-    """What every console page shares: settings, database, pages, bot renderer, clock."""
+    """What every console page shares: settings, database, pages, bot renderer, clock, and `deliver`.
+
+    `deliver` (the deliverer's, when the app runs with channels) sends committed outbox messages at once;
+    without it the delivery loop sends them.
+    """
 
     def __init__(self, settings: Settings, db: Database, renderer: Renderer | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, deliver: Deliver | None = None) -> None:
         self.settings = settings
         self.db = db
         self.renderer = renderer or Renderer(settings.templates_dir)
         self.pages = Pages(settings.templates_dir, self.renderer)
         self.clock = clock
+        self.deliver = deliver
 
 
 def console_of(request: Request) -> Console:
@@ -73,9 +81,9 @@ def page_routes(console: Console) -> list[BaseRoute]:
 
 
 def routes(settings: Settings, db: Database, renderer: Renderer | None = None,
-           clock: Callable[[], datetime] = utcnow) -> list[BaseRoute]:
+           clock: Callable[[], datetime] = utcnow, deliver: Deliver | None = None) -> list[BaseRoute]:
     """The console, mounted at /dinas with its own session cookie (path /dinas, 8 hours idle)."""
-    console = Console(settings, db, renderer, clock)
+    console = Console(settings, db, renderer, clock, deliver)
     router = Router(page_routes(console))
     app = SessionMiddleware(router, secret_key=auth.secret_key(settings), session_cookie=auth.COOKIE,
                             max_age=auth.SESSION_IDLE, path="/dinas", same_site="lax",

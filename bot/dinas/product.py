@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from sqlmodel import col, select
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
@@ -139,10 +140,13 @@ async def decide(visit: Visit) -> Response:
                                   decision or Decision.approved, reason, flagged)
     if not outcome.decided:
         return await render_product(visit, outcome.product, business, status=409, decided_first=True)
-    await outbox.flush()
+    outbound = await outbox.flush()
     from bot.dinas.app import redirect
 
-    return redirect(f"/dinas/products/{product.id}?done=1")
+    response = redirect(f"/dinas/products/{product.id}?done=1")
+    if visit.console.deliver is not None:  # after the commit and the response, as a webhook's replies
+        response.background = BackgroundTask(visit.console.deliver, outbound)
+    return response
 
 
 @officer_page
