@@ -264,7 +264,7 @@ def region_target(
     found = _kabkota(region)
     settings = Settings()
     if target is None:
-        current = _run(_with_db(settings, lambda db: targets.targets(db, [found.code])))[found.code]
+        current = _run(_with_db(settings, lambda db: targets.targets_of(db, [found.code])))[found.code]
         typer.echo(f"Target of {found.label} ({found.code}): {current:,} approved products.")
         return
     if not 0 < target <= targets.MAX_TARGET:

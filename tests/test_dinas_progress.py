@@ -134,9 +134,9 @@ def test_sql_conditions_match_the_flow(kategori: str | None, pdn: bool | None) -
 
 
 async def test_targets_default_and_set(database: Database) -> None:
-    assert await targets.targets(database, ["18.03", "18.71"]) == {"18.03": 1000, "18.71": 1000}
+    assert await targets.targets_of(database, ["18.03", "18.71"]) == {"18.03": 1000, "18.71": 1000}
     await targets.set_target(database, "18.03", 250)
     await targets.set_target(database, "18.03", 300)
-    assert await targets.targets(database, ["18.03", "18.71"]) == {"18.03": 300, "18.71": 1000}
+    assert await targets.targets_of(database, ["18.03", "18.71"]) == {"18.03": 300, "18.71": 1000}
     with pytest.raises(ValueError, match="between 1"):
         await targets.set_target(database, "18.03", 0)

@@ -47,7 +47,7 @@ async def figures(visit: Visit) -> dict[str, Any]:
     today = now.astimezone(JAKARTA).date()
     conn = await visit.session.connection()
     counts = await stats.status_counts(conn, code)
-    goal = await targets.targets(visit.console.db, districts(code))
+    goal = await targets.targets(conn, districts(code))
     ranked = sorted((stats.District(c, goal[c], counts.get(c, {})) for c in districts(code)),
                     key=lambda d: (-d.percent, -d.approved, d.code))
     totals = {s: sum(d.counts.get(s, 0) for d in ranked) for s in stats.STATUSES}

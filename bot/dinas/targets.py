@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import select
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database
 from storage.models import RegionTarget, utcnow
@@ -23,10 +24,14 @@ async def set_target(db: Database, kabkota_code: str, target: int) -> None:
         session.add(row)
 
 
-async def targets(db: Database, codes: Iterable[str]) -> dict[str, int]:
+async def targets(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, int]:
     """The target of each kab/kota code (the default where none was set)."""
     wanted = list(codes)
-    async with db.sessions() as session:
-        rows = (await session.exec(select(RegionTarget).where(RegionTarget.region_code.in_(wanted)))).all()  # type: ignore[attr-defined]
-    found = {r.region_code: r.target for r in rows}
+    query = select(RegionTarget.region_code, RegionTarget.target).where(RegionTarget.region_code.in_(wanted))  # type: ignore[attr-defined]
+    found = dict((await conn.execute(query)).all())
     return {code: found.get(code, DEFAULT_TARGET) for code in wanted}
+
+
+async def targets_of(db: Database, codes: Iterable[str]) -> dict[str, int]:
+    async with db.engine.connect() as conn:
+        return await targets(conn, codes)
