@@ -149,3 +149,36 @@ async def test_chat_and_web_decide_at_once_exactly_one_wins(network: Network) ->
         assert reviews[0].source == "chat" and product.status == "approved" and "DISETUJUI" in told[0]
         assert web.decider is not None and web.decider.name == "Budi"
     assert chat is not None
+
+
+async def test_chat_flags_business_fields_and_a_resubmission_says_revisi_ke_n(network: Network) -> None:
+    """In the chat the picker offers business fields too; the resubmission names the round and the changes."""
+    owner, officer = await submit_with_officer(network)
+    await officer.tap("Minta revisi")
+    assert "NIB" in officer.buttons and "Nama usaha" in officer.buttons
+    await officer.tap("Harga satuan")
+    await officer.tap("NIB")
+    await officer.tap("Selesai memilih")
+    await officer.send("Harga terlalu tinggi dan NIB perlu dicek.")
+    assert "Harga satuan, NIB" in owner.last
+    async with network.engine.db.transaction() as session:
+        saved = (await session.exec(select(Review))).one()
+    assert saved.flagged_fields == ["harga", "nib"] and saved.source == "chat"
+
+    await owner.tap("Perbaiki sekarang")
+    await owner.send("20rb")
+    for _ in range(3):  # the owner's side may ask the flagged business field too
+        if "Ringkasan produk" in owner.last:
+            break
+        await owner.send("1234567890124")
+    await owner.tap("Kirim ke Dinas")
+    note = officer.inbox[-1].text
+    assert "Revisi ke-1" in note and "Harga satuan" in note and "Harga terlalu tinggi dan NIB perlu dicek." in note
+
+
+async def test_dasbor_is_for_officers_only(network: Network) -> None:
+    owner, officer = await submit_with_officer(network)
+    await owner.send("dasbor")
+    assert "/dinas/login/" not in " ".join(owner.texts())
+    await officer.send("/dasbor")
+    assert "/dinas/login/" in " ".join(officer.texts()[-2:])
