@@ -86,7 +86,11 @@ class Business(SQLModel, table=True):
 
 class Product(SQLModel, table=True):
     # The officers' queue: submitted products, oldest first.
-    __table_args__ = (Index("ix_product_status_submitted_at", "status", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_product_status_submitted_at", "status", "submitted_at"),
+        # The console's region figures: products of a region's businesses by status, from the index alone.
+        Index("ix_product_business_id_status", "business_id", "status"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     business_id: int = Field(foreign_key="business.id", index=True)
     status: str = Field(default=ProductStatus.draft, index=True)
@@ -136,6 +140,8 @@ class Review(SQLModel, table=True):
     changed since. Flagged fields are plain field names (product and business field names do not collide).
     """
 
+    # A product's approval (export, since) and decisions by kind, without reading the table.
+    __table_args__ = (Index("ix_review_product_id_decision_created_at", "product_id", "decision", "created_at"),)
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="product.id", index=True)
     officer_id: int = Field(foreign_key="officer.id")
@@ -153,6 +159,8 @@ class ProductHistory(SQLModel, table=True):
     `source` is the channel the owner used (telegram, whatsapp, terminal), when known.
     """
 
+    # Turnaround: the latest submission before a decision.
+    __table_args__ = (Index("ix_producthistory_product_id_status_created_at", "product_id", "status", "created_at"),)
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="product.id", index=True)
     status: str

@@ -47,9 +47,12 @@ def _answered(model: Any, name: str) -> Any:
     return or_(getattr(model, name).is_not(None), skipped)
 
 
-def stop_index(form: Form, model: Any, when: dict[str, Any]) -> Any:
-    """SQL: the position in `form.steps` of the record's first open question (len(steps) when none is open)."""
-    whens = []
+def stop_index(form: Form, model: Any, when: dict[str, Any], finished: Any = None) -> Any:
+    """SQL: the position in `form.steps` of the record's first open question (len(steps) when none is open).
+
+    `finished` is a cheap condition known to mean "all answered" (a submitted product), checked first.
+    """
+    whens = [] if finished is None else [(finished, literal(len(form.steps)))]
     for i, step in enumerate(form.steps):
         applies = when.get(step.field, true()) if step.when is not None else true()
         whens.append((and_(applies, not_(_answered(model, step.field))), literal(i)))
@@ -87,7 +90,8 @@ def _questions(form: Form, groups: list[tuple[int, dict[str, int], int, int]]) -
 
 async def product_funnel(conn: AsyncConnection, region_code: str, now: datetime) -> list[Question]:
     stale = and_(Product.status == ProductStatus.draft, Product.updated_at < now - STALE_AFTER)
-    stop = stop_index(PRODUCT, Product, PRODUCT_WHEN).label("stop")
+    submitted_once = Product.status != ProductStatus.draft  # every question was answered to submit it
+    stop = stop_index(PRODUCT, Product, PRODUCT_WHEN, finished=submitted_once).label("stop")
     facts = [_flag(condition).label(name) for name, condition in FACTS.items()]
     inner = (select(stop, *facts, _flag(stale).label("stale")).select_from(Product)
              .join(Business, Product.business_id == Business.id).where(in_region(region_code)).subquery())

@@ -6,9 +6,14 @@ drawn by the template from these few numbers, each with a table of the same numb
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
@@ -40,21 +45,37 @@ def region_name(code: str) -> str:
     return found.name if found else code
 
 
+async def _queries(visit: Visit, code: str, now: datetime) -> list[Any]:
+    """The page's aggregate queries: at once on separate connections on PostgreSQL (JIT off: these short
+    queries would spend longer compiling than running), one after the other on SQLite's single writer."""
+    today = now.astimezone(JAKARTA).date()
+    jobs: list[Callable[[AsyncConnection], Awaitable[Any]]] = [
+        lambda c: stats.status_counts(c, code), lambda c: targets.targets(c, districts(code)),
+        lambda c: stats.weekly_approvals(c, code, today), lambda c: funnel.product_funnel(c, code, now),
+        lambda c: funnel.business_funnel(c, code, now), lambda c: stats.turnaround(c, code, today),
+        lambda c: stats.flagged_fields(c, code)]
+    db = visit.console.db
+    if db.is_sqlite:
+        conn = await visit.session.connection()
+        return [await job(conn) for job in jobs]
+
+    async def run(job: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
+        async with db.engine.connect() as conn:
+            await conn.execute(text("SET LOCAL jit = off"))
+            return await job(conn)
+
+    return list(await asyncio.gather(*(run(job) for job in jobs)))
+
+
 async def figures(visit: Visit) -> dict[str, Any]:
     """Everything the progress page shows for the officer's region."""
     code = visit.officer.region_code
-    now = visit.console.clock()
-    today = now.astimezone(JAKARTA).date()
-    conn = await visit.session.connection()
-    counts = await stats.status_counts(conn, code)
-    goal = await targets.targets(conn, districts(code))
+    counts, goal, weekly, products, (profiles, no_region), turnaround, flags = await _queries(
+        visit, code, visit.console.clock())
     ranked = sorted((stats.District(c, goal[c], counts.get(c, {})) for c in districts(code)),
                     key=lambda d: (-d.percent, -d.approved, d.code))
     totals = {s: sum(d.counts.get(s, 0) for d in ranked) for s in stats.STATUSES}
     approved, target = totals[stats.ProductStatus.approved], sum(d.target for d in ranked)
-    weekly = await stats.weekly_approvals(conn, code, today)
-    products = await funnel.product_funnel(conn, code, now)
-    profiles, no_region = await funnel.business_funnel(conn, code, now)
     labels = visit.console.renderer.labels(visit.locale)
     return {
         "region": region_name(code), "province": is_province(code), "approved": approved, "target": target,
@@ -64,8 +85,8 @@ async def figures(visit: Visit) -> dict[str, Any]:
                               max([d.target for d in ranked] + [d.approved for d in ranked], default=0)),
         "status_bars": bars([(s, totals[s]) for s in stats.STATUSES]),
         "weekly": bars([(w.isoformat(), n) for w, n in weekly]),
-        "turnaround": await stats.turnaround(conn, code, today), "turnaround_days": stats.TURNAROUND_DAYS,
-        "flags": bars([(labels["fields"].get(f, f), n) for f, n in await stats.flagged_fields(conn, code)]),
+        "turnaround": turnaround, "turnaround_days": stats.TURNAROUND_DAYS,
+        "flags": bars([(labels["fields"].get(f, f), n) for f, n in flags]),
         "funnels": [("business", profiles), ("product", products)],
         "funnel_bars": {name: bars([(labels["fields"].get(q.field, q.field), q.reached) for q in qs])
                         for name, qs in (("business", profiles), ("product", products))},

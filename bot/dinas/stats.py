@@ -124,9 +124,11 @@ async def turnaround(conn: AsyncConnection, region_code: str, today: date,
              .select_from(Review).join(Product, Review.product_id == Product.id)
              .join(Business, Product.business_id == Business.id)
              .where(Review.created_at >= since, in_region(region_code)).subquery())
-    query = select(pairs.c.s, pairs.c.d, func.count()).where(pairs.c.s.is_not(None)).group_by(pairs.c.s, pairs.c.d)
+    query = select(pairs.c.s, pairs.c.d, func.count()).group_by(pairs.c.s, pairs.c.d)
     waits: dict[int, int] = {}
     for start, end, n in (await conn.execute(query)).all():
+        if start is None:  # a decision with no recorded submission (not possible through the bot)
+            continue
         noon = time(12, tzinfo=JAKARTA)
         days_waited = working_days_between(datetime.combine(as_date(start), noon),
                                            datetime.combine(as_date(end), noon))

@@ -1,4 +1,4 @@
-"""dinas data: catalogue export mark, region targets
+"""dinas data: catalogue export mark, region targets, indexes of the console's figures
 
 Revision ID: 0004_dinas_data
 Revises: 0003
@@ -27,9 +27,16 @@ def upgrade() -> None:
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("region_code"),
     )
+    op.create_index("ix_product_business_id_status", "product", ["business_id", "status"])
+    op.create_index("ix_review_product_id_decision_created_at", "review", ["product_id", "decision", "created_at"])
+    op.create_index("ix_producthistory_product_id_status_created_at", "producthistory",
+                    ["product_id", "status", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_producthistory_product_id_status_created_at", table_name="producthistory")
+    op.drop_index("ix_review_product_id_decision_created_at", table_name="review")
+    op.drop_index("ix_product_business_id_status", table_name="product")
     op.drop_table("regiontarget")
     with op.batch_alter_table("product") as batch:
         batch.drop_column("exported_at")
