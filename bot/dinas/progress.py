@@ -7,9 +7,10 @@ drawn by the template from these few numbers, each with a table of the same numb
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
@@ -26,6 +27,9 @@ from bot.workdays import JAKARTA
 
 if TYPE_CHECKING:
     from bot.dinas.app import Console
+
+CACHE_SECONDS = 60
+_CACHE: weakref.WeakKeyDictionary[Console, dict[str, tuple[datetime, list[Any]]]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,21 @@ async def _queries(visit: Visit, code: str, now: datetime) -> list[Any]:
     return list(await asyncio.gather(*(run(job) for job in jobs)))
 
 
+async def _cached_queries(visit: Visit, code: str) -> tuple[datetime, list[Any]]:
+    """The query results of the region, reused for CACHE_SECONDS (the figures move by the day, not the second)."""
+    cache = _CACHE.setdefault(visit.console, {})
+    now, hit = visit.console.clock(), cache.get(code)
+    if hit is not None and timedelta(0) <= now - hit[0] < timedelta(seconds=CACHE_SECONDS):
+        return hit
+    cache[code] = (now, await _queries(visit, code, now))
+    return cache[code]
+
+
 async def figures(visit: Visit) -> dict[str, Any]:
     """Everything the progress page shows for the officer's region."""
     code = visit.officer.region_code
-    counts, goal, weekly, products, (profiles, no_region), turnaround, flags = await _queries(
-        visit, code, visit.console.clock())
+    as_of, results = await _cached_queries(visit, code)
+    counts, goal, weekly, products, (profiles, no_region), turnaround, flags = results
     ranked = sorted((stats.District(c, goal[c], counts.get(c, {})) for c in districts(code)),
                     key=lambda d: (-d.percent, -d.approved, d.code))
     totals = {s: sum(d.counts.get(s, 0) for d in ranked) for s in stats.STATUSES}
@@ -91,7 +105,7 @@ async def figures(visit: Visit) -> dict[str, Any]:
         "funnel_bars": {name: bars([(labels["fields"].get(q.field, q.field), q.reached) for q in qs])
                         for name, qs in (("business", profiles), ("product", products))},
         "worst": funnel.worst(profiles + products), "no_region": no_region,
-        "stale_days": funnel.STALE_AFTER.days,
+        "stale_days": funnel.STALE_AFTER.days, "as_of": as_of,
     }
 
 
