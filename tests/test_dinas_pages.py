@@ -174,3 +174,51 @@ async def test_data_pages_need_a_session(database: Database, settings: Settings)
         for path in ("/dinas/products", "/dinas/progress", "/dinas/export.xlsx", "/dinas/export.csv",
                      "/dinas/export-photos.zip", "/dinas/products.csv"):
             assert (await client.get(path)).status_code == 401, path
+
+
+def _key_tree(value: object) -> object:
+    return {k: _key_tree(v) for k, v in value.items()} if isinstance(value, dict) else None
+
+
+def test_data_words_have_the_same_keys_in_both_languages(settings: Settings) -> None:
+    from jinja2 import Environment, FileSystemLoader
+
+    env = Environment(loader=FileSystemLoader(str(settings.templates_dir / "dinas")))
+    trees = {}
+    for locale in ("id", "en"):
+        module = env.get_template(f"{locale}/data.j2").module
+        words = {k: v for k, v in vars(module).items() if not k.startswith("_")}
+        assert set(words) == {"nav", "errors", "export", "products", "progress"}
+        assert all(text for group in words.values() for text in group.values()), locale
+        trees[locale] = _key_tree(words)
+    assert trees["id"] == trees["en"]
+
+
+async def test_progress_figures_are_kept_a_minute(database: Database, settings: Settings) -> None:
+    from starlette.applications import Starlette
+
+    from bot.dinas import app as dinas
+
+    clock = [utcnow()]
+    app = Starlette(routes=dinas.routes(settings, database, clock=lambda: clock[0]))
+    officer = await add_officer(database)
+    business = await add_business(database)
+    await add_product(database, business, officer_id=officer)
+    async with database.transaction() as session:
+        link = await auth.issue_link(session, settings, officer, utcnow())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as web:
+        path = link.removeprefix(BASE)
+        token = re.search(r'name="csrf" value="([^"]+)"', (await web.get(path)).text)
+        assert token and (await web.post(path, data={"csrf": token.group(1)})).status_code == 303
+
+        def approved(html: str) -> str:
+            found = re.search(r'class="big">(\d+)</span>', html)
+            assert found, html
+            return found.group(1)
+
+        assert approved((await web.get("/dinas/progress")).text) == "1"
+        await add_product(database, business, officer_id=officer)
+        clock[0] += timedelta(seconds=59)
+        assert approved((await web.get("/dinas/progress")).text) == "1"  # kept
+        clock[0] += timedelta(seconds=2)
+        assert approved((await web.get("/dinas/progress")).text) == "2"  # a minute later: counted again
