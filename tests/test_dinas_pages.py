@@ -188,7 +188,7 @@ def test_data_words_have_the_same_keys_in_both_languages(settings: Settings) -> 
     for locale in ("id", "en"):
         module = env.get_template(f"{locale}/data.j2").module
         words = {k: v for k, v in vars(module).items() if not k.startswith("_")}
-        assert set(words) == {"nav", "errors", "export", "products", "progress"}
+        assert set(words) == {"errors", "export", "products", "progress"}
         assert all(text for group in words.values() for text in group.values()), locale
         trees[locale] = _key_tree(words)
     assert trees["id"] == trees["en"]
