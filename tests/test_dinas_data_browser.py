@@ -78,6 +78,9 @@ async def test_download_the_catalogue_and_read_progress_on_a_phone(site: Site, t
         await page.goto(f"{site.url}/dinas/products?status=approved")
         assert "8 produk ditemukan" in await page.locator("main").inner_text()
         assert HOSTILE_NAME in await page.locator("ul.results").inner_text()  # shown as text
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], "the product list scrolls sideways on a phone"
+        await page.screenshot(path=str(SCREENSHOTS / "products-phone.png"), full_page=True)
         async with page.expect_download() as waiting:
             await page.get_by_role("button", name="Unduh Excel (XLSX)").click()
         download = await waiting.value
