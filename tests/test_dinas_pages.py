@@ -156,10 +156,12 @@ async def test_export_downloads_for_the_officer_region(database: Database, sign_
     mine = await add_product(database, await add_business(database), officer_id=officer, nama_produk="=1+1")
     await add_product(database, await add_business(database, "32.01"), officer_id=officer)
     web = await sign_in("18.03")
+    assert re.search(r'id="never-exported"><strong>1</strong>', (await web.get("/dinas/products")).text)
     sheet = await web.get("/dinas/export.xlsx")
     assert sheet.status_code == 200 and "attachment" in sheet.headers["content-disposition"]
     rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
     assert rows[0] == catalogue.HEADERS and [r[0] for r in rows[1:]] == [mine] and rows[1][10] == "=1+1"
+    assert re.search(r'id="never-exported"><strong>0</strong>', (await web.get("/dinas/products")).text)
     again = await web.get("/dinas/export.csv?only_new=1")
     assert list(csv.reader(io.StringIO(again.content.decode("utf-8-sig"))))[1:] == []
     photos = await web.get("/dinas/export-photos.zip?only_new=1")

@@ -161,6 +161,12 @@ async def pages(db: Database, scope: Scope, page_size: int = PAGE) -> AsyncItera
             return
 
 
+async def count(conn: AsyncConnection, scope: Scope) -> int:
+    """How many products the scope holds (the export card's "not downloaded yet")."""
+    query = select(func.count()).select_from(Product).join(Business).where(*conditions(scope))
+    return int((await conn.execute(query)).scalar_one())
+
+
 async def mark_exported(db: Database, scope: Scope, up_to_id: int, started: datetime) -> int:
     """Marks the scope's products up to `up_to_id` as exported at `started`; how many were marked.
 

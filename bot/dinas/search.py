@@ -141,10 +141,13 @@ async def products(visit: Visit) -> Response:
     except BadFilter as bad:
         return error_page(visit, bad.kind)
     total, rows = await find(visit, f)
+    never_exported = await catalogue.count(await visit.session.connection(),
+                                           catalogue.Scope(code, only_new=True))
     pages = max(1, -(-total // PAGE_SIZE))
     names = {c: (get_region(c).name if get_region(c) else c) for c in districts(code)}  # type: ignore[union-attr]
     return page(visit, "products", f=f, rows=rows, total=total, pages=pages, statuses=STATUSES,
-                categories=list(KATEGORI), district_names=names, province=is_province(code))
+                categories=list(KATEGORI), district_names=names, province=is_province(code),
+                never_exported=never_exported)
 
 
 @officer_page
