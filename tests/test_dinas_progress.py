@@ -8,7 +8,7 @@ import pytest
 
 from bot.dinas import funnel, stats, targets
 from bot.flows.base import Form
-from bot.flows.product import PRODUCT
+from bot.flows.product import FOOD, PACKAGED_FOOD, PRODUCT
 from storage.db import Database
 from storage.models import ProductHistory, Review
 from tests.dinas_data import add_business, add_officer, add_product
@@ -84,22 +84,26 @@ async def test_status_counts_weekly_approvals_and_flags(database: Database) -> N
 
 
 async def test_funnel_reached_stopped_and_worst_questions(database: Database) -> None:
-    business = await add_business(database)
     old, fresh = NOW - timedelta(days=10), NOW - timedelta(days=1)
     empty = dict.fromkeys(("kategori", "merek", "deskripsi", "harga", "satuan", "stok", "min_beli", "berat_gram",
                            "pdn", "tkdn", "pirt", "bpom", "halal", "sni"))
     to_harga = {**empty, "kategori": "kerajinan", "deskripsi": "Tas anyaman pandan, tahan lama dan ringan.",
                 "harga": 150000, "skipped": ["merek"]}
-    await add_product(database, business, status="draft", submitted_at=old, **empty)  # stops at kategori
-    await add_product(database, business, status="draft", submitted_at=old, **to_harga)  # stops at satuan
-    await add_product(database, business, status="draft", submitted_at=old, **to_harga)  # stops at satuan
-    await add_product(database, business, status="draft", submitted_at=fresh, **to_harga)  # satuan, not stale
-    await add_product(database, business, status="draft", submitted_at=old,  # packaged food, no P-IRT yet
+    first = await add_business(database)
+    await add_product(database, first, status="draft", submitted_at=old, **empty)  # stops at kategori
+    await add_product(database, first, status="draft", submitted_at=old, **to_harga)  # same owner, at satuan
+    await add_product(database, await add_business(database), status="draft", submitted_at=old,
+                      **to_harga)  # stops at satuan
+    await add_product(database, await add_business(database), status="draft", submitted_at=fresh,
+                      **to_harga)  # satuan, not stale
+    food = await add_business(database)
+    await add_product(database, food, status="draft", submitted_at=old,  # packaged food, no P-IRT yet
                       **{**empty, "kategori": "makanan_minuman", "deskripsi": "Keripik pisang manis, 200 gram.",
                          "harga": 15000, "satuan": "pcs", "stok": 100, "min_beli": 5, "berat_gram": 200,
                          "pdn": False, "skipped": ["merek"]})
     officer = await add_officer(database)
-    await add_product(database, business, officer_id=officer, photos=("ab/x.jpg",), skipped=["bpom", "sni"])
+    done = await add_business(database)
+    await add_product(database, done, officer_id=officer, photos=("ab/x.jpg",), skipped=["bpom", "sni"])
     await add_business(database, completed_at=None, created_at=old, alamat=None, phone=None)  # stale at alamat
     await add_business(database, completed_at=None, created_at=old, alamat=None, phone=None,
                        region_code="32.01")  # another region
@@ -107,13 +111,13 @@ async def test_funnel_reached_stopped_and_worst_questions(database: Database) ->
     async with database.engine.connect() as conn:
         products = await funnel.product_funnel(conn, "18.03", NOW)
         profiles, no_region = await funnel.business_funnel(conn, "18.03", NOW)
-    reached = {q.field: q.reached for q in products}
-    assert reached == {"nama_produk": 6, "kategori": 6, "merek": 5, "deskripsi": 5, "harga": 5, "satuan": 5,
+    reached = {q.field: q.reached for q in products}  # owners: `first` counts once
+    assert reached == {"nama_produk": 5, "kategori": 5, "merek": 5, "deskripsi": 5, "harga": 5, "satuan": 5,
                        "stok": 2, "min_beli": 2, "berat_gram": 2, "pdn": 2, "tkdn": 1, "pirt": 2, "bpom": 1,
                        "halal": 1, "sni": 1, "photos": 1}
     assert {q.field: q.stopped for q in products if q.stopped} == {"kategori": 1, "satuan": 2, "pirt": 1}
     profile_reached = {q.field: q.reached for q in profiles}
-    assert profile_reached["nib"] == 2 and profile_reached["alamat"] == 2 and profile_reached["phone"] == 1
+    assert profile_reached["nib"] == 6 and profile_reached["alamat"] == 6 and profile_reached["phone"] == 5
     assert {q.field: q.stopped for q in profiles if q.stopped} == {"alamat": 1}
     assert no_region == 1
     assert [(q.form, q.field) for q in funnel.worst(profiles + products)] == [
@@ -123,14 +127,14 @@ async def test_funnel_reached_stopped_and_worst_questions(database: Database) ->
 @pytest.mark.parametrize("kategori", ["makanan_minuman", "minuman", "catering", "kerajinan", None])
 @pytest.mark.parametrize("pdn", [True, False, None])
 def test_sql_conditions_match_the_flow(kategori: str | None, pdn: bool | None) -> None:
-    """Every conditional product step has an SQL twin, and the funnel's sample answers agree with the flow."""
+    """Every conditional product step has an SQL twin that agrees with the flow's `when`."""
     form: Form = PRODUCT
     assert {s.field for s in form.steps if s.when is not None} == set(funnel.PRODUCT_WHEN)
-    facts = {"pdn": int(pdn is True), "packaged": int(kategori in ("makanan_minuman", "minuman")),
-             "food": int(kategori in ("makanan_minuman", "minuman", "catering"))}
-    answers = {"pdn": pdn, "kategori": kategori}
-    sample = funnel._sample(facts)
-    assert [s.field for s in form.steps if s.applies(answers)] == [s.field for s in form.steps if s.applies(sample)]
+    facts = {"pdn": pdn is True, "packaged": kategori in PACKAGED_FOOD, "food": kategori in FOOD}
+    assert set(facts) == set(funnel.FACTS)
+    for step in form.steps:
+        if step.when is not None:
+            assert step.applies({"pdn": pdn, "kategori": kategori}) == facts[funnel.PRODUCT_WHEN[step.field]]
 
 
 async def test_targets_default_and_set(database: Database) -> None:
