@@ -10,6 +10,7 @@ import logging
 import os
 import re
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -203,6 +204,29 @@ def officer_remove(officer_id: Annotated[int, typer.Argument(metavar="ID", help=
     typer.echo(f"Officer #{officer.id} {officer.name} deactivated.")
 
 
+@officer_app.command("link")
+def officer_link(officer_id: Annotated[int, typer.Argument(metavar="ID", help="Officer id (officer list).")]) -> None:
+    """Print a one-time sign-in link to the Dinas console for an officer (valid 15 minutes, once)."""
+    from bot.dinas.auth import issue_link
+    from storage.models import Officer, utcnow
+
+    settings = Settings()
+    if not settings.public_url:
+        settings = settings.model_copy(update={"web_port": _port_from_env()})
+
+    async def link(db: Database) -> str | None:
+        async with db.transaction() as session:
+            officer = await session.get(Officer, officer_id)
+            if officer is None or not officer.active:
+                return None
+            return await issue_link(session, settings, officer_id, utcnow())
+
+    url = _run(_with_db(settings, link))
+    if url is None:
+        _fail(f"No active officer #{officer_id} (see: umkm-bot officer list).")
+    typer.echo(url)
+
+
 # --- db -----------------------------------------------------------------------------------------------
 
 @db_app.command("upgrade")
@@ -310,3 +334,68 @@ def db_restore(
         _fail(str(exc))
     typer.echo(f"Restored the database to {db_path} and {report.photos} photos"
                + (f" to {media_dir}." if media_dir else "."))
+# --- regions, export ----------------------------------------------------------------------------------
+
+region_app = typer.Typer(help="Kabupaten/kota targets.", no_args_is_help=True)
+app.add_typer(region_app, name="region")
+
+
+def _kabkota(code_or_name: str) -> regions.Region:
+    """A kab/kota by code or name (as `officer add --region`), or exit 2 saying why."""
+    try:
+        found = admin.resolve_region(code_or_name)
+    except admin.AdminError as exc:
+        _fail(str(exc))
+    if "." not in found.code:
+        _fail(f"{found.label} ({found.code}) is a province; give one of its kabupaten/kota (targets are per "
+              f"kab/kota, e.g. {found.code}.01).")
+    return found
+
+
+@region_app.command("target")
+def region_target(
+    region: Annotated[str, typer.Argument(metavar="CODE", help="Kab/kota by Kemendagri code (18.03) or name.")],
+    target: Annotated[int | None, typer.Argument(metavar="N", help="Approved products to reach (omit: show).")]
+    = None,
+) -> None:
+    """Set (or show) a kabupaten/kota's target of approved products for the progress page (default 1,000)."""
+    from bot.dinas import targets
+
+    found = _kabkota(region)
+    settings = Settings()
+    if target is None:
+        current = _run(_with_db(settings, lambda db: targets.targets_of(db, [found.code])))[found.code]
+        typer.echo(f"Target of {found.label} ({found.code}): {current:,} approved products.")
+        return
+    if not 0 < target <= targets.MAX_TARGET:
+        _fail(f"N must be between 1 and {targets.MAX_TARGET:,}, not {target}.")
+    _run(_with_db(settings, lambda db: targets.set_target(db, found.code, target)))
+    typer.echo(f"Target of {found.label} ({found.code}) set to {target:,} approved products.")
+
+
+@app.command("export")
+def export(
+    region: Annotated[str, typer.Option(help="Kab/kota or province, by code (18.03) or name.")],
+    format: Annotated[str, typer.Option("--format", help="xlsx or csv.")],
+    out: Annotated[Path, typer.Option(help="File to write.")],
+    since: Annotated[str | None, typer.Option(help="Only products approved on or after this date (YYYY-MM-DD).")]
+    = None,
+    only_new: Annotated[bool, typer.Option("--only-new", help="Only products no export held yet.")] = False,
+) -> None:
+    """Write the region's approved products for the Katalog Lokal upload, and mark them exported."""
+    from bot.dinas import catalogue
+    from bot.dinas.export import FORMATS, export_to_file
+
+    fmt = format.strip().lower()
+    if fmt not in FORMATS:
+        _fail(f"--format must be xlsx or csv, not {format!r}.")
+    try:
+        found = admin.resolve_region(region)
+        scope = catalogue.Scope(found.code, since=catalogue.parse_since(since), only_new=only_new)
+    except (admin.AdminError, catalogue.ExportError) as exc:
+        _fail(str(exc))
+    if not out.parent.is_dir():
+        _fail(f"the folder of --out does not exist: {out.parent}")
+    rows = _run(_with_db(Settings(), lambda db: export_to_file(db, scope, fmt, out)))
+    what = "new approved products" if only_new else "approved products"
+    typer.echo(f"Exported {rows:,} {what} of {found.label} ({found.code}) to {out}.")

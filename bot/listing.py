@@ -201,7 +201,8 @@ async def submit(turn: Turn, product_id: int) -> None:
         return await forms.ask(turn, PRODUCT, product, missing[0])
     product.status = ProductStatus.submitted
     product.submitted_at = product.updated_at = turn.now
-    turn.session.add(ProductHistory(product_id=product.id, status=product.status, created_at=turn.now))
+    turn.session.add(ProductHistory(product_id=product.id, status=product.status, source=turn.contact.channel,
+                                    created_at=turn.now))
     business = await business_of(turn)
     notified = await officer.notify_officers(turn, product, business)
     turn.say("submitted", product=product, notified=notified)

@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
 from PIL import Image, ImageFilter, ImageStat, UnidentifiedImageError
 
 from bot.media_store import MediaStore, open_store
@@ -124,6 +125,18 @@ async def store_photo(data: bytes, settings: Settings, declared_size: int | None
 async def read(key: str, settings: Settings) -> bytes:
     """The bytes of a stored photo by its key (ProductPhoto.path, an Outbound's photos)."""
     return await media_store(settings).read(key)
+
+
+async def read_photo(key: str, settings: Settings) -> bytes | None:
+    """The bytes of a stored photo, or None when it is not in the store (the console and exports skip it)."""
+    try:
+        return await read(key, settings)
+    except (FileNotFoundError, ValueError):
+        return None
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
 
 
 def describe(key: str, settings: Settings) -> str:

@@ -1,17 +1,18 @@
-"""The Dinas officer's side: submissions routed by region, and approve / ask revision / reject."""
+"""The Dinas officer's chat: submissions routed by region, and buttons translated into review decisions.
+
+Every decision itself is made by `bot.review` (shared with the web console); this module only asks.
+"""
 
 from __future__ import annotations
 
-from sqlmodel import select
-
-from bot import forms, present, regions
-from bot.common import ascii_number, set_locale, show_language, typed_number_as_choice
+from bot import forms, present, regions, review
+from bot.common import set_locale, show_language, typed_number_as_choice
+from bot.dinas.auth import issue_link
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
 from bot.flows.words import global_action
 from bot.messages import Choice, Inbound
 from bot.turn import Turn
-from bot.validators import text as text_validator
 from storage.models import (
     Business,
     Contact,
@@ -20,31 +21,20 @@ from storage.models import (
     Product,
     ProductStatus,
     Review,
+    ReviewSource,
 )
 
-STATUS_AFTER = {
-    Decision.approved: ProductStatus.approved,
-    Decision.revision: ProductStatus.revision_requested,
-    Decision.rejected: ProductStatus.rejected,
-}
-parse_reason = text_validator(3, 1000)
-
-
-async def officers_for_region(turn: Turn, kabkota_code: str) -> list[Officer]:
-    """Active officers whose region (a kab/kota or its province) covers `kabkota_code`."""
-    query = select(Officer).where(Officer.active == True)  # noqa: E712
-    return [o for o in (await turn.session.exec(query)).all() if regions.covers(o.region_code, kabkota_code)]
+parse_reason = review.parse_reason
 
 
 async def latest_review(turn: Turn, product_id: int) -> Review | None:
-    query = select(Review).where(Review.product_id == product_id).order_by(Review.id.desc())  # type: ignore[union-attr]
-    return (await turn.session.exec(query)).first()
+    return await review.latest_review(turn.session, product_id)
 
 
 async def notify_officers(turn: Turn, product: Product, business: Business) -> int:
     """Sends the submission, with its photos and review buttons, to every officer chat of the region."""
     notified = 0
-    for officer in await officers_for_region(turn, business.region_code or ""):
+    for officer in await review.officers_covering(turn.session, business.region_code or ""):
         for contact in await turn.contacts_of_officer(officer.id):  # type: ignore[arg-type]
             await send_submission(turn, contact, product, business)
             notified += 1
@@ -61,7 +51,8 @@ async def send_submission(turn: Turn, contact: Contact, product: Product, busine
     choices = [turn.button(f"rv:{code}:{product.id}", key, contact.locale)
                for code, key in (("a", "approve"), ("r", "ask_revision"), ("x", "reject"))]
     text = turn.text("officer/submission", contact.locale, product=product, business=business,
-                     product_rows=product_rows, business_rows=business_rows)
+                     product_rows=product_rows, business_rows=business_rows,
+                     resubmission=await review.resubmission(turn.session, product, business))
     notice = {"kind": "new_submission", "params": [product.nama_produk or "", business.nama_usaha or ""]}
     turn.send(contact, text, choices=choices, photos=photos, notice=notice)
 
@@ -89,6 +80,10 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
     if action == "help":
         turn.say("officer/help")
         return show_menu(turn, officer)
+    if action == "dashboard":
+        url = await issue_link(turn.session, turn.settings, officer.id, turn.now)  # type: ignore[arg-type]
+        turn.say("officer/dashboard_link", url=url)
+        return show_menu(turn, officer)
     if action == "cancel" and turn.conversation.flow.startswith("review_"):
         turn.say("officer/review_cancelled")
         return show_menu(turn, officer)
@@ -108,7 +103,7 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
 async def run_button(turn: Turn, officer: Officer, choice: str) -> None:
     name, _, arg = choice.partition(":")
     code, _, product_id = arg.partition(":")
-    if name == "rv" and (number := ascii_number(product_id)) is not None:
+    if name == "rv" and (number := review.parse_id(product_id)) is not None:
         product = await reviewable(turn, officer, number)
         if product is None:
             return
@@ -124,7 +119,7 @@ async def run_button(turn: Turn, officer: Officer, choice: str) -> None:
         return await toggle_flag(turn, officer, arg)
     if name == "off" and arg == "pending":
         return await show_pending(turn, officer)
-    if name == "show" and (number := ascii_number(arg)) is not None:
+    if name == "show" and (number := review.parse_id(arg)) is not None:
         product = await reviewable(turn, officer, number)
         if product is not None:
             business = await turn.session.get(Business, product.business_id)
@@ -138,9 +133,9 @@ async def run_button(turn: Turn, officer: Officer, choice: str) -> None:
 
 async def reviewable(turn: Turn, officer: Officer, product_id: int) -> Product | None:
     """The product if this officer may decide on it now; otherwise says why not and returns None."""
-    product = await turn.session.get(Product, product_id)
-    business = await turn.session.get(Business, product.business_id) if product else None
-    if product is None or business is None or not regions.covers(officer.region_code, business.region_code or ""):
+    try:
+        product, _ = await review.in_region(turn.session, officer, product_id)
+    except review.NotInRegion:
         turn.say("officer/not_your_region")
         return None
     if product.status != ProductStatus.submitted:
@@ -151,18 +146,19 @@ async def reviewable(turn: Turn, officer: Officer, product_id: int) -> Product |
 
 
 async def say_already_decided(turn: Turn, product: Product) -> None:
-    review = await latest_review(turn, product.id)  # type: ignore[arg-type]
-    decider = await turn.session.get(Officer, review.officer_id) if review else None
-    turn.say("officer/already_decided", product=product, review=review,
+    last = await latest_review(turn, product.id)  # type: ignore[arg-type]
+    decider = await turn.session.get(Officer, last.officer_id) if last else None
+    turn.say("officer/already_decided", product=product, review=last,
              decider=decider.name if decider else "-")
 
 
 async def show_flag_picker(turn: Turn, product: Product, error: str | None = None) -> None:
+    """Product fields that apply, then the business profile's fields: an officer may flag either."""
     answers = await forms.answers_of(turn, PRODUCT, product)
     flagged = turn.data.get("flagged", [])
     fields = turn.labels()["fields"]
-    choices = [Choice(f"flag:{s.field}", ("✓ " if s.field in flagged else "") + fields[s.field])
-               for s in PRODUCT.fields(answers)]
+    steps = [*PRODUCT.fields(answers), *BUSINESS.steps]
+    choices = [Choice(f"flag:{s.field}", ("✓ " if s.field in flagged else "") + fields[s.field]) for s in steps]
     choices.append(turn.button("flag:done", "flags_done"))
     turn.say("officer/pick_fields", choices=choices, flagged=flagged, product=product,
              prefix=turn.text(f"errors/{error}") if error else "")
@@ -178,7 +174,7 @@ async def toggle_flag(turn: Turn, officer: Officer, field: str) -> None:
             return await show_flag_picker(turn, product, error="flag_one")
         turn.set_state("review_reason", product_id=product.id, decision=Decision.revision, flagged=flagged)
         return turn.say("officer/ask_reason", decision=Decision.revision)
-    if PRODUCT.step(field) is None:
+    if field not in review.FLAGGABLE:
         turn.say("errors/stale_button")
     elif field in flagged:
         flagged.remove(field)
@@ -202,39 +198,23 @@ async def receive_reason(turn: Turn, officer: Officer, text: str) -> None:
 
 async def decide(turn: Turn, officer: Officer, product: Product, decision: Decision, reason: str = "",
                  flagged: list[str] | None = None) -> None:
-    """Records the first decision on a submission and tells the owner; a later one is refused."""
-    await turn.session.refresh(product, with_for_update=True)
-    if product.status != ProductStatus.submitted:
-        await say_already_decided(turn, product)
+    """Asks the review service to record the decision; says whether it counted or who decided first."""
+    actor = review.Actor(officer, ReviewSource.chat)
+    try:
+        outcome = await review.decide(turn.session, turn.outbox, turn.engine.renderer, actor, product.id,  # type: ignore[arg-type]
+                                      decision, reason, flagged)
+    except review.NotInRegion:
+        turn.say("officer/not_your_region")
         return show_menu(turn, officer)
-    turn.session.add(Review(product_id=product.id, officer_id=officer.id, decision=decision, reason=reason,
-                            flagged_fields=list(flagged or []), created_at=turn.now))
-    product.status = STATUS_AFTER[decision]
-    product.updated_at = turn.now
-    await tell_owner(turn, product, decision, reason, list(flagged or []))
-    turn.say("officer/decided", decision=decision, product=product)
+    if not outcome.decided:
+        await say_already_decided(turn, outcome.product)
+        return show_menu(turn, officer)
+    turn.say("officer/decided", decision=decision, product=outcome.product)
     show_menu(turn, officer)
 
 
-async def tell_owner(turn: Turn, product: Product, decision: Decision, reason: str, flagged: list[str]) -> None:
-    business = await turn.session.get(Business, product.business_id)
-    contacts = await turn.contacts_of_owner(business.owner_id)  # type: ignore[union-attr]
-    if not contacts:
-        return
-    contact = max(contacts, key=lambda c: (c.last_inbound_at is not None, c.last_inbound_at, c.id))
-    choices = [turn.button(f"fix:{product.id}", "fix_now", contact.locale)] \
-        if decision == Decision.revision else [turn.button("menu:main", "to_menu", contact.locale)]
-    text = turn.text(f"owner/{decision}", contact.locale, product=product, reason=reason, fields=flagged)
-    decision_label = turn.labels(contact.locale)["decisions"][decision]
-    turn.send(contact, text, choices=choices,
-              notice={"kind": "review_result", "params": [product.nama_produk or "", decision_label]})
-
-
 async def show_pending(turn: Turn, officer: Officer) -> None:
-    query = select(Product, Business).where(Product.business_id == Business.id,
-                                            Product.status == ProductStatus.submitted)
-    pending = [(p, b) for p, b in (await turn.session.exec(query)).all()
-               if regions.covers(officer.region_code, b.region_code or "")]
+    pending = await review.pending_for(turn.session, officer, limit=50)
     turn.set_state("officer_menu")
     choices = [Choice(f"show:{p.id}", f"{p.nama_produk} #{p.id}") for p, _ in pending[:9]]
     turn.say("officer/pending", pending=pending, choices=[*choices, turn.button("menu:main", "to_menu")])

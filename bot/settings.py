@@ -54,3 +54,9 @@ class Settings(BaseSettings):
     whatsapp_template_new_submission: str = ""
     whatsapp_template_reminder: str = ""  # a draft reminder outside the window; none: no WhatsApp reminder then
     whatsapp_template_language: str = "id"
+
+    # The officers' console (/dinas/): signs sign-in links and session cookies. Set it in production; when
+    # unset, a key is derived from the other secrets (good enough for a local trial only).
+    dinas_secret_key: str | None = None
+    # The port `umkm-bot run` listens on; sign-in links use http://127.0.0.1:PORT when PUBLIC_URL is unset.
+    web_port: int = 8080

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 import uvicorn
 from sqlalchemy import text
+from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -22,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot import health, metrics
 from bot.delivery import Deliverer, Sender
+from bot.dinas import app as dinas
 from bot.engine import Engine
 from bot.handlers.telegram import TelegramChannel, TelegramUpdates
 from bot.handlers.telegram import webhook_route as telegram_webhook_route
@@ -32,6 +34,7 @@ from bot.i18n import Renderer
 from bot.jobs import Jobs
 from bot.settings import Settings
 from storage.db import Database
+from storage.models import Contact, Officer
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ class Channels:
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
+        self.db = engine.db
         self.telegram = TelegramChannel(settings) if settings.telegram_bot_token else None
         self.whatsapp = WhatsAppChannel(settings, engine.db, engine.renderer) if settings.whatsapp_access_token \
             else None
@@ -90,6 +94,7 @@ class Channels:
             return
         await self.telegram.start()
         await self.telegram.set_commands(renderer)
+        await self.telegram.set_officer_commands(renderer, await _officer_chats(self.db, "telegram"))
         if self.settings.public_url:
             await self.telegram.register_webhook()
             log.info("telegram: webhook at %s/telegram/webhook", self.settings.public_url.rstrip("/"))
@@ -121,8 +126,9 @@ def check_settings(settings: Settings) -> None:
         raise SystemExit("TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1 to 256 characters).")
 
 
-def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None = None) -> Starlette:
-    """The ASGI app: health check, plus each configured channel's webhook routes."""
+def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None = None,
+               renderer: Renderer | None = None, deliver: dinas.Deliver | None = None) -> Starlette:
+    """The ASGI app: health check, the officers' console under /dinas/, each configured channel's webhooks."""
 
     async def healthz(request: Request) -> JSONResponse:
         """200 when the database answers `SELECT 1`, 503 when it does not (within a few seconds)."""
@@ -143,10 +149,18 @@ def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None 
     ops = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
     if settings.metrics_enabled:
         ops.append(metrics.route(settings.metrics_token, db))
-    app = Starlette(routes=[*ops, *(routes or [])])
+    app = Starlette(routes=[*ops, *dinas.routes(settings, db, renderer, deliver=deliver), *(routes or [])])
     app.state.settings = settings
     app.state.db = db
     return app
+
+
+async def _officer_chats(db: Database, channel: str) -> list[tuple[str, str]]:
+    """(address, locale) of the active officers' chats on one channel."""
+    async with db.transaction() as session:
+        query = (select(Contact.address, Contact.locale).join(Officer, Officer.id == Contact.officer_id)
+                 .where(Contact.channel == channel, Officer.active == True))  # noqa: E712
+        return [(address, locale) for address, locale in (await session.exec(query)).all()]
 
 
 async def _ping(db: Database) -> None:
@@ -173,10 +187,12 @@ async def serve(settings: Settings, host: str, port: int) -> None:
             log.info("channels configured: %s", ", ".join(configured))
         else:
             log.warning(HOW_TO_CONFIGURE)
+        settings = settings.model_copy(update={"web_port": port})  # sign-in links without PUBLIC_URL
         engine = Engine(db, settings)
         channels = Channels(settings, engine)
-        server = _Server(uvicorn.Config(create_app(settings, db, channels.routes()), host=host, port=port,
-                                        log_config=None, lifespan="off"))
+        server = _Server(uvicorn.Config(create_app(settings, db, channels.routes(), engine.renderer,
+                                                   channels.deliverer.deliver), host=host,
+                                        port=port, log_config=None, lifespan="off"))
         stop = asyncio.Event()
 
         def shutdown() -> None:

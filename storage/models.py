@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -87,6 +87,12 @@ class Business(SQLModel, table=True):
 
 
 class Product(SQLModel, table=True):
+    # The officers' queue: submitted products, oldest first.
+    __table_args__ = (
+        Index("ix_product_status_submitted_at", "status", "submitted_at"),
+        # The console's region figures: products of a region's businesses by status, from the index alone.
+        Index("ix_product_business_id_status", "business_id", "status"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     business_id: int = Field(foreign_key="business.id", index=True)
     status: str = Field(default=ProductStatus.draft, index=True)
@@ -112,6 +118,7 @@ class Product(SQLModel, table=True):
     # Nudges about this draft (bot/jobs.py): how many were sent (at most two) and when the last one was.
     reminder_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     reminded_at: datetime | None = None
+    exported_at: datetime | None = None  # last catalogue export that held it (export --only-new)
 
 
 class ProductPhoto(SQLModel, table=True):
@@ -126,23 +133,57 @@ class ProductPhoto(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class ReviewSource(StrEnum):
+    chat = "chat"
+    web = "web"
+
+
 class Review(SQLModel, table=True):
+    """An officer's decision: who (officer), when, from where (`source`: chat or web), why (reason, flags).
+
+    `snapshot` holds the product's and business's answers at decision time, so a resubmission can show what
+    changed since. Flagged fields are plain field names (product and business field names do not collide).
+    """
+
+    # A product's approval (export, since) and decisions by kind, without reading the table.
+    __table_args__ = (Index("ix_review_product_id_decision_created_at", "product_id", "decision", "created_at"),)
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="product.id", index=True)
     officer_id: int = Field(foreign_key="officer.id")
     decision: str
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     flagged_fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source: str = Field(default=ReviewSource.chat, sa_column_kwargs={"server_default": "chat"})
+    snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
 
 
 class ProductHistory(SQLModel, table=True):
-    """Each change of a product's status by its owner (officer decisions are `Review` rows)."""
+    """Each change of a product's status by its owner (officer decisions are `Review` rows).
 
+    `source` is the channel the owner used (telegram, whatsapp, terminal), when known.
+    """
+
+    # Turnaround: the latest submission before a decision.
+    __table_args__ = (Index("ix_producthistory_product_id_status_created_at", "product_id", "status", "created_at"),)
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="product.id", index=True)
     status: str
+    source: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class DinasLogin(SQLModel, table=True):
+    """One sign-in link to the officers' console and the session it opened.
+
+    `used_at` makes the link single use; `ended_at` (logout) ends the session opened with it at once.
+    """
+
+    token_id: str = Field(primary_key=True)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
+    ended_at: datetime | None = None
 
 
 class Conversation(SQLModel, table=True):
@@ -191,4 +232,12 @@ class ChannelState(SQLModel, table=True):
     paused_at: datetime | None = None
     last_error: str | None = None
     last_error_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RegionTarget(SQLModel, table=True):
+    """A kabupaten/kota's target of approved products (1,000 when no row), set by `umkm-bot region target`."""
+
+    region_code: str = Field(primary_key=True)
+    target: int
     updated_at: datetime = Field(default_factory=utcnow)

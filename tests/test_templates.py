@@ -11,6 +11,7 @@ from jinja2 import meta
 
 from bot.flows.words import global_action
 from bot.i18n import LOCALES, Renderer
+from bot.review import Resubmission
 from bot.settings import ROOT
 from storage.models import Business, Officer, Product, Review
 
@@ -23,8 +24,8 @@ FIELD_MAX = OPTION_MAX - 2  # officers pick fields from a list, shown as "✓ <f
 
 # Words the bot accepts anywhere (bot/flows/words.py); each locale's templates must show its own.
 TYPED_WORDS = {
-    "id": {"menu", "kembali", "lewati", "batal", "produk saya", "bahasa", "bantuan", "mulai", "berhenti"},
-    "en": {"menu", "back", "skip", "cancel", "my products", "language", "help", "start", "stop"},
+    "id": {"menu", "kembali", "lewati", "batal", "produk saya", "bahasa", "bantuan", "mulai", "berhenti", "dasbor"},
+    "en": {"menu", "back", "skip", "cancel", "my products", "language", "help", "start", "stop", "dashboard"},
 }
 
 # Indonesian words that should not survive in an English message (official names like
@@ -113,6 +114,9 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "days": 2,
         "others": 2,
         "last": True,
+        "url": "http://127.0.0.1:8080/dinas/login/abc.def",
+        "source": "web",
+        "resubmission": Resubmission(number=2, changed=["harga", "nib"], note="Foto buram.", flagged=["harga"]),
     }
     unknown = names - samples.keys()
     assert not unknown, f"add sample values for {sorted(unknown)} to tests/test_templates.py"
@@ -123,6 +127,8 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
 MISSING = object()
 VARIANTS: dict[str, list[Any]] = {
     "review": [None],
+    "resubmission": [None, Resubmission(number=1, changed=[], note="Foto buram.")],
+    "source": ["chat"],
     "decision": ["revision", "approved"],
     "flow": ["business", "summary", "menu"],
     "count": [0, 5],

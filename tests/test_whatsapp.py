@@ -127,8 +127,9 @@ async def test_revision_with_a_long_list_then_reject(wa: WA) -> None:
     owner, officer = await submitted(wa)
     await officer.tap("Minta revisi")
     await officer.tap("Harga satuan")
-    await officer.tap("Lainnya…")           # 17 choices: the list has pages
+    await officer.tap("Lainnya…")           # 28 choices (product and business fields): the list has pages
     await officer.tap("Foto produk")
+    await officer.tap("Lainnya…")
     await officer.tap("Lainnya…")
     await officer.tap("Selesai memilih")
     await officer.send("Harga dan foto perlu diperbarui")

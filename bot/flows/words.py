@@ -11,6 +11,7 @@ GLOBAL_WORDS = {
     "products": ("/produk", "/products", "produk saya", "my products"),
     "whoami": ("/id", "id saya", "my id"),
     "stop_reminders": ("/berhenti", "/stop", "berhenti", "stop", "berhenti ingatkan", "stop reminders"),
+    "dashboard": ("/dasbor", "/dashboard", "dasbor", "dashboard"),  # officers: a sign-in link to the console
 }
 DONE_WORDS = ("selesai", "done", "sudah", "cukup", "ok", "oke")
 CONSENT_WORDS = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from telegram import (
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
@@ -48,6 +50,8 @@ MAX_CALLBACK_BYTES = 64
 ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 COMMANDS = ("start", "menu", "produk", "bantuan", "batal", "bahasa")
+TELEGRAM_CHAT_ID = re.compile(r"-?[1-9][0-9]{0,19}")
+OFFICER_COMMANDS = ("dasbor", "menu", "bantuan", "batal", "bahasa")  # set per officer chat
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -206,6 +210,15 @@ class TelegramChannel:
             descriptions = renderer.labels(locale)["commands"]
             commands = [BotCommand(c, descriptions[c]) for c in COMMANDS]
             await self.bot.set_my_commands(commands, language_code=language_code)
+
+    async def set_officer_commands(self, renderer: Renderer, chats: list[tuple[str, str]]) -> None:
+        """Officer chats (chat id, locale) get their own menu, with /dasbor (a sign-in link to the console)."""
+        for chat_id, locale in chats:
+            if not TELEGRAM_CHAT_ID.fullmatch(chat_id):
+                continue
+            descriptions = renderer.labels(locale if locale in ("id", "en") else "id")["commands"]
+            commands = [BotCommand(c, descriptions[c]) for c in OFFICER_COMMANDS]
+            await self.bot.set_my_commands(commands, scope=BotCommandScopeChat(int(chat_id)))
 
     async def register_webhook(self) -> None:
         url = f"{(self.settings.public_url or '').rstrip('/')}/telegram/webhook"

@@ -1,0 +1,1 @@
+"""The Dinas officers' web console under /dinas/ (see bot/dinas/app.py for its routes)."""

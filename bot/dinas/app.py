@@ -1,0 +1,97 @@
+"""The console's routes, mounted under /dinas/ by `bot.web.create_app`.
+
+Every page is an `officer_page` (bot/dinas/auth.py): signed-in officer or the sign-in page, CSRF on POST.
+Pages render `templates/dinas/*.html` through `Console.pages` (bot/dinas/pages.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.dinas import auth, export, login, product, progress, queue, search
+from bot.dinas.pages import Pages
+from bot.i18n import Renderer
+from bot.messages import Outbound
+from bot.settings import Settings
+from storage.db import Database
+from storage.models import utcnow
+
+Deliver = Callable[[Iterable[Outbound]], Awaitable[int]]
+
+
+class Console:
+    """What every console page shares: settings, database, pages, bot renderer, clock, and `deliver`.
+
+    `deliver` (the deliverer's, when the app runs with channels) sends committed outbox messages at once;
+    without it the delivery loop sends them.
+    """
+
+    def __init__(self, settings: Settings, db: Database, renderer: Renderer | None = None,
+                 clock: Callable[[], datetime] = utcnow, deliver: Deliver | None = None) -> None:
+        self.settings = settings
+        self.db = db
+        self.renderer = renderer or Renderer(settings.templates_dir)
+        self.pages = Pages(settings.templates_dir, self.renderer)
+        self.clock = clock
+        self.deliver = deliver
+
+
+def console_of(request: Request) -> Console:
+    return request.scope["dinas.console"]  # type: ignore[no-any-return]
+
+
+class _WithConsole:
+    """Puts the console in the request scope for `console_of`."""
+
+    def __init__(self, app: ASGIApp, console: Console) -> None:
+        self.app, self.console = app, console
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["dinas.console"] = self.console
+        await self.app(scope, receive, send)
+
+
+def page_routes(console: Console) -> list[BaseRoute]:
+    """Every console route, relative to /dinas.
+
+    Each feature module exposes `routes(console) -> list[BaseRoute]` and is added to this list ONCE here:
+      - bot/dinas/login.py    /login/{token}, /logout          (dinas-review)
+      - bot/dinas/queue.py    /                                  (dinas-review)
+      - bot/dinas/product.py  /products/{id}, /products/{id}/decision, /photos/{id}  (dinas-review)
+      - bot/dinas/search.py   /products                        (dinas-data: add `*search.routes(console)`)
+      - bot/dinas/progress.py /progress                        (dinas-data: add `*progress.routes(console)`)
+      - bot/dinas/export.py   /export.xlsx, /export.csv        (dinas-data: add `*export.routes(console)`)
+    Note: `/products` must come before `/products/{id}` only if a pattern could match both (it cannot here).
+    """
+    return [
+        *login.routes(console),
+        *queue.routes(console),
+        *product.routes(console),
+        *search.routes(console),
+        *progress.routes(console),
+        *export.routes(console),
+    ]
+
+
+def routes(settings: Settings, db: Database, renderer: Renderer | None = None,
+           clock: Callable[[], datetime] = utcnow, deliver: Deliver | None = None) -> list[BaseRoute]:
+    """The console, mounted at /dinas with its own session cookie (path /dinas, 8 hours idle)."""
+    console = Console(settings, db, renderer, clock, deliver)
+    router = Router(page_routes(console))
+    app = SessionMiddleware(router, secret_key=auth.secret_key(settings), session_cookie=auth.COOKIE,
+                            max_age=auth.SESSION_IDLE, path="/dinas", same_site="lax",
+                            https_only=(settings.public_url or "").startswith("https://"))
+    return [Mount("/dinas", app=_WithConsole(app, console), name="dinas"),
+            Route("/dinas", lambda request: RedirectResponse("/dinas/", 307))]
+
+
+def redirect(url: str) -> Response:
+    """After a POST: see the result with a GET (303)."""
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,216 @@
+"""Officers' sign-in without passwords: one-time links, the session cookie, CSRF, and `current_officer`.
+
+- A link is `{PUBLIC_URL}/dinas/login/{token}`: an itsdangerous signed, timestamped token naming a
+  `DinasLogin` row. It expires after 15 minutes and works once (its row's `used_at` is set atomically).
+- The session is Starlette's signed cookie (HttpOnly, SameSite=Lax, Secure on https), re-signed on every
+  response, so it expires after 8 hours of idleness. It holds the login row id; logout ends that row, and every
+  request checks the row and the officer (a deactivated officer's session stops at once).
+- Every form POST carries the session's CSRF token (`csrf_token`, checked by `officer_page` / `check_csrf`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.settings import Settings
+from storage.models import Contact, DinasLogin, Officer
+
+if TYPE_CHECKING:
+    from bot.dinas.app import Console
+
+log = logging.getLogger(__name__)
+
+LINK_MAX_AGE = 15 * 60
+SESSION_IDLE = 8 * 60 * 60
+COOKIE = "dinas_session"
+LOGIN_SALT = "dinas-login"
+
+
+class NotSignedIn(Exception):
+    """No valid session: no cookie, a tampered or idle one, logged out, or the officer was removed."""
+
+
+class LinkRefused(Exception):
+    """A sign-in link that cannot be used; `reason` is one of expired, invalid, used, inactive."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def secret_key(settings: Settings) -> str:
+    """DINAS_SECRET_KEY, or (local trial only) a key derived from the deployment's other secrets."""
+    if settings.dinas_secret_key:
+        return settings.dinas_secret_key
+    if settings.public_url:
+        log.warning("DINAS_SECRET_KEY is not set: the console uses a key derived from other settings; set one")
+    parts = ["umkm-bot dinas console", settings.telegram_bot_token or "", settings.telegram_webhook_secret or "",
+             settings.whatsapp_app_secret or "", settings.database_url]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def base_url(settings: Settings) -> str:
+    """Where officers reach the console: PUBLIC_URL, else this machine's loopback and port."""
+    return (settings.public_url or f"http://127.0.0.1:{settings.web_port}").rstrip("/")
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key(settings), salt=LOGIN_SALT)
+
+
+async def issue_link(session: AsyncSession, settings: Settings, officer_id: int, now: datetime) -> str:
+    """A new one-time sign-in URL for the officer (recorded, so it can be used once)."""
+    token_id = secrets.token_urlsafe(18)
+    session.add(DinasLogin(token_id=token_id, officer_id=officer_id, created_at=now))
+    await session.flush()
+    return f"{base_url(settings)}/dinas/login/{_serializer(settings).dumps({'t': token_id, 'o': officer_id})}"
+
+
+def read_link(settings: Settings, token: str) -> tuple[str, int]:
+    """(token id, officer id) of a genuine, unexpired link token; raises LinkRefused otherwise."""
+    try:
+        data = _serializer(settings).loads(token, max_age=LINK_MAX_AGE)
+    except SignatureExpired as exc:
+        raise LinkRefused("expired") from exc
+    except BadData as exc:
+        raise LinkRefused("invalid") from exc
+    if not (isinstance(data, dict) and isinstance(data.get("t"), str) and type(data.get("o")) is int):
+        raise LinkRefused("invalid")
+    return data["t"], data["o"]
+
+
+async def check_link(session: AsyncSession, settings: Settings, token: str) -> Officer:
+    """The officer a link signs in, without using it up; raises LinkRefused."""
+    token_id, officer_id = read_link(settings, token)
+    login = await session.get(DinasLogin, token_id)
+    if login is None or login.officer_id != officer_id:
+        raise LinkRefused("invalid")
+    if login.used_at is not None:
+        raise LinkRefused("used")
+    officer = await session.get(Officer, officer_id)
+    if officer is None or not officer.active:
+        raise LinkRefused("inactive")
+    return officer
+
+
+async def use_link(session: AsyncSession, settings: Settings, token: str, now: datetime) -> tuple[str, Officer]:
+    """Uses the link up (atomically: of two at once, one wins) and returns (token id, officer)."""
+    officer = await check_link(session, settings, token)
+    token_id, _ = read_link(settings, token)
+    connection = await session.connection()
+    result = await connection.execute(update(DinasLogin).where(
+        DinasLogin.token_id == token_id, DinasLogin.used_at.is_(None)).values(used_at=now))  # type: ignore[union-attr]
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise LinkRefused("used")
+    return token_id, officer
+
+
+def start_session(request: Request, token_id: str) -> None:
+    request.session.clear()
+    request.session.update({"sid": token_id, "csrf": secrets.token_urlsafe(32)})
+
+
+async def end_session(request: Request, session: AsyncSession, now: datetime) -> None:
+    """Logout: the login row is ended (the cookie stops working even if kept) and the cookie cleared."""
+    login = await session.get(DinasLogin, request.session.get("sid") or "")
+    if login is not None and login.ended_at is None:
+        login.ended_at = now
+    request.session.clear()
+
+
+async def current_officer(request: Request, session: AsyncSession) -> Officer:
+    """The signed-in, active officer of this request; raises NotSignedIn. Every console page calls it."""
+    sid = request.session.get("sid")
+    login = await session.get(DinasLogin, sid) if isinstance(sid, str) else None
+    if login is None or login.used_at is None or login.ended_at is not None:
+        raise NotSignedIn
+    officer = await session.get(Officer, login.officer_id)
+    if officer is None or not officer.active:
+        raise NotSignedIn
+    return officer
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, for the hidden `csrf` field of every form."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def check_csrf(request: Request) -> FormData | None:
+    """The posted form when its `csrf` field matches the session's token, else None."""
+    form = await request.form(max_files=0, max_fields=200)
+    sent, expected = form.get("csrf"), request.session.get("csrf")
+    if isinstance(sent, str) and isinstance(expected, str) and secrets.compare_digest(sent, expected):
+        return form
+    return None
+
+
+async def officer_locale(session: AsyncSession, officer: Officer) -> str:
+    query = select(Contact.locale).where(Contact.officer_id == officer.id).order_by(Contact.id)  # type: ignore[arg-type]
+    return (await session.exec(query)).first() or "id"
+
+
+@dataclass
+class Visit:
+    """One signed-in request: the console, a database session (one transaction), the officer, the locale."""
+
+    console: Console
+    request: Request
+    session: AsyncSession
+    officer: Officer
+    locale: str
+    form: FormData | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def page(self, name: str, status: int = 200, **ctx: Any) -> Response:
+        return self.console.pages.render(self.request, name, self.locale, status=status, officer=self.officer,
+                                         **ctx)
+
+
+Handler = Callable[[Visit], Awaitable[Response]]
+
+
+def officer_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Wraps a console page: signed-in officer or the sign-in page (401); POSTs need the CSRF token (403).
+
+    The handler runs inside one transaction (committed when it returns, rolled back if it raises).
+    """
+
+    async def endpoint(request: Request) -> Response:
+        from bot.dinas.app import console_of
+
+        console = console_of(request)
+        async with console.db.transaction() as session:
+            try:
+                officer = await current_officer(request, session)
+            except NotSignedIn:
+                request.session.clear()
+                return console.pages.message(request, "signed_out", status=401)
+            locale = await console.pages.locale(request, session, officer)
+            form = None
+            if request.method == "POST":
+                form = await check_csrf(request)
+                if form is None:
+                    return console.pages.message(request, "csrf", locale, status=403)
+            return await handler(Visit(console, request, session, officer, locale, form))
+
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    return endpoint

@@ -1,0 +1,165 @@
+"""The catalogue export: `/dinas/export.xlsx`, `/dinas/export.csv`, `/dinas/export-photos.zip` and the CLI's file.
+
+Rows come from `catalogue.pages` (SQL pages), go through `sheets` writers and out as a stream, so memory
+stays flat however many products there are. A finished export marks its products (`Product.exported_at`),
+which is what `only_new` leaves out next time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from bot.dinas import catalogue, sheets
+from bot.dinas.auth import Visit, officer_page
+from bot.dinas.data_pages import error_page
+from bot.media import read_photo
+from storage.db import Database
+from storage.models import utcnow
+
+if TYPE_CHECKING:
+    from bot.dinas.app import Console
+    from bot.settings import Settings
+
+FORMATS = ("xlsx", "csv")
+MEDIA_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "zip": "application/zip",
+}
+
+
+@dataclass
+class Tally:
+    """What an export wrote: how many rows, and the last product id (for marking)."""
+
+    rows: int = 0
+    last_id: int = 0
+
+    def count(self, row: catalogue.CatalogueRow) -> None:
+        self.rows += 1
+        self.last_id = max(self.last_id, int(row.values[0]))
+
+
+async def xlsx_stream(db: Database, scope: catalogue.Scope, tally: Tally) -> AsyncIterator[bytes]:
+    """The XLSX file: rows appended page by page to a write-only sheet, saved to a temp file, then sent."""
+    writer = sheets.XlsxWriter()
+    async for page in catalogue.pages(db, scope):
+        for row in page:
+            writer.append(row)
+            tally.count(row)
+    with sheets.spooled() as handle:
+        await anyio.to_thread.run_sync(writer.save, handle)
+        for chunk in sheets.file_chunks(handle):
+            yield chunk
+
+
+async def photo_zip_stream(db: Database, scope: catalogue.Scope, settings: Settings,
+                           tally: Tally | None = None) -> AsyncIterator[bytes]:
+    """The photos of the scope's products, named as in the sheet's Foto column; a missing file is skipped."""
+    archive = sheets.PhotoZip()
+    async for page in catalogue.pages(db, scope):
+        for row in page:
+            if tally is not None:
+                tally.count(row)
+            for photo in row.photos:
+                data = await read_photo(photo.path, settings)
+                if data is None:
+                    continue
+                yield archive.add(photo.name, data)
+    yield archive.close()
+
+
+def stream(db: Database, scope: catalogue.Scope, fmt: str, tally: Tally) -> AsyncIterator[bytes]:
+    if fmt == "xlsx":
+        return xlsx_stream(db, scope, tally)
+    return sheets.csv_stream(catalogue.pages(db, scope), tally.count)
+
+
+async def _then_mark(chunks: AsyncIterator[bytes], db: Database, scope: catalogue.Scope, tally: Tally,
+                     started: datetime) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        yield chunk
+    if tally.rows:
+        await catalogue.mark_exported(db, scope, tally.last_id, started)
+
+
+async def export_to_file(db: Database, scope: catalogue.Scope, fmt: str, out: Path,
+                         clock: Callable[[], datetime] = utcnow) -> int:
+    """Writes the export to `out` (through a temporary file beside it) and marks it; the number of rows."""
+    if fmt not in FORMATS:
+        raise catalogue.ExportError(f"the format must be xlsx or csv, not {fmt!r}.")
+    started, tally = clock(), Tally()
+    partial = out.with_name(out.name + ".part")
+    with partial.open("wb") as handle:
+        async for chunk in stream(db, scope, fmt, tally):
+            handle.write(chunk)
+    partial.replace(out)
+    if tally.rows:
+        await catalogue.mark_exported(db, scope, tally.last_id, started)
+    return tally.rows
+
+
+# --- web ----------------------------------------------------------------------------------------------
+
+def scope_of(visit: Visit, photos: bool = False) -> catalogue.Scope:
+    """The signed-in officer's region, with `?since=YYYY-MM-DD` and `?only_new=1`; ExportError when bad.
+
+    For the photo ZIP, "only new" also keeps the latest export's products: the sheet downloaded just before
+    has marked them, and their photos are the ones wanted.
+    """
+    params = visit.request.query_params
+    return catalogue.Scope(visit.officer.region_code, since=catalogue.parse_since(params.get("since")),
+                           only_new=params.get("only_new") in ("1", "on", "true"), last_batch_too=photos)
+
+
+def _download(chunks: AsyncIterator[bytes], fmt: str, name: str) -> Response:
+    return StreamingResponse(chunks, media_type=MEDIA_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
+
+
+def file_name(region_code: str, when: datetime, ext: str) -> str:
+    return f"katalog-lokal-{region_code}-{when:%Y%m%d-%H%M}.{ext}"
+
+
+def _sheet_route(fmt: str) -> Callable[[Visit], object]:
+    @officer_page
+    async def export_sheet(visit: Visit) -> Response:
+        """The officer's region's approved products as one sheet, streamed."""
+        try:
+            scope = scope_of(visit)
+        except catalogue.ExportError:
+            return error_page(visit, "bad_date")
+        db, started, tally = visit.console.db, visit.console.clock(), Tally()
+        chunks = _then_mark(stream(db, scope, fmt, tally), db, scope, tally, started)
+        return _download(chunks, fmt, file_name(scope.region_code, started, fmt))
+
+    export_sheet.__name__ = f"export_{fmt}"
+    return export_sheet
+
+
+@officer_page
+async def export_photos(visit: Visit) -> Response:
+    """The photos of the same products, as a ZIP named like the sheet's Foto column (not marking anything)."""
+    try:
+        scope = scope_of(visit, photos=True)
+    except catalogue.ExportError:
+        return error_page(visit, "bad_date")
+    chunks = photo_zip_stream(visit.console.db, scope, visit.console.settings)
+    return _download(chunks, "zip", file_name(scope.region_code, visit.console.clock(), "zip"))
+
+
+def routes(console: Console) -> list[BaseRoute]:
+    return [
+        Route("/export.xlsx", _sheet_route("xlsx"), methods=["GET"], name="export_xlsx"),  # type: ignore[arg-type]
+        Route("/export.csv", _sheet_route("csv"), methods=["GET"], name="export_csv"),  # type: ignore[arg-type]
+        Route("/export-photos.zip", export_photos, methods=["GET"], name="export_photos"),
+    ]

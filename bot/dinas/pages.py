@@ -1,0 +1,72 @@
+"""Console pages: jinja2 with autoescape over `templates/dinas/`, words per locale in `<locale>/words.j2`.
+
+Markup lives once in `templates/dinas/*.html`; every word a person reads comes from `t` (the dicts set in
+`templates/dinas/<locale>/words.j2`) or from the bot's `labels` (field names, options, statuses). Every value
+is escaped (autoescape), so whatever an owner typed is shown as text.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from bot.dinas.auth import csrf_token, officer_locale
+from bot.i18n import DEFAULT_LOCALE, LOCALES, Renderer, make_date_filter, rupiah
+from storage.models import Officer
+
+
+class Pages:
+    """Renders console pages in the officer's locale (`?lang=id|en` switches it for the session)."""
+
+    def __init__(self, templates_dir: Path, renderer: Renderer) -> None:
+        self.renderer = renderer
+        self.env = Environment(loader=FileSystemLoader(str(templates_dir / "dinas")), undefined=StrictUndefined,
+                               autoescape=select_autoescape(["html"], default=True), trim_blocks=True,
+                               lstrip_blocks=True)
+        self.env.filters["rupiah"] = rupiah
+
+    @cache  # noqa: B019  (one Pages per app; the words never change while it runs)
+    def words(self, locale: str) -> dict[str, Any]:
+        module = self.env.get_template(f"{locale}/words.j2").module
+        return {k: v for k, v in vars(module).items() if not k.startswith("_")}
+
+    async def locale(self, request: Request, session: AsyncSession, officer: Officer) -> str:
+        """`?lang=` (remembered in the session), else the session's, else the officer's chat language."""
+        asked = request.query_params.get("lang")
+        if asked in LOCALES:
+            request.session["lang"] = asked
+            return asked
+        remembered = request.session.get("lang")
+        if remembered in LOCALES:
+            return remembered
+        found = await officer_locale(session, officer)
+        return found if found in LOCALES else DEFAULT_LOCALE
+
+    def guess_locale(self, request: Request) -> str:
+        """For pages before sign-in: `?lang=`, the session's, else Indonesian."""
+        for value in (request.query_params.get("lang"), request.session.get("lang")):
+            if value in LOCALES:
+                return value
+        return DEFAULT_LOCALE
+
+    def render(self, request: Request, name: str, locale: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        ctx.setdefault("officer", None)
+        html = self.env.get_template(f"{name}.html").render(
+            t=self.words(locale), labels=self.renderer.labels(locale), locale=locale, date=make_date_filter(locale),
+            csrf=csrf_token(request), path=request.url.path, **ctx)
+        return HTMLResponse(html, status_code=status, headers={
+            "Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                       "form-action 'self'; frame-ancestors 'none'"})
+
+    def message(self, request: Request, kind: str, locale: str | None = None, status: int = 200,
+                **ctx: Any) -> HTMLResponse:
+        """A page that only says something (signed out, link refused, not found, CSRF refused)."""
+        return self.render(request, "message", locale or self.guess_locale(request), status=status, kind=kind,
+                           **ctx)

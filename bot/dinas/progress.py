@@ -1,0 +1,119 @@
+"""`/dinas/progress`: approved products against the target, statuses, weekly approvals, turnaround, flags, funnel.
+
+Every figure comes from an aggregate query (bot/dinas/stats.py, bot/dinas/funnel.py); the charts are SVG
+drawn by the template from these few numbers, each with a table of the same numbers beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from bot.dinas import funnel, stats, targets
+from bot.dinas.auth import Visit, officer_page
+from bot.dinas.data_pages import page
+from bot.dinas.scope import districts, is_province
+from bot.regions import get_region
+from bot.workdays import JAKARTA
+
+if TYPE_CHECKING:
+    from bot.dinas.app import Console
+
+CACHE_SECONDS = 60
+_CACHE: weakref.WeakKeyDictionary[Console, dict[str, tuple[datetime, list[Any]]]] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    share: float  # 0..1 of the chart's longest bar
+
+
+def bars(items: list[tuple[str, int]], longest: int | None = None) -> list[Bar]:
+    top = longest if longest is not None else max((v for _, v in items), default=0)
+    return [Bar(label, value, min(1.0, value / top) if top else 0.0) for label, value in items]
+
+
+def region_name(code: str) -> str:
+    found = get_region(code)
+    return found.name if found else code
+
+
+async def _queries(visit: Visit, code: str, now: datetime) -> list[Any]:
+    """The page's aggregate queries: at once on separate connections on PostgreSQL (JIT off: these short
+    queries would spend longer compiling than running), one after the other on SQLite's single writer."""
+    today = now.astimezone(JAKARTA).date()
+    jobs: list[Callable[[AsyncConnection], Awaitable[Any]]] = [
+        lambda c: stats.status_counts(c, code), lambda c: targets.targets(c, districts(code)),
+        lambda c: stats.weekly_approvals(c, code, today), lambda c: funnel.product_funnel(c, code, now),
+        lambda c: funnel.business_funnel(c, code, now), lambda c: stats.turnaround(c, code, today),
+        lambda c: stats.flagged_fields(c, code)]
+    db = visit.console.db
+    if db.is_sqlite:
+        conn = await visit.session.connection()
+        return [await job(conn) for job in jobs]
+
+    async def run(job: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
+        async with db.engine.connect() as conn:
+            await conn.execute(text("SET LOCAL jit = off"))
+            return await job(conn)
+
+    return list(await asyncio.gather(*(run(job) for job in jobs)))
+
+
+async def _cached_queries(visit: Visit, code: str) -> tuple[datetime, list[Any]]:
+    """The query results of the region, reused for CACHE_SECONDS (the figures move by the day, not the second)."""
+    cache = _CACHE.setdefault(visit.console, {})
+    now, hit = visit.console.clock(), cache.get(code)
+    if hit is not None and timedelta(0) <= now - hit[0] < timedelta(seconds=CACHE_SECONDS):
+        return hit
+    cache[code] = (now, await _queries(visit, code, now))
+    return cache[code]
+
+
+async def figures(visit: Visit) -> dict[str, Any]:
+    """Everything the progress page shows for the officer's region."""
+    code = visit.officer.region_code
+    as_of, results = await _cached_queries(visit, code)
+    counts, goal, weekly, products, (profiles, no_region), turnaround, flags = results
+    ranked = sorted((stats.District(c, goal[c], counts.get(c, {})) for c in districts(code)),
+                    key=lambda d: (-d.percent, -d.approved, d.code))
+    totals = {s: sum(d.counts.get(s, 0) for d in ranked) for s in stats.STATUSES}
+    approved, target = totals[stats.ProductStatus.approved], sum(d.target for d in ranked)
+    labels = visit.console.renderer.labels(visit.locale)
+    return {
+        "region": region_name(code), "province": is_province(code), "approved": approved, "target": target,
+        "percent": 100.0 * approved / target if target else 0.0,
+        "districts": [(d, region_name(d.code)) for d in ranked],
+        "district_bars": bars([(region_name(d.code), d.approved) for d in ranked],
+                              max([d.target for d in ranked] + [d.approved for d in ranked], default=0)),
+        "status_bars": bars([(s, totals[s]) for s in stats.STATUSES]),
+        "weekly": bars([(w.isoformat(), n) for w, n in weekly]),
+        "turnaround": turnaround, "turnaround_days": stats.TURNAROUND_DAYS,
+        "flags": bars([(labels["fields"].get(f, f), n) for f, n in flags]),
+        "funnels": [("business", profiles), ("product", products)],
+        "funnel_bars": {name: bars([(labels["fields"].get(q.field, q.field), q.reached) for q in qs])
+                        for name, qs in (("business", profiles), ("product", products))},
+        "worst": funnel.worst(profiles + products), "no_region": no_region,
+        "stale_days": funnel.STALE_AFTER.days, "as_of": as_of,
+    }
+
+
+@officer_page
+async def progress(visit: Visit) -> Response:
+    """The region's progress toward its Katalog Lokal target."""
+    return page(visit, "progress", **await figures(visit))
+
+
+def routes(console: Console) -> list[BaseRoute]:
+    return [Route("/progress", progress, methods=["GET"], name="progress")]

@@ -1,0 +1,154 @@
+"""Writers for catalogue rows: CSV and XLSX (openpyxl write-only) and a ZIP of the photos, all in flat memory.
+
+Every text an owner typed reaches the sheet as text: a cell starting with `=`, `+`, `-`, `@`, a tab or a
+carriage return would be read as a formula by a spreadsheet, so in CSV it gets a leading `'` and in XLSX it
+is an explicit string cell with the quote-prefix style (shown as typed, never evaluated). Numbers stay
+numbers (int/float cells, plain digits in CSV).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import zipfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from bot.dinas.catalogue import HEADERS, CatalogueRow
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 64 * 1024
+CSV_BOM = "\ufeff"  # so Excel opens the UTF-8 file with the right letters
+
+
+def is_formula_like(value: str) -> bool:
+    return value.startswith(FORMULA_STARTS)
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV cell: numbers as they are, dates in ISO form, formula-like text behind a `'`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Ya" if value else "Tidak"
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if is_formula_like(text) else text
+
+
+def csv_lines(rows: list[CatalogueRow], header: bool = False) -> bytes:
+    """One page of rows as CSV bytes (with the BOM and the header row when `header`)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if header:
+        buffer.write(CSV_BOM)
+        writer.writerow(HEADERS)
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row.values])
+    return buffer.getvalue().encode("utf-8")
+
+
+async def csv_stream(pages: AsyncIterator[list[CatalogueRow]],
+                     on_row: Callable[[CatalogueRow], None] | None = None) -> AsyncIterator[bytes]:
+    """The CSV file, one page of rows at a time (the header first, even when there are no rows)."""
+    yield csv_lines([], header=True)
+    async for page in pages:
+        for row in page:
+            if on_row:
+                on_row(row)
+        yield csv_lines(page)
+
+
+class XlsxWriter:
+    """An XLSX sheet written row by row (openpyxl write-only mode keeps rows in a temporary file)."""
+
+    def __init__(self) -> None:
+        self.workbook = Workbook(write_only=True)
+        self.sheet = self.workbook.create_sheet("Katalog Lokal")
+        bold = Font(bold=True)
+        header = []
+        for title in HEADERS:
+            cell = WriteOnlyCell(self.sheet, value=title)
+            cell.font = bold
+            header.append(cell)
+        self.sheet.append(header)
+        self.rows = 0
+
+    def _cell(self, value: Any) -> Any:
+        if value is None or isinstance(value, int | float | date):
+            return value
+        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+        cell = WriteOnlyCell(self.sheet, value=text)
+        cell.data_type = "s"  # never a formula, whatever the text starts with
+        if is_formula_like(text):
+            cell.quotePrefix = True
+        return cell
+
+    def append(self, row: CatalogueRow) -> None:
+        self.sheet.append([self._cell(v) for v in row.values])
+        self.rows += 1
+
+    def save(self, target: IO[bytes] | Path) -> None:
+        self.workbook.save(target)  # type: ignore[arg-type]
+
+
+def file_chunks(handle: IO[bytes]) -> Iterator[bytes]:
+    handle.seek(0)
+    while chunk := handle.read(CHUNK):
+        yield chunk
+
+
+def spooled() -> IO[bytes]:
+    """A temporary file that stays in memory while small."""
+    return tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
+
+
+class _Drain(io.RawIOBase):
+    """A write-only, unseekable sink whose written bytes are taken out in chunks (for a streamed ZIP)."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.position += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self.position
+
+    def take(self) -> bytes:
+        out, self.parts = b"".join(self.parts), []
+        return out
+
+
+class PhotoZip:
+    """A ZIP of photos produced as a stream: `add` returns the bytes ready to send, `close` the rest."""
+
+    def __init__(self) -> None:
+        self.sink = _Drain()
+        self.zip = zipfile.ZipFile(self.sink, mode="w", compression=zipfile.ZIP_STORED)  # photos are compressed
+
+    def add(self, name: str, data: bytes) -> bytes:
+        self.zip.writestr(name, data)
+        return self.sink.take()
+
+    def close(self) -> bytes:
+        self.zip.close()
+        return self.sink.take()

@@ -1,0 +1,172 @@
+"""The Dinas console end to end in a real headless browser (Debian's chromium driven by Playwright).
+
+The app is served on a loopback port with the Telegram channel against the fake Bot API: the officer gets the
+sign-in link from the chat, asks for a revision in the browser, the owner fixes only those fields in the chat,
+and the officer approves the resubmission in the browser. Screenshots at phone size go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from bot.admin import add_officer
+from bot.engine import Engine
+from bot.web import Channels, create_app
+from storage.db import Database
+from storage.models import Business, Owner, Product, utcnow
+from tests.conftest import product_status, telegram_settings
+from tests.fake_telegram import FakeBotAPI
+from tests.telegram_user import TelegramUser
+from tests.test_telegram import OFFICER, OWNER, fill_product, onboard
+
+pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Screenshots go to a temporary folder, or with SCREENSHOT_DIR=docs/screenshots to the README's pictures.
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "umkm-screenshots").resolve()
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class Site:
+    url: str
+    api: FakeBotAPI
+    client: httpx.AsyncClient  # posts Telegram updates to the same app, in process
+    db: Database
+
+    def user(self, chat_id: int) -> TelegramUser:
+        return TelegramUser(self.client, self.api, chat_id)
+
+
+@pytest.fixture
+async def site(api: FakeBotAPI, database: Database, tmp_path: Path) -> AsyncIterator[Site]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    settings = telegram_settings(api, tmp_path).model_copy(update={"web_port": port})
+    engine = Engine(database, settings)
+    channels = Channels(settings, engine)
+    assert channels.telegram is not None
+    await channels.telegram.start()
+    app = create_app(settings, database, channels.routes(), engine.renderer, channels.deliverer.deliver)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
+        await asyncio.sleep(0.01)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as client:
+        yield Site(f"http://127.0.0.1:{port}", api, client, database)
+    server.should_exit = True
+    await serving
+    await channels.telegram.stop()
+
+
+async def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the condition never held")
+
+
+async def other_region_product(db: Database) -> int:
+    """A submission from Kota Depok (32.76), outside the officer's region."""
+    async with db.transaction() as session:
+        owner = Owner()
+        session.add(owner)
+        await session.flush()
+        business = Business(owner_id=owner.id, nama_usaha="Batik Depok", region_code="32.76")
+        session.add(business)
+        await session.flush()
+        product = Product(business_id=business.id, status="submitted", nama_produk="Batik tulis",
+                          submitted_at=utcnow())
+        session.add(product)
+        await session.flush()
+        return product.id  # type: ignore[return-value]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+async def test_officer_signs_in_from_the_chat_asks_a_revision_and_approves_the_resubmission(site: Site) -> None:
+    from playwright.async_api import async_playwright
+
+    await add_officer(site.db, "Budi Santoso", "18.03", "telegram", str(OFFICER))
+    owner, officer = site.user(OWNER), site.user(OFFICER)
+    await onboard(owner)
+    await fill_product(owner)
+    await owner.tap("Kirim ke Dinas")
+    await officer.send("dasbor")
+    link = re.search(r"http://127\.0\.0\.1:\d+/dinas/login/\S+", officer.texts[-2] + officer.last)
+    assert link and link.group(0).startswith(site.url)
+    outsider = await other_region_product(site.db)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = await browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
+                                            java_script_enabled=False)
+        page = await context.new_page()
+        await page.goto(link.group(0))
+        await page.get_by_role("button", name="Masuk").click()
+        await page.wait_for_url(f"{site.url}/dinas/")
+        assert await page.locator("h1").inner_text() == "Antrean pemeriksaan"
+        assert "Keripik Singkong Balado 250 g" in await page.locator("ol.queue").inner_text()
+        await page.screenshot(path=str(SCREENSHOTS / "dinas-queue.png"), full_page=True)
+
+        await page.get_by_role("link", name="Keripik Singkong Balado 250 g").click()
+        assert "Sari Wulandari" in await page.content()
+        await page.locator("summary", has_text="Minta revisi").click()
+        await page.get_by_label("Harga satuan").check()
+        await page.get_by_label("Deskripsi").check()
+        await page.get_by_label("Catatan untuk pemilik").fill("Harga terlalu tinggi; deskripsi kurang rinci.")
+        await page.screenshot(path=str(SCREENSHOTS / "dinas-product.png"), full_page=True)
+        await page.get_by_role("button", name="Minta revisi").click()
+        assert "pemilik sudah diberi tahu" in await page.locator("main").inner_text()
+
+        # The owner is told in the chat (sent once the decision is committed, as a webhook's replies are).
+        await eventually(lambda: "perlu diperbaiki" in owner.last)
+        assert "Deskripsi, Harga satuan" in owner.last and "Harga terlalu tinggi" in owner.last
+        start = len(owner.texts)
+        await owner.tap("Perbaiki sekarang")
+        await owner.send("Keripik singkong renyah bumbu balado pedas manis, 250 gram, kemasan standing pouch.")
+        await owner.send("22.500")
+        assert "Ringkasan produk" in owner.last and "Rp22.500" in owner.last
+        asked = [q for t in owner.texts[start:] for q in re.findall(r"\(\d+/\d+\) [^\n]*", t)]
+        assert len(asked) == 2, asked  # only the two flagged fields
+        await owner.tap("Kirim ke Dinas")
+
+        await page.goto(f"{site.url}/dinas/")
+        item = await page.locator("ol.queue li").first.inner_text()
+        assert "Revisi ke-1" in item and "Deskripsi, Harga satuan" in item and "Harga terlalu tinggi" in item
+        await page.screenshot(path=str(SCREENSHOTS / "dinas-queue-resubmission.png"), full_page=True)
+        await page.get_by_role("link", name="Keripik Singkong Balado 250 g").click()
+        await page.locator("summary", has_text="Setujui").click()
+        await page.get_by_role("button", name="Setujui").click()
+        assert "pemilik sudah diberi tahu" in await page.locator("main").inner_text()
+        await eventually(lambda: "DISETUJUI" in owner.last)
+        assert await product_status(site.db) == "approved"
+
+        # Refused: a replayed link, another region's product, a form without its CSRF token.
+        stranger = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+        replay = await stranger.new_page()
+        await replay.goto(link.group(0))
+        assert "Tautan sudah dipakai" in await replay.locator("h1").inner_text()
+        await stranger.close()
+        elsewhere = await page.goto(f"{site.url}/dinas/products/{outsider}")
+        assert elsewhere is not None and elsewhere.status == 404
+        forged = await context.request.post(f"{site.url}/dinas/products/{outsider}/decision",
+                                            form={"decision": "approved"})
+        assert forged.status == 403
+        assert await product_status(site.db, outsider) == "submitted"
+        await browser.close()

@@ -1,0 +1,81 @@
+"""`umkm-bot export` and `umkm-bot region target`: files written, mistakes refused with exit code 2."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from storage.db import Database
+from tests.dinas_data import add_business, add_officer, add_product
+from tests.test_cli import Invoke, cli  # noqa: F401  (the CLI fixture: a SQLite file in tmp_path)
+
+
+def seed(tmp_path: Path) -> tuple[int, int]:
+    """One approved product in 18.03 and one in 32.01 (ids)."""
+
+    async def work() -> tuple[int, int]:
+        db = Database(f"sqlite:///{tmp_path / 'umkm.db'}")
+        await db.upgrade()
+        officer = await add_officer(db)
+        mine = await add_product(db, await add_business(db, "18.03"), officer_id=officer)
+        other = await add_product(db, await add_business(db, "32.01"), officer_id=officer)
+        await db.dispose()
+        return mine, other
+
+    return asyncio.run(work())
+
+
+def test_export_writes_the_region_and_only_new_after(cli: Invoke, tmp_path: Path) -> None:  # noqa: F811
+    mine, _ = seed(tmp_path)
+    done = cli("export", "--region", "Lampung Utara", "--format", "xlsx", "--out", str(tmp_path / "k.xlsx"))
+    assert done.exit_code == 0, done.output
+    assert "Exported 1 approved products of Kabupaten Lampung Utara, Lampung (18.03)" in done.output
+    rows = list(load_workbook(tmp_path / "k.xlsx").active.iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == [mine]
+    again = cli("export", "--region", "18.03", "--format", "CSV", "--out", str(tmp_path / "k.csv"), "--only-new")
+    assert again.exit_code == 0 and "Exported 0 new approved products" in again.output
+    with (tmp_path / "k.csv").open(encoding="utf-8-sig") as handle:
+        assert len(list(csv.reader(handle))) == 1  # the header only
+    assert not list(tmp_path.glob("*.part"))
+    since = cli("export", "--region", "18.03", "--format", "csv", "--out", str(tmp_path / "s.csv"),
+                "--since", "2026-11-01")
+    assert since.exit_code == 0 and "Exported 1 approved" in since.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--region", "Atlantis", "--format", "csv"), "No province or kabupaten/kota matches 'Atlantis'"),
+    (("--region", "18.03", "--format", "pdf"), "--format must be xlsx or csv, not 'pdf'"),
+    (("--region", "18.03", "--format", "csv", "--since", "01/11/2026"), "YYYY-MM-DD"),
+    (("--region", "18.03", "--format", "csv", "--since", "2999-01-01"), "in the future"),
+])
+def test_export_mistakes_exit_2(cli: Invoke, tmp_path: Path, args: tuple[str, ...], message: str) -> None:  # noqa: F811
+    done = cli("export", *args, "--out", str(tmp_path / "x.csv"))
+    assert done.exit_code == 2 and message in done.output
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_export_to_a_missing_folder_exits_2(cli: Invoke, tmp_path: Path) -> None:  # noqa: F811
+    done = cli("export", "--region", "18.03", "--format", "csv", "--out", str(tmp_path / "no" / "x.csv"))
+    assert done.exit_code == 2 and "does not exist" in done.output
+
+
+def test_region_target_set_and_show(cli: Invoke, tmp_path: Path) -> None:  # noqa: F811
+    shown = cli("region", "target", "18.03")
+    assert shown.exit_code == 0 and "Target of Kabupaten Lampung Utara, Lampung (18.03): 1,000" in shown.output
+    done = cli("region", "target", "lampung utara", "250")
+    assert done.exit_code == 0 and "set to 250 approved products" in done.output
+    assert "(18.03): 250 " in cli("region", "target", "1803").output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("Atlantis", "10"), "No province or kabupaten/kota matches"),
+    (("18", "10"), "is a province; give one of its kabupaten/kota"),
+    (("18.03", "0"), "N must be between 1 and 1,000,000"),
+])
+def test_region_target_mistakes_exit_2(cli: Invoke, args: tuple[str, ...], message: str) -> None:  # noqa: F811
+    done = cli("region", "target", *args)
+    assert done.exit_code == 2 and message in done.output

@@ -1,0 +1,184 @@
+"""The review service (bot/review.py): one decision logic for the chat and the web, first decision wins."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlmodel import select
+
+from bot import review
+from bot.admin import add_officer
+from bot.outbox import OutboxWriter
+from storage.models import Decision, Officer, OutboxMessage, Product, Review, ReviewSource, utcnow
+from tests.chat import Network
+from tests.conftest import count_rows, product_status
+from tests.test_golden import submit_with_officer
+
+
+async def officer(network: Network, officer_id: int) -> Officer:
+    async with network.engine.db.transaction() as session:
+        found = await session.get(Officer, officer_id)
+    assert found is not None
+    return found
+
+
+async def web_decide(network: Network, officer_id: int, decision: Decision, reason: str = "",
+                     flagged: list[str] | None = None) -> review.Outcome:
+    """A decision as the web console makes it: its own transaction and outbox writer."""
+    actor = review.Actor(await officer(network, officer_id), ReviewSource.web)
+    async with network.engine.db.transaction() as session:
+        outbox = OutboxWriter(session, utcnow())
+        return await review.decide(session, outbox, network.engine.renderer, actor, 1, decision, reason, flagged)
+
+
+def owner_messages(rows: list[OutboxMessage]) -> list[str]:
+    return [r.payload["text"] for r in rows if r.address == "owner-1"]
+
+
+async def outbox_rows(network: Network) -> list[OutboxMessage]:
+    async with network.engine.db.transaction() as session:
+        return list((await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("12", 12), ("2147483647", 2147483647), ("2147483648", None), ("0", None), ("", None), ("٣", None),
+    ("１", None), ("+1", None), (" 1", None), ("1e3", None), ("99999999999", None), (None, None),
+])
+def test_ids_are_ascii_digits_below_2_31(value: str | None, expected: int | None) -> None:
+    assert review.parse_id(value) == expected
+
+
+async def test_regions_are_chosen_in_sql(network: Network) -> None:
+    db = network.engine.db
+    await submit_with_officer(network)                                    # Budi, 18.03 (officer 1)
+    await add_officer(db, "Wati", "18", "fake", "officer-2")              # the province
+    await add_officer(db, "Dewi", "Kota Depok", "fake", "officer-3")      # elsewhere
+    async with db.transaction() as session:
+        covering = await review.officers_covering(session, "18.03")
+        assert [o.name for o in covering] == ["Budi", "Wati"]
+        assert await review.officers_covering(session, "18.04") == [await session.get(Officer, 2)]
+        for officer_id, expected in ((1, [1]), (2, [1]), (3, [])):
+            mine = await session.get(Officer, officer_id)
+            assert [p.id for p, _ in await review.pending_for(session, mine)] == expected
+            assert await review.pending_count(session, mine) == len(expected)
+        with pytest.raises(review.NotInRegion):
+            await review.in_region(session, await session.get(Officer, 3), 1)
+        with pytest.raises(review.NotInRegion):
+            await review.in_region(session, await session.get(Officer, 1), 999)
+
+
+async def test_web_approval_tells_the_owner_and_the_other_officers(network: Network) -> None:
+    db = network.engine.db
+    owner, budi = await submit_with_officer(network)
+    await add_officer(db, "Wati", "18", "fake", "officer-2")
+    await add_officer(db, "Dewi", "Kota Depok", "fake", "officer-3")
+    before = len(await outbox_rows(network))
+    outcome = await web_decide(network, 2, Decision.approved)
+    assert outcome.decided and await product_status(db) == "approved"
+    new = (await outbox_rows(network))[before:]
+    assert [r.address for r in new] == ["owner-1", "officer-1"]
+    assert "DISETUJUI" in new[0].payload["text"]
+    assert "disetujui oleh Wati" in new[1].payload["text"] and "konsol web" in new[1].payload["text"]
+    async with db.transaction() as session:
+        saved = (await session.exec(select(Review))).one()
+    assert saved.source == "web" and saved.officer_id == 2
+    assert saved.snapshot and saved.snapshot["harga"] == 25000 and saved.snapshot["nib"] == "1234567890123"
+    assert len(saved.snapshot["photos"]) == 2
+
+    again = await web_decide(network, 1, Decision.rejected, "Terlambat")
+    assert not again.decided and again.decider is not None and again.decider.name == "Wati"
+    assert len(await outbox_rows(network)) == before + 2 and await count_rows(db, Review) == 1
+
+
+async def test_bad_revisions_change_nothing(network: Network) -> None:
+    db = network.engine.db
+    await submit_with_officer(network)
+    before = len(await outbox_rows(network))
+    for flagged, reason, key in (([], "Perbaiki harga", "flag_one"), (["harga", "hacked"], "Perbaiki", "stale_button"),
+                                 (["harga"], "", "empty")):
+        with pytest.raises(ValueError) as error:
+            await web_decide(network, 1, Decision.revision, reason, flagged)
+        if key != "empty":
+            assert error.value.args[0] == key
+    with pytest.raises(ValueError):
+        await web_decide(network, 1, Decision.rejected, " ")
+    assert await product_status(db) == "submitted" and await count_rows(db, Review) == 0
+    assert len(await outbox_rows(network)) == before
+
+
+async def test_business_fields_can_be_flagged_and_a_resubmission_shows_changes(network: Network) -> None:
+    db = network.engine.db
+    owner, _ = await submit_with_officer(network)
+    outcome = await web_decide(network, 1, Decision.revision, "NIB tidak cocok dengan KBLI; harga terlalu tinggi.",
+                               ["nib", "harga", "nib"])
+    assert outcome.decided and outcome.review is not None
+    assert outcome.review.flagged_fields == ["harga", "nib"]  # form order, once each
+    told = owner_messages(await outbox_rows(network))[-1]
+    assert "Harga satuan, NIB" in told and "NIB tidak cocok" in told
+
+    async with db.transaction() as session:  # the owner fixed the price and sent it again
+        product = await session.get(Product, 1)
+        product.harga, product.status = 19000, "submitted"
+    async with db.transaction() as session:
+        product = await session.get(Product, 1)
+        business = (await review.in_region(session, await session.get(Officer, 1), 1))[1]
+        again = await review.resubmission(session, product, business)
+    assert again == review.Resubmission(number=1, changed=["harga"],
+                                        note="NIB tidak cocok dengan KBLI; harga terlalu tinggi.",
+                                        flagged=["harga", "nib"])
+
+
+async def test_chat_and_web_decide_at_once_exactly_one_wins(network: Network) -> None:
+    """Budi taps Approve in the chat while Wati rejects in the browser: one decision, the owner told once."""
+    db = network.engine.db
+    owner, budi = await submit_with_officer(network)
+    await add_officer(db, "Wati", "18", "fake", "officer-2")
+    chat, web = await asyncio.gather(budi.tap("Setujui"),
+                                     web_decide(network, 2, Decision.rejected, "Foto tidak jelas sama sekali"))
+    async with db.transaction() as session:
+        reviews = (await session.exec(select(Review))).all()
+        product = await session.get(Product, 1)
+    assert len(reviews) == 1
+    told = [t for t in owner_messages(await outbox_rows(network)) if "DISETUJUI" in t or "DITOLAK" in t]
+    assert len(told) == 1
+    if web.decided:
+        assert reviews[0].source == "web" and product.status == "rejected" and "DITOLAK" in told[0]
+        assert "sudah ditolak oleh Wati" in budi.last
+    else:
+        assert reviews[0].source == "chat" and product.status == "approved" and "DISETUJUI" in told[0]
+        assert web.decider is not None and web.decider.name == "Budi"
+    assert chat is not None
+
+
+async def test_chat_flags_business_fields_and_a_resubmission_says_revisi_ke_n(network: Network) -> None:
+    """In the chat the picker offers business fields too; the resubmission names the round and the changes."""
+    owner, officer = await submit_with_officer(network)
+    await officer.tap("Minta revisi")
+    assert "NIB" in officer.buttons and "Nama usaha" in officer.buttons
+    await officer.tap("Harga satuan")
+    await officer.tap("NIB")
+    await officer.tap("Selesai memilih")
+    await officer.send("Harga terlalu tinggi dan NIB perlu dicek.")
+    assert "Harga satuan, NIB" in owner.last
+    async with network.engine.db.transaction() as session:
+        saved = (await session.exec(select(Review))).one()
+    assert saved.flagged_fields == ["harga", "nib"] and saved.source == "chat"
+
+    await owner.tap("Perbaiki sekarang")
+    await owner.send("20rb")
+    for _ in range(3):  # the owner's side may ask the flagged business field too
+        if "Ringkasan produk" in owner.last:
+            break
+        await owner.send("1234567890124")
+    await owner.tap("Kirim ke Dinas")
+    note = officer.inbox[-1].text
+    assert "Revisi ke-1" in note and "Harga satuan" in note and "Harga terlalu tinggi dan NIB perlu dicek." in note
+
+
+async def test_dasbor_is_for_officers_only(network: Network) -> None:
+    owner, officer = await submit_with_officer(network)
+    await owner.send("dasbor")
+    assert "/dinas/login/" not in " ".join(owner.texts())
+    await officer.send("/dasbor")
+    assert "/dinas/login/" in " ".join(officer.texts()[-2:])
