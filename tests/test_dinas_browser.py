@@ -21,11 +21,12 @@ import pytest
 import uvicorn
 
 from bot.admin import add_officer
+from bot.delivery import Deliverer
 from bot.engine import Engine
 from bot.web import Channels, create_app
 from storage.db import Database
 from storage.models import Business, Owner, Product, utcnow
-from tests.conftest import product_status, telegram_settings
+from tests.conftest import deliver_later, product_status, telegram_settings
 from tests.fake_telegram import FakeBotAPI
 from tests.telegram_user import TelegramUser
 from tests.test_telegram import OFFICER, OWNER, fill_product, onboard
@@ -46,9 +47,12 @@ class Site:
     api: FakeBotAPI
     client: httpx.AsyncClient  # posts Telegram updates to the same app, in process
     db: Database
+    deliverer: Deliverer
 
     def user(self, chat_id: int) -> TelegramUser:
-        return TelegramUser(self.client, self.api, chat_id)
+        user = TelegramUser(self.client, self.api, chat_id)
+        user.after_album = lambda: deliver_later(self.deliverer)
+        return user
 
 
 @pytest.fixture
@@ -67,7 +71,7 @@ async def site(api: FakeBotAPI, database: Database, tmp_path: Path) -> AsyncIter
     while not server.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
         await asyncio.sleep(0.01)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as client:
-        yield Site(f"http://127.0.0.1:{port}", api, client, database)
+        yield Site(f"http://127.0.0.1:{port}", api, client, database, channels.deliverer)
     server.should_exit = True
     await serving
     await channels.telegram.stop()
