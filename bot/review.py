@@ -47,7 +47,7 @@ parse_reason = text_validator(3, 1000)
 
 def parse_id(value: object) -> int | None:
     """An id from a button or a URL: ASCII digits only, 1 to 2**31 - 1; anything else is None."""
-    number = ascii_number(value) if isinstance(value, str) else None
+    number = ascii_number(value) if isinstance(value, str) and value == value.strip() else None
     return number if number else None
 
 

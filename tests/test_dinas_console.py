@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from bot.admin import add_officer, remove_officer
 from bot.dinas import auth
+from bot.markup import to_plain
 from bot.web import create_app
 from storage.models import DinasLogin, OutboxMessage, Product, Review
 from tests.chat import Chat, Network
@@ -48,7 +49,7 @@ def use_cookie(web: httpx.AsyncClient, value: str) -> None:
 async def link_from_chat(officer: Chat) -> str:
     """The officer types `dasbor` and gets a sign-in link back (a path on the console)."""
     await officer.send("dasbor")
-    text = next(m.text for m in reversed(officer.inbox) if "/dinas/login/" in m.text)
+    text = to_plain(next(m.text for m in reversed(officer.inbox) if "/dinas/login/" in m.text))
     url = re.search(r"http://\S+/dinas/login/\S+", text)
     assert url and url.group(0).startswith(f"{BASE}/dinas/login/"), text
     return url.group(0).removeprefix(BASE)

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from bot.dinas import catalogue
 from bot.dinas.export import export_to_file, photo_zip_stream
+from bot.settings import Settings
 from storage.db import Database
 from storage.models import Product
 from tests.conftest import count_rows, make_image
@@ -139,7 +140,8 @@ async def test_photo_zip_names_match_the_sheet(database: Database, tmp_path: Pat
     officer = await add_officer(database)
     product = await add_product(database, await add_business(database), officer_id=officer,
                                 photos=("ab/one.jpg", "cd/two.jpg", "ef/gone.jpg"))
-    data = b"".join([chunk async for chunk in photo_zip_stream(database, catalogue.Scope("18.03"), media)])
+    settings = Settings(_env_file=None, database_url="sqlite:///unused.db", media_dir=media)
+    data = b"".join([chunk async for chunk in photo_zip_stream(database, catalogue.Scope("18.03"), settings)])
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist() == [f"{product}-1.jpg", f"{product}-2.jpg"]  # the missing file is skipped
         assert archive.read(f"{product}-1.jpg") == (media / "ab/one.jpg").read_bytes()
