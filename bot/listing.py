@@ -22,10 +22,18 @@ async def business_of(turn: Turn) -> Business:
     return (await turn.session.exec(query)).one()
 
 
+async def lock_product(turn: Turn, product_id: int | None) -> Product | None:
+    """The product row, locked for this transaction and read fresh, so its status is checked and changed
+    by one event at a time (an owner's two chats, or an owner and an officer)."""
+    if product_id is None:
+        return None
+    return await turn.session.get(Product, product_id, with_for_update=True, populate_existing=True)
+
+
 async def own_product(turn: Turn, product_id: int, editable: bool = False) -> Product | None:
     """The product if it belongs to this owner (and can be edited, when asked); else tells them so."""
     business = await business_of(turn)
-    product = await turn.session.get(Product, product_id)
+    product = await lock_product(turn, product_id)
     if product is None or product.business_id != business.id:
         turn.say("errors/stale_button")
         show_menu(turn)
@@ -38,7 +46,7 @@ async def own_product(turn: Turn, product_id: int, editable: bool = False) -> Pr
 
 
 async def current_product(turn: Turn) -> Product:
-    product = await turn.session.get(Product, turn.conversation.product_id)
+    product = await lock_product(turn, turn.conversation.product_id)
     assert product is not None
     return product
 
@@ -191,7 +199,6 @@ async def submit(turn: Turn, product_id: int) -> None:
     product = await own_product(turn, product_id, editable=True)
     if product is None:
         return
-    await turn.session.refresh(product, with_for_update=True)
     turn.conversation.product_id = product.id
     answers = await forms.answers_of(turn, PRODUCT, product)
     missing = PRODUCT.missing(answers)
