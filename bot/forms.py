@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from babel.numbers import format_decimal
 from sqlmodel import func, select
 
 from bot import present, regions
@@ -14,6 +15,7 @@ from bot.flows.words import is_done_word
 from bot.media import store_photo
 from bot.messages import Choice, Inbound
 from bot.turn import Turn
+from bot.validators import Unusual, yes_no
 from storage.models import Business, Product, ProductPhoto
 
 FORMS = {f.name: f for f in (BUSINESS, PRODUCT)}
@@ -55,7 +57,7 @@ def first_open_step(form: Form, answers: dict[str, Any], skipped: list[str],
 
 
 async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | None = None,
-              **extra: Any) -> None:
+              error_params: dict[str, Any] | None = None, **extra: Any) -> None:
     """Puts the conversation on `step` and asks it (after `error`, a message key, if any)."""
     answers = await answers_of(turn, form, record)
     labels = turn.labels()
@@ -77,7 +79,7 @@ async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | N
         "ask/_frame",
         choices=choices,
         request_contact=turn.label("buttons", "share_phone") if step.kind == "phone" else "",
-        prefix=turn.text(f"errors/{error}") if error else "",
+        prefix=turn.text(f"errors/{error}", **(error_params or {})) if error else "",
         question=question,
         position=position,
         total=len(applicable),
@@ -91,17 +93,54 @@ async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: I
     """Applies one answer to `step`: saves it and asks the next open step, or re-asks with a correction."""
     if step.kind == "photos":
         return await _receive_photos(turn, record, step, inbound)
+    pending = turn.data.get("confirm")
+    if pending and pending.get("field") == step.field:
+        turn.update_data(confirm=None)
+        confirmed = _confirmation(inbound)
+        if confirmed is True:
+            save(record, step, pending["value"], turn)
+            return await advance(turn, form, record, step)
+        if confirmed is False:
+            await ask(turn, form, record, step)
+            return "asked"
     try:
         value = _parse(step, inbound)
+        if step.check is not None and not isinstance(value, list):
+            step.check(value, await answers_of(turn, form, record))
+    except Unusual as exc:
+        _ask_to_confirm(turn, step, exc)
+        return "asked"
     except ValueError as exc:
         key = str(exc.args[0]) if exc.args else "invalid"
-        await ask(turn, form, record, step, error=key)
+        await ask(turn, form, record, step, error=key, error_params=getattr(exc, "params", None))
         return "asked"
     if isinstance(value, list):  # several regions matched: ask which one
         await ask(turn, form, record, step, error=None, candidates=value)
         return "asked"
     save(record, step, value, turn)
     return await advance(turn, form, record, step)
+
+
+def _ask_to_confirm(turn: Turn, step: Step, exc: Unusual) -> None:
+    """An unusual answer (Rp50, more bought at once than in stock) is kept aside until the owner confirms."""
+    turn.update_data(confirm={"field": step.field, "value": exc.value})
+    shown = present.shown(turn.labels(), turn.locale, step, exc.value)
+    params = {k: format_decimal(v, locale=turn.locale) if isinstance(v, int) else v for k, v in exc.params.items()}
+    turn.say(f"confirm/{exc.args[0]}", value=shown,
+             choices=[turn.button("confirm:yes", "confirm_yes"), turn.button("confirm:no", "confirm_no")],
+             **params)
+
+
+def _confirmation(inbound: Inbound) -> bool | None:
+    """Yes/no to a confirmation: its buttons or a typed yes/no; None for anything else (a new answer)."""
+    if inbound.kind == "choice" and inbound.text in ("confirm:yes", "confirm:no"):
+        return inbound.text == "confirm:yes"
+    if inbound.kind == "text":
+        try:
+            return yes_no(inbound.text)
+        except ValueError:
+            return None
+    return None
 
 
 def save(record: Record, step: Step, value: Any, turn: Turn) -> None:
@@ -179,9 +218,13 @@ def _parse_choice(step: Step, inbound: Inbound) -> Any:
     if step.parse is not None:
         try:
             return step.parse(inbound.text)
-        except ValueError:
-            pass
+        except ValueError as exc:
+            if exc.args and exc.args[0] not in _PLAIN_CHOICE_ERRORS:
+                raise  # says more than "choose one" (a price typed as the unit)
     raise ValueError("choose_option")
+
+
+_PLAIN_CHOICE_ERRORS = {"unit", "yes_no"}
 
 
 def _parse_region(inbound: Inbound) -> Any:

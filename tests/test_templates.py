@@ -108,6 +108,9 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "region": "Kabupaten Lampung Utara",
         "decider": "Budi",
         "reason": "Photo 2 is blurry.",
+        "value": "Rp50",
+        "limit": 10,
+        "min": 20,
     }
     unknown = names - samples.keys()
     assert not unknown, f"add sample values for {sorted(unknown)} to tests/test_templates.py"

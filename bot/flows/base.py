@@ -16,7 +16,8 @@ class Step:
 
     `parse` is a validator `str -> value` raising ValueError(key). For choice steps `options` maps each
     option key to the stored value; the labels live in templates (`labels.options[field][key]`).
-    `optional` and `when` may depend on earlier answers.
+    `optional` and `when` may depend on earlier answers. `check(value, answers)` may raise
+    `validators.Unusual` for an answer that is odd next to the others (minimum order over the stock).
     """
 
     field: str
@@ -25,6 +26,7 @@ class Step:
     options: Mapping[str, Any] | None = None
     optional: bool | Callable[[Answers], bool] = False
     when: Callable[[Answers], bool] | None = None
+    check: Callable[[Any, Answers], None] | None = None
 
     def applies(self, answers: Answers) -> bool:
         return self.when is None or self.when(answers)

@@ -26,6 +26,16 @@ def has_pirt(a: Answers) -> bool:
     return bool(a.get("pirt"))
 
 
+def min_within_stock(value: int, a: Answers) -> None:
+    if a.get("stok") and value > a["stok"]:
+        raise v.Unusual("min_over_stock", value, limit=a["stok"])
+
+
+def stock_covers_min(value: int, a: Answers) -> None:
+    if a.get("min_beli") and value < a["min_beli"]:
+        raise v.Unusual("stock_under_min", value, limit=a["min_beli"])
+
+
 PRODUCT = Form("product", (
     Step("nama_produk", parse=v.text(3, 120)),
     Step("kategori", kind="choice", options=KATEGORI),
@@ -33,8 +43,8 @@ PRODUCT = Form("product", (
     Step("deskripsi", parse=v.text(20, 2000)),
     Step("harga", parse=v.rupiah),
     Step("satuan", kind="choice", options=SATUAN, parse=v.unit),
-    Step("stok", parse=v.count),
-    Step("min_beli", parse=v.count),
+    Step("stok", parse=v.count, check=stock_covers_min),
+    Step("min_beli", parse=v.count, check=min_within_stock),
     Step("berat_gram", parse=v.weight_grams),
     Step("pdn", kind="choice", options=YES_NO, parse=v.yes_no),
     Step("tkdn", parse=v.percent, optional=True, when=lambda a: a.get("pdn") is True),
