@@ -61,8 +61,8 @@ async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | N
     """Puts the conversation on `step` and asks it (after `error`, a message key, if any)."""
     answers = await answers_of(turn, form, record)
     labels = turn.labels()
-    applicable = form.fields(answers)
-    position = next((i for i, s in enumerate(applicable) if s.field == step.field), 0) + 1
+    counted = form.counted(answers)
+    position = next((i for i, s in enumerate(counted) if s.field == step.field), 0) + 1
     current = answers.get(step.field)
     choices: list[Choice] = []
     if step.kind == "choice" and step.options:
@@ -82,7 +82,7 @@ async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | N
         prefix=turn.text(f"errors/{error}", **(error_params or {})) if error else "",
         question=question,
         position=position,
-        total=len(applicable),
+        total=len(counted),
         optional=step.is_optional(answers),
         current=None if current is None else present.shown(labels, turn.locale, step, current),
         is_choice=bool(choices) and step.kind != "photos",

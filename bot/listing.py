@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import func, select
 
 from bot import forms, officer, present
 from bot.flows.business import BUSINESS
@@ -103,6 +103,8 @@ async def show_field_picker(turn: Turn, form_name: str) -> None:
     answers = await forms.answers_of(turn, form, record)
     fields = turn.labels()["fields"]
     choices = [Choice(f"field:{s.field}", fields[s.field]) for s in form.fields(answers)]
+    if isinstance(record, Product) and record.status == ProductStatus.draft:
+        choices.append(turn.button(f"delete:{record.id}", "delete_draft"))
     turn.set_state("pick_field", form=form_name)
     turn.say("pick_field", choices=[*choices, turn.button("pick:back", "back")])
 
@@ -135,7 +137,9 @@ async def new_product(turn: Turn) -> None:
         step = forms.first_open_step(BUSINESS, await forms.answers_of(turn, BUSINESS, business),
                                      business.skipped)
         return await forms.ask(turn, BUSINESS, business, step or BUSINESS.steps[0])
-    product = Product(business_id=business.id, created_at=turn.now, updated_at=turn.now)
+    last = (await turn.session.exec(select(func.max(Product.number)).where(
+        Product.business_id == business.id))).one()
+    product = Product(business_id=business.id, number=(last or 0) + 1, created_at=turn.now, updated_at=turn.now)
     turn.session.add(product)
     await turn.session.flush()
     turn.conversation.product_id = product.id
@@ -145,7 +149,8 @@ async def new_product(turn: Turn) -> None:
 
 async def products_of(turn: Turn, statuses: tuple[str, ...] | None = None) -> list[Product]:
     business = await business_of(turn)
-    query = select(Product).where(Product.business_id == business.id).order_by(Product.id)  # type: ignore[arg-type]
+    query = (select(Product).where(Product.business_id == business.id, Product.status != ProductStatus.deleted)
+             .order_by(Product.id))  # type: ignore[arg-type]
     if statuses:
         query = query.where(Product.status.in_(statuses))  # type: ignore[attr-defined]
     return list((await turn.session.exec(query)).all())
@@ -153,7 +158,7 @@ async def products_of(turn: Turn, statuses: tuple[str, ...] | None = None) -> li
 
 def product_button(turn: Turn, product: Product) -> Choice:
     name = product.nama_produk or turn.label("words", "unnamed")
-    return Choice(f"open:{product.id}", f"{name} #{product.id}")
+    return Choice(f"open:{product.id}", f"{name} #{product.number or product.id}")
 
 
 async def show_drafts(turn: Turn) -> None:
@@ -214,3 +219,49 @@ async def submit(turn: Turn, product_id: int) -> None:
     turn.say("submitted", product=product, notified=notified)
     show_menu(turn)
 
+
+
+# --- throwing drafts away ------------------------------------------------------------------------------
+
+async def is_empty(turn: Turn, product: Product) -> bool:
+    answers = await forms.answers_of(turn, PRODUCT, product)
+    return all(value is None or value == "" for value in answers.values())
+
+
+async def discard_empty_draft(turn: Turn) -> bool:
+    """A new product left before its first answer leaves nothing behind (no "Tanpa nama" draft)."""
+    if turn.conversation.flow != "product" or turn.conversation.product_id is None:
+        return False
+    product = await lock_product(turn, turn.conversation.product_id)
+    if product is None or product.status != ProductStatus.draft or not await is_empty(turn, product):
+        return False
+    turn.conversation.product_id = None
+    await turn.session.flush()
+    await turn.session.delete(product)
+    return True
+
+
+async def ask_delete_draft(turn: Turn, product_id: int) -> None:
+    product = await own_product(turn, product_id, editable=True)
+    if product is None:
+        return
+    turn.set_state("delete_draft", product_id=product.id)
+    turn.say("delete_draft", product=product,
+             choices=[turn.button(f"delete:{product.id}:yes", "delete_yes"), turn.button(f"open:{product.id}", "keep")])
+
+
+async def delete_draft(turn: Turn, product_id: int) -> None:
+    """Throws a draft away: it is kept as `deleted` (nothing is erased) and no longer shown."""
+    product = await own_product(turn, product_id, editable=True)
+    if product is None:
+        return
+    if product.status != ProductStatus.draft:
+        turn.say("product_locked", status=product.status, name=product.nama_produk or "")
+        return show_menu(turn)
+    product.status = ProductStatus.deleted
+    product.updated_at = turn.now
+    turn.session.add(ProductHistory(product_id=product.id, status=product.status, created_at=turn.now))
+    if turn.conversation.product_id == product.id:
+        turn.conversation.product_id = None
+    turn.say("draft_deleted", product=product)
+    show_menu(turn)

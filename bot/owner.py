@@ -109,6 +109,7 @@ async def run_action(turn: Turn, action: str) -> None:
         turn.say("welcome_back")
         await resume(turn)
     elif action == "menu":
+        await listing.discard_empty_draft(turn)
         listing.show_menu(turn)
     elif action == "help":
         turn.say("help", flow=flow)
@@ -116,7 +117,8 @@ async def run_action(turn: Turn, action: str) -> None:
     elif action == "products":
         await listing.show_products(turn)
     elif action == "cancel":
-        if flow in ("business", "product", "summary", "pick_field"):
+        discarded = await listing.discard_empty_draft(turn)
+        if flow in ("business", "product", "summary", "pick_field") and not discarded:
             turn.say("cancelled")
         listing.show_menu(turn)
     elif action in ("back", "skip") and flow in ("business", "product"):
@@ -130,6 +132,10 @@ async def run_action(turn: Turn, action: str) -> None:
     elif action == "back" and flow == "summary":
         product = await listing.current_product(turn)
         await forms.back(turn, PRODUCT, product, PRODUCT.steps[-1])
+    elif action == "delete_draft" and turn.conversation.product_id is not None:
+        await listing.ask_delete_draft(turn, turn.conversation.product_id)
+    elif action == "delete_draft":
+        await listing.show_drafts(turn)
     elif action == "skip":
         turn.say("nothing_to_skip")
         await resume(turn)
@@ -151,6 +157,10 @@ async def run_button(turn: Turn, choice: str) -> bool:
         if product is not None:
             turn.conversation.product_id = product.id
             await listing.show_field_picker(turn, "product")
+    elif name == "delete" and arg.isdigit():
+        await listing.ask_delete_draft(turn, int(arg))
+    elif name == "delete" and arg.endswith(":yes") and arg.removesuffix(":yes").isdigit():
+        await listing.delete_draft(turn, int(arg.removesuffix(":yes")))
     elif name == "profile" and arg == "edit":
         await listing.show_field_picker(turn, "business")
     elif name == "rv":

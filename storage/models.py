@@ -20,6 +20,7 @@ class ProductStatus(StrEnum):
     approved = "approved"
     revision_requested = "revision_requested"
     rejected = "rejected"
+    deleted = "deleted"  # a draft its owner threw away (kept, not shown)
 
 
 class Decision(StrEnum):
@@ -39,6 +40,7 @@ class Owner(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     phone: str | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow)
+    erased_at: datetime | None = None  # the owner withdrew consent and had their personal data erased
 
 
 class Officer(SQLModel, table=True):
@@ -85,8 +87,10 @@ class Business(SQLModel, table=True):
 
 
 class Product(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("business_id", "number"),)
     id: int | None = Field(default=None, primary_key=True)
     business_id: int = Field(foreign_key="business.id", index=True)
+    number: int | None = None  # the owner's own product number: #1, #2... of their business
     status: str = Field(default=ProductStatus.draft, index=True)
     nama_produk: str | None = None
     kategori: str | None = None
@@ -137,6 +141,8 @@ class ProductHistory(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="product.id", index=True)
     status: str
+    #: On submission: the answers and photo hashes sent, to tell a resubmission what changed.
+    snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
 
 
