@@ -68,9 +68,7 @@ async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | N
     if step.kind == "choice" and step.options:
         choices = [Choice(f"opt:{k}", labels["options"][step.field][k]) for k in step.options]
     if step.kind == "photos":
-        choices = [turn.button("photos:done", "photos_done")]
-        if current:
-            choices.append(turn.button("photos:clear", "photos_clear"))
+        choices = photo_buttons(turn, current or 0)
     if step.kind == "region" and extra.get("candidates"):
         choices = [Choice(f"region:{r.code}", r.label) for r in extra["candidates"]]
     turn.conversation.flow, turn.conversation.step = form.name, step.field
@@ -154,6 +152,9 @@ def save(record: Record, step: Step, value: Any, turn: Turn) -> None:
 
 async def skip(turn: Turn, form: Form, record: Record, step: Step) -> Outcome:
     answers = await answers_of(turn, form, record)
+    if step.field in turn.data.get("flagged", []):
+        await ask(turn, form, record, step, error="flagged_not_optional")
+        return "asked"
     if not step.is_optional(answers):
         await ask(turn, form, record, step, error="not_optional")
         return "asked"
@@ -244,7 +245,19 @@ def _parse_region(inbound: Inbound) -> Any:
 async def _receive_photos(turn: Turn, record: Record, step: Step, inbound: Inbound) -> Outcome:
     assert isinstance(record, Product) and record.id is not None
     if inbound.kind == "photos":
+        await _replace_flagged_photos(turn, record)
         await _store_photos(turn, record, inbound)
+        return "asked"
+    if inbound.kind == "choice" and inbound.text == "photos:remove":
+        return await _ask_which_photo(turn, record)
+    if inbound.kind == "choice" and inbound.text.startswith("photos:del:"):
+        photo = next((p for p in await active_photos(turn, record.id)
+                      if str(p.id) == inbound.text.removeprefix("photos:del:")), None)
+        if photo is not None:
+            photo.removed_at = turn.now
+            record.updated_at = turn.now
+            await turn.session.flush()
+        await ask(turn, PRODUCT, record, step, error=None if photo else "stale_button")
         return "asked"
     wants_done = (inbound.kind == "choice" and inbound.text == "photos:done") or (
         inbound.kind == "text" and is_done_word(inbound.text))
@@ -287,7 +300,35 @@ async def _store_photos(turn: Turn, product: Product, inbound: Inbound) -> None:
     await turn.session.flush()
     errors = [turn.text(f"errors/{key}") for key in dict.fromkeys(problems)]
     count = len(hashes)
-    choices = [turn.button("photos:done", "photos_done")] if count else []
+    choices = photo_buttons(turn, count) if count else []
+    turn.say("photos_received", choices=choices, count=count, max=MAX_PHOTOS, errors=errors)
+
+
+def photo_buttons(turn: Turn, count: int) -> list[Choice]:
+    """Done; with photos, clear them all; with several, remove one."""
+    choices = [turn.button("photos:done", "photos_done")]
     if count:
         choices.append(turn.button("photos:clear", "photos_clear"))
-    turn.say("photos_received", choices=choices, count=count, max=MAX_PHOTOS, errors=errors)
+    if count > 1:
+        choices.append(turn.button("photos:remove", "photos_remove_one"))
+    return choices
+
+
+async def _replace_flagged_photos(turn: Turn, product: Product) -> None:
+    """In a revision that flagged the photos, the first new photos replace the old ones (not added to them)."""
+    data = turn.data
+    if data.get("mode") != "revision" or "photos" not in data.get("flagged", []) or data.get("photos_replaced"):
+        return
+    for photo in await active_photos(turn, product.id):  # type: ignore[arg-type]
+        photo.removed_at = turn.now
+    await turn.session.flush()
+    turn.update_data(photos_replaced=True)
+
+
+async def _ask_which_photo(turn: Turn, product: Product) -> Outcome:
+    """Shows the photos, numbered, with one button each to remove it."""
+    photos = await active_photos(turn, product.id)  # type: ignore[arg-type]
+    choices = [Choice(f"photos:del:{p.id}", turn.text("photo_label", number=i))
+               for i, p in enumerate(photos, start=1)]
+    turn.say("which_photo", choices=choices, photos=[p.path for p in photos], count=len(photos))
+    return "asked"

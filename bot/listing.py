@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
-from bot import forms, officer, present
+from bot import forms, officer, present, revision
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
 from bot.messages import Choice
@@ -69,7 +69,9 @@ async def editable_form(turn: Turn) -> tuple[forms.Form, forms.Record] | None:
 
 async def finish_form(turn: Turn, form: forms.Form, record: forms.Record) -> None:
     """A form has no open step left: a new profile goes on to the first product, a product to its summary."""
-    if isinstance(record, Business):
+    if isinstance(record, Business) and turn.data.get("mode") == "revision":
+        await revision.after_business(turn)
+    elif isinstance(record, Business):
         first_time = record.completed_at is None
         record.completed_at = record.completed_at or turn.now
         if first_time:
@@ -178,29 +180,24 @@ async def show_products(turn: Turn) -> None:
              choices=[*[product_button(turn, p) for p in editable[-9:]], turn.button("menu:main", "to_menu")])
 
 
-async def open_product(turn: Turn, product_id: int) -> None:
-    """Continues a draft where it stopped, or a revision at the fields the officer flagged."""
+async def open_product(turn: Turn, product_id: int, again: bool = False) -> None:
+    """Continues a draft where it stopped, or a revision at the fields the officer flagged (`again`: even
+    when the owner already worked on them)."""
     product = await own_product(turn, product_id, editable=True)
     if product is None:
         return
     turn.conversation.product_id = product.id
     if product.status == ProductStatus.revision_requested:
-        review = await officer.latest_review(turn, product.id)  # type: ignore[arg-type]
-        fixed_already = review is not None and product.updated_at > review.created_at
-        queue = list(review.flagged_fields) if review and not fixed_already else []
-        turn.set_state("product", mode="revision", queue=queue)
-        if review is not None and queue:
-            turn.say("revision_start", reason=review.reason, fields=queue)
-        step = next((PRODUCT.step(f) for f in queue if PRODUCT.step(f)), None)
-        return await (forms.ask(turn, PRODUCT, product, step) if step else show_summary(turn))
+        return await revision.start(turn, product, again=again)
     answers = await forms.answers_of(turn, PRODUCT, product)
     step = forms.first_open_step(PRODUCT, answers, product.skipped)
     turn.set_state("product")
     await (forms.ask(turn, PRODUCT, product, step) if step else show_summary(turn))
 
 
-async def submit(turn: Turn, product_id: int) -> None:
-    """Sends a complete product to the Dinas officers of the owner's district."""
+async def submit(turn: Turn, product_id: int, anyway: bool = False) -> None:
+    """Sends a complete product to the Dinas officers of the owner's district (a revision with none of
+    the flagged fields changed is questioned first, unless sent `anyway`)."""
     product = await own_product(turn, product_id, editable=True)
     if product is None:
         return
@@ -211,10 +208,17 @@ async def submit(turn: Turn, product_id: int) -> None:
         turn.say("submit_missing", fields=[s.field for s in missing])
         turn.set_state("product", mode="edit")
         return await forms.ask(turn, PRODUCT, product, missing[0])
+    business = await business_of(turn)
+    snapshot = await revision.snapshot(turn, product, business)
+    if not anyway and (unchanged := await revision.unchanged_flagged(turn, product, snapshot)):
+        turn.set_state("summary")
+        return turn.say("revision_unchanged", fields=unchanged,
+                        choices=[turn.button(f"fix:{product.id}", "fix_now"),
+                                 turn.button(f"submit:{product.id}:anyway", "send_anyway")])
     product.status = ProductStatus.submitted
     product.submitted_at = product.updated_at = turn.now
-    turn.session.add(ProductHistory(product_id=product.id, status=product.status, created_at=turn.now))
-    business = await business_of(turn)
+    turn.session.add(ProductHistory(product_id=product.id, status=product.status, snapshot=snapshot,
+                                    created_at=turn.now))
     notified = await officer.notify_officers(turn, product, business)
     turn.say("submitted", product=product, notified=notified)
     show_menu(turn)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot import forms, listing
+from bot import forms, listing, revision
 from bot.common import set_locale, show_language, typed_number_as_choice
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
@@ -43,6 +43,8 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
         return await run_action(turn, action)
     if inbound.kind == "choice" and await run_button(turn, inbound.text):
         return
+    if inbound.kind in ("text", "photos") and (product := await revision.pending_notice(turn)) is not None:
+        await revision.start(turn, product, announce=False)  # the notice asked the first flagged field
     await run_step(turn, inbound)
 
 
@@ -149,9 +151,11 @@ async def run_button(turn: Turn, choice: str) -> bool:
     if name == "menu":
         await run_menu(turn, arg)
     elif name in ("open", "fix") and arg.isdigit():
-        await listing.open_product(turn, int(arg))
+        await listing.open_product(turn, int(arg), again=name == "fix")
     elif name == "submit" and arg.isdigit():
         await listing.submit(turn, int(arg))
+    elif name == "submit" and arg.endswith(":anyway") and arg.removesuffix(":anyway").isdigit():
+        await listing.submit(turn, int(arg.removesuffix(":anyway")), anyway=True)
     elif name == "edit" and arg.isdigit():
         product = await listing.own_product(turn, int(arg), editable=True)
         if product is not None:

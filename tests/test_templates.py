@@ -111,6 +111,7 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "value": "Rp50",
         "limit": 10,
         "min": 20,
+        "number": 2,
     }
     unknown = names - samples.keys()
     assert not unknown, f"add sample values for {sorted(unknown)} to tests/test_templates.py"
