@@ -109,6 +109,8 @@ async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: I
         _ask_to_confirm(turn, step, exc)
         return "asked"
     except ValueError as exc:
+        if _says_none(step, inbound, await answers_of(turn, form, record)):
+            return await skip(turn, form, record, step)  # "tidak ada", "belum punya" to an optional question
         key = str(exc.args[0]) if exc.args else "invalid"
         await ask(turn, form, record, step, error=key, error_params=getattr(exc, "params", None))
         return "asked"
@@ -117,6 +119,16 @@ async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: I
         return "asked"
     save(record, step, value, turn)
     return await advance(turn, form, record, step)
+
+
+def _says_none(step: Step, inbound: Inbound, answers: dict[str, Any]) -> bool:
+    """A typed no ("tidak ada", "belum punya") to an optional question means skipping it."""
+    if inbound.kind != "text" or not step.is_optional(answers):
+        return False
+    try:
+        return yes_no(inbound.text) is False
+    except ValueError:
+        return False
 
 
 def _ask_to_confirm(turn: Turn, step: Step, exc: Unusual) -> None:
@@ -159,6 +171,8 @@ async def skip(turn: Turn, form: Form, record: Record, step: Step) -> Outcome:
         await ask(turn, form, record, step, error="not_optional")
         return "asked"
     save(record, step, None, turn)
+    if step.skip_note:
+        turn.say(step.skip_note)
     return await advance(turn, form, record, step)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlmodel import func, select
 
 from bot import forms, officer, present, revision
+from bot.flows import kbli
 from bot.flows.business import BUSINESS
-from bot.flows.product import PRODUCT
+from bot.flows.product import PRODUCT, permit_missing
 from bot.messages import Choice
 from bot.turn import Turn
 from storage.models import Business, Product, ProductHistory, ProductStatus
@@ -71,6 +72,8 @@ async def finish_form(turn: Turn, form: forms.Form, record: forms.Record) -> Non
     """A form has no open step left: a new profile goes on to the first product, a product to its summary."""
     if isinstance(record, Business) and turn.data.get("mode") == "revision":
         await revision.after_business(turn)
+    elif isinstance(record, Business) and turn.data.get("then_summary"):
+        await show_summary(turn)
     elif isinstance(record, Business):
         first_time = record.completed_at is None
         record.completed_at = record.completed_at or turn.now
@@ -109,6 +112,29 @@ async def show_field_picker(turn: Turn, form_name: str) -> None:
         choices.append(turn.button(f"delete:{record.id}", "delete_draft"))
     turn.set_state("pick_field", form=form_name)
     turn.say("pick_field", choices=[*choices, turn.button("pick:back", "back")])
+
+
+def ask_kbli_or_category(turn: Turn, product: Product, business: Business) -> None:
+    """The NIB's KBLI does not fit the category: the owner corrects one of them."""
+    code = business.kbli or ""
+    turn.set_state("summary")
+    turn.say("kbli_mismatch", kbli=code, division=code[:2], kategori=product.kategori,
+             fitting=kbli.categories_for(code),
+             choices=[turn.button(f"fit:kategori:{product.id}", "change_category"),
+                      turn.button(f"fit:kbli:{product.id}", "change_kbli")])
+
+
+async def fix_fit(turn: Turn, which: str, product_id: int) -> None:
+    """Edits the category of the product, or the KBLI of the profile, then comes back to the summary."""
+    product = await own_product(turn, product_id, editable=True)
+    if product is None:
+        return
+    turn.conversation.product_id = product.id
+    if which == "kategori":
+        return await edit_field(turn, "kategori")
+    business = await business_of(turn)
+    turn.set_state("business", "kbli", mode="edit", form="business", then_summary=True)
+    await forms.ask(turn, BUSINESS, business, BUSINESS.step("kbli"))  # type: ignore[arg-type]
 
 
 async def edit_field(turn: Turn, field: str) -> None:
@@ -209,6 +235,11 @@ async def submit(turn: Turn, product_id: int, anyway: bool = False) -> None:
         turn.set_state("product", mode="edit")
         return await forms.ask(turn, PRODUCT, product, missing[0])
     business = await business_of(turn)
+    if permit_missing(answers):
+        turn.say("permit_needed", product=product)
+        return show_menu(turn)
+    if not kbli.fits(business.kbli, product.kategori):
+        return ask_kbli_or_category(turn, product, business)
     snapshot = await revision.snapshot(turn, product, business)
     if not anyway and (unchanged := await revision.unchanged_flagged(turn, product, snapshot)):
         turn.set_state("summary")

@@ -165,6 +165,8 @@ async def run_button(turn: Turn, choice: str) -> bool:
         await listing.ask_delete_draft(turn, int(arg))
     elif name == "delete" and arg.endswith(":yes") and arg.removesuffix(":yes").isdigit():
         await listing.delete_draft(turn, int(arg.removesuffix(":yes")))
+    elif name == "fit" and arg.partition(":")[0] in ("kategori", "kbli") and arg.partition(":")[2].isdigit():
+        await listing.fix_fit(turn, arg.partition(":")[0], int(arg.partition(":")[2]))
     elif name == "profile" and arg == "edit":
         await listing.show_field_picker(turn, "business")
     elif name == "rv":

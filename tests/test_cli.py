@@ -31,7 +31,7 @@ OWNER_SCRIPT = "\n".join([
     "1",                                        # Saya setuju
     *BUSINESS_ANSWERS,
     "Keripik Singkong Balado 250 g",
-    "1",                                        # Makanan & minuman
+    "1",                                        # Makanan
     "Bu Sari",
     "Keripik singkong renyah bumbu balado, 250 gram, kemasan standing pouch.",
     "25rb",
@@ -41,8 +41,7 @@ OWNER_SCRIPT = "\n".join([
     "250 gr",
     "1",                                        # Ya, produk dalam negeri
     "lewati",                                   # TKDN
-    "P-IRT 2063509010789-26",
-    "lewati",                                   # BPOM
+    "P-IRT 2063509010789-26",                   # (then BPOM is not asked)
     "ID31110000123450321",                      # halal
     "lewati",                                   # SNI
     "red.jpg blue.jpg",

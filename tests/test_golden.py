@@ -41,7 +41,7 @@ async def onboard(chat: Chat) -> None:
 # A product as an owner enters it, up to its photos: ("send", text) types, ("tap", label) presses a button.
 FOOD_PRODUCT = [
     ("send", "Keripik Singkong Balado 250 g"),
-    ("tap", "Makanan & minuman"),
+    ("tap", "Makanan"),
     ("send", "Bu Sari"),
     ("send", "Keripik singkong renyah bumbu balado, 250 gram, kemasan standing pouch."),
     ("send", "25rb"),
@@ -51,8 +51,7 @@ FOOD_PRODUCT = [
     ("send", "250 gr"),
     ("tap", "Ya"),
     ("send", "lewati"),                  # TKDN
-    ("send", "P-IRT 2063509010789-26"),  # P-IRT
-    ("send", "lewati"),                  # BPOM, optional once P-IRT is given
+    ("send", "P-IRT 2063509010789-26"),  # P-IRT (then BPOM is not asked)
     ("send", "ID31110000123450321"),     # halal
     ("send", "lewati"),                  # SNI
 ]
@@ -89,7 +88,7 @@ async def test_onboarding_product_and_submit(network: Network) -> None:
     await fill_product(owner)
     assert "Ringkasan produk" in owner.last
     assert "Rp25.000" in owner.last
-    assert "Makanan & minuman" in owner.last
+    assert "Makanan" in owner.last
     assert "2 foto" in owner.last
     await owner.tap("Kirim ke Dinas")
     assert any("Terkirim" in m.text for m in owner.inbox[-2:])
@@ -175,7 +174,7 @@ async def test_resume_draft_after_restart(network: Network, database: Database, 
     owner = network.chat("owner-1")
     await onboard(owner)
     await owner.send("Sambal Roa Bu Sari")
-    await owner.tap("Makanan & minuman")
+    await owner.tap("Makanan")
 
     restarted = Network(Engine(database, settings))
     again = restarted.chat("owner-1")
@@ -186,7 +185,7 @@ async def test_resume_draft_after_restart(network: Network, database: Database, 
     assert "deskripsi" in again.last.lower()
     async with database.transaction() as session:
         product = await session.get(Product, 1)
-    assert product.nama_produk == "Sambal Roa Bu Sari" and product.kategori == "makanan_minuman"
+    assert product.nama_produk == "Sambal Roa Bu Sari" and product.kategori == "makanan"
 
 
 async def test_change_an_answer_from_the_summary(network: Network) -> None:
@@ -219,7 +218,7 @@ async def test_two_drafts_at_once(network: Network) -> None:
     assert "Keripik Pisang Coklat" in owner.last and "Tas Anyaman Pandan" in owner.last
     await owner.tap("Keripik Pisang Coklat #1")
     assert "kategori" in owner.last.lower()
-    await owner.tap("Makanan & minuman")
+    await owner.tap("Makanan")
     await owner.send("/menu")
     await owner.tap("Lanjutkan draf")
     await owner.tap("Tas Anyaman Pandan #2")
@@ -227,7 +226,7 @@ async def test_two_drafts_at_once(network: Network) -> None:
     async with network.engine.db.transaction() as session:
         drafts = (await session.exec(select(Product).order_by(Product.id))).all()
     assert [(p.nama_produk, p.kategori, p.status) for p in drafts] == [
-        ("Keripik Pisang Coklat", "makanan_minuman", "draft"),
+        ("Keripik Pisang Coklat", "makanan", "draft"),
         ("Tas Anyaman Pandan", "kerajinan", "draft"),
     ]
 
@@ -298,7 +297,7 @@ async def test_english_owner_with_an_indonesian_officer(network: Network) -> Non
         await owner.send(answer)
     assert "What is the product called?" in owner.last
     await owner.send("Banana Chips")
-    await owner.tap("Food & beverages")
+    await owner.tap("Food")
     for answer in ["skip", "Crispy banana chips with palm sugar, 200 gram pouch.", "Rp 18.000"]:
         await owner.send(answer)
     await owner.tap("pack")

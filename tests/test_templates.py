@@ -112,6 +112,10 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "limit": 10,
         "min": 20,
         "number": 2,
+        "kbli": "10794",
+        "division": "10",
+        "kategori": "kerajinan",
+        "fitting": ["makanan"],
     }
     unknown = names - samples.keys()
     assert not unknown, f"add sample values for {sorted(unknown)} to tests/test_templates.py"
@@ -132,6 +136,8 @@ VARIANTS: dict[str, list[Any]] = {
     "pending": [[]],
     "flagged": [[]],
     "errors": [[]],
+    "fitting": [[]],
+    "division": ["99"],
     "candidates": [MISSING],
     "name": [""],
     "status": ["submitted", "approved", "revision_requested", "rejected"],

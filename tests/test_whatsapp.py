@@ -362,7 +362,7 @@ async def test_an_owner_starts_on_telegram_and_continues_the_draft_on_whatsapp(b
     await on_telegram.post(contact)
     await on_telegram.send("lewati")
     await on_telegram.send("Keripik Pisang Coklat")
-    await on_telegram.tap("Makanan & minuman")
+    await on_telegram.tap("Makanan")
 
     on_whatsapp = wa.user(OWNER)
     await on_whatsapp.send("halo")

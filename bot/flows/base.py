@@ -29,6 +29,7 @@ class Step:
     when: Callable[[Answers], bool] | None = None
     check: Callable[[Any, Answers], None] | None = None
     depends: tuple[str, ...] = ()
+    skip_note: str | None = None  # a template said when the step is skipped (where to get a permit)
 
     def applies(self, answers: Answers) -> bool:
         return self.when is None or self.when(answers)

@@ -4,10 +4,10 @@ from bot import validators as v
 from bot.flows.base import Answers, Form, Step
 
 KATEGORI = {key: key for key in (
-    "makanan_minuman", "minuman", "kerajinan", "pakaian", "alas_kaki", "atk", "furnitur", "catering",
+    "makanan", "minuman", "kerajinan", "pakaian", "alas_kaki", "atk", "furnitur", "catering",
     "pertanian", "lainnya",
 )}
-PACKAGED_FOOD = {"makanan_minuman", "minuman"}
+PACKAGED_FOOD = {"makanan", "minuman"}
 FOOD = PACKAGED_FOOD | {"catering"}
 SATUAN = {key: key for key in ("pcs", "kg", "gram", "liter", "paket", "box", "lusin", "kodi", "porsi")}
 YES_NO = {"ya": True, "tidak": False}
@@ -24,6 +24,16 @@ def food(a: Answers) -> bool:
 
 def has_pirt(a: Answers) -> bool:
     return bool(a.get("pirt"))
+
+
+def needs_bpom(a: Answers) -> bool:
+    """Packaged food without a P-IRT: a BPOM number is the other way to be allowed on sale."""
+    return packaged_food(a) and not has_pirt(a)
+
+
+def permit_missing(a: Answers) -> bool:
+    """Packaged food needs a P-IRT or a BPOM number (one of them) before the Dinas can list it."""
+    return packaged_food(a) and not a.get("pirt") and not a.get("bpom")
 
 
 def min_within_stock(value: int, a: Answers) -> None:
@@ -49,7 +59,8 @@ PRODUCT = Form("product", (
     Step("pdn", kind="choice", options=YES_NO, parse=v.yes_no),
     Step("tkdn", parse=v.percent, optional=True, when=lambda a: a.get("pdn") is True, depends=("pdn",)),
     Step("pirt", parse=v.pirt, optional=True, when=packaged_food, depends=("kategori",)),
-    Step("bpom", parse=v.bpom, optional=has_pirt, when=packaged_food, depends=("kategori",)),
+    Step("bpom", parse=v.bpom, optional=True, when=needs_bpom, depends=("kategori",),
+         skip_note="no_food_permit"),
     Step("halal", parse=v.halal, optional=True, when=food, depends=("kategori",)),
     Step("sni", parse=v.sni, optional=True),
     Step("photos", kind="photos"),

@@ -1,4 +1,4 @@
-"""owner experience: per-owner product numbers, submission snapshots, erased owners
+"""owner experience: per-owner product numbers, submission snapshots, erased owners, food split from drinks
 
 Revision ID: 0004_owner_a
 Revises: 0003
@@ -28,9 +28,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("snapshot", sa.JSON(), nullable=True))
     with op.batch_alter_table("owner") as batch:
         batch.add_column(sa.Column("erased_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    # "Makanan & minuman" overlapped "Minuman": the category is "Makanan" now (drinks stay "minuman").
+    op.execute("UPDATE product SET kategori = 'makanan' WHERE kategori = 'makanan_minuman'")
 
 
 def downgrade() -> None:
+    op.execute("UPDATE product SET kategori = 'makanan_minuman' WHERE kategori = 'makanan'")
     with op.batch_alter_table("owner") as batch:
         batch.drop_column("erased_at")
     with op.batch_alter_table("producthistory") as batch:
