@@ -70,7 +70,10 @@ async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | N
     if step.kind == "photos":
         choices = photo_buttons(turn, current or 0)
     if step.kind == "region" and extra.get("candidates"):
-        choices = [Choice(f"region:{r.code}", r.label) for r in extra["candidates"]]
+        choices = [*(Choice(f"region:{r.code}", r.label) for r in extra["candidates"]),
+                   turn.button("region:none", "none_of_these")]
+    if step.kind == "region":
+        turn.update_data(region_choice=bool(extra.get("candidates")))
     turn.conversation.flow, turn.conversation.step = form.name, step.field
     question = turn.text(f"ask/{form.name}/{step.field}", **extra)
     turn.say(
@@ -178,6 +181,9 @@ async def skip(turn: Turn, form: Form, record: Record, step: Step) -> Outcome:
 
 async def back(turn: Turn, form: Form, record: Record, step: Step) -> Outcome:
     """Asks the step before `step`; at the first step there is nothing before, so it is asked again."""
+    if step.kind == "region" and turn.data.get("region_choice"):
+        await ask(turn, form, record, step)  # back from the list of matches: the region question again
+        return "asked"
     previous = form.before(step.field, await answers_of(turn, form, record))
     await ask(turn, form, record, previous or step, error=None if previous else "first_step")
     return "asked"
@@ -243,6 +249,8 @@ _PLAIN_CHOICE_ERRORS = {"unit", "yes_no"}
 
 
 def _parse_region(inbound: Inbound) -> Any:
+    if inbound.kind == "choice" and inbound.text == "region:none":
+        raise ValueError("region_retype")
     if inbound.kind == "choice" and inbound.text.startswith("region:"):
         region = regions.get_region(inbound.text.removeprefix("region:"))
         if region is None or "." not in region.code:
@@ -250,10 +258,10 @@ def _parse_region(inbound: Inbound) -> Any:
         return region.code
     if inbound.kind != "text":
         raise ValueError("expect_text")
-    found = regions.find_kabkota(inbound.text)
+    found, confident = regions.match_kabkota(inbound.text)
     if not found:
         raise ValueError("region_not_found")
-    return found[0].code if len(found) == 1 else found
+    return found[0].code if len(found) == 1 and confident else found  # a loose typo is shown to confirm
 
 
 async def _receive_photos(turn: Turn, record: Record, step: Step, inbound: Inbound) -> Outcome:
