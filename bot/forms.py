@@ -74,6 +74,8 @@ async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | N
                    turn.button("region:none", "none_of_these")]
     if step.kind == "region":
         turn.update_data(region_choice=bool(extra.get("candidates")))
+    if step.is_optional(answers) and step.field in turn.data.get("skipped_before", []) and not choices:
+        choices = [turn.button("step:skip", "skip")]  # skipped last time: skipping is one tap
     turn.conversation.flow, turn.conversation.step = form.name, step.field
     question = turn.text(f"ask/{form.name}/{step.field}", **extra)
     turn.say(
@@ -94,6 +96,8 @@ async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: I
     """Applies one answer to `step`: saves it and asks the next open step, or re-asks with a correction."""
     if step.kind == "photos":
         return await _receive_photos(turn, record, step, inbound)
+    if inbound.kind == "choice" and inbound.text == "step:skip":
+        return await skip(turn, form, record, step)
     pending = turn.data.get("confirm")
     if pending and pending.get("field") == step.field:
         turn.update_data(confirm=None)
@@ -121,6 +125,11 @@ async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: I
         await ask(turn, form, record, step, error=None, candidates=value)
         return "asked"
     save(record, step, value, turn)
+    if step.field == "kategori" and isinstance(record, Product):
+        from bot import repeat  # repeat builds on this module
+
+        if await repeat.offer_same(turn, record):
+            return "asked"
     return await advance(turn, form, record, step)
 
 

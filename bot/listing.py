@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
-from bot import forms, officer, present, revision
+from bot import forms, officer, present, repeat, revision
 from bot.flows import kbli
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT, permit_missing
@@ -157,14 +157,16 @@ async def show_summary(turn: Turn, error: str | None = None) -> None:
                       turn.button("menu:main", "save_draft")])
 
 
-async def new_product(turn: Turn) -> None:
+async def new_product(turn: Turn, ask: bool = True) -> Product | None:
+    """Starts a new draft (and asks its first question, when `ask`); None when the profile is unfinished."""
     business = await business_of(turn)
     if business.completed_at is None:
         turn.say("finish_profile_first")
         turn.set_state("business")
         step = forms.first_open_step(BUSINESS, await forms.answers_of(turn, BUSINESS, business),
                                      business.skipped)
-        return await forms.ask(turn, BUSINESS, business, step or BUSINESS.steps[0])
+        await forms.ask(turn, BUSINESS, business, step or BUSINESS.steps[0])
+        return None
     last = (await turn.session.exec(select(func.max(Product.number)).where(
         Product.business_id == business.id))).one()
     product = Product(business_id=business.id, number=(last or 0) + 1, created_at=turn.now, updated_at=turn.now)
@@ -172,7 +174,10 @@ async def new_product(turn: Turn) -> None:
     await turn.session.flush()
     turn.conversation.product_id = product.id
     turn.set_state("product")
-    await forms.ask(turn, PRODUCT, product, PRODUCT.steps[0])
+    await repeat.remember_skipped(turn, product)
+    if ask:
+        await forms.ask(turn, PRODUCT, product, PRODUCT.steps[0])
+    return product
 
 
 async def products_of(turn: Turn, statuses: tuple[str, ...] | None = None) -> list[Product]:
@@ -202,8 +207,9 @@ async def show_products(turn: Turn) -> None:
     products = await products_of(turn)
     editable = [p for p in products if p.status in EDITABLE]
     turn.set_state("products")
+    copy = [turn.button("copy:pick", "copy_product")] if any(p.kategori for p in products) else []
     turn.say("products", products=products,
-             choices=[*[product_button(turn, p) for p in editable[-9:]], turn.button("menu:main", "to_menu")])
+             choices=[*[product_button(turn, p) for p in editable[-8:]], *copy, turn.button("menu:main", "to_menu")])
 
 
 async def open_product(turn: Turn, product_id: int, again: bool = False) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot import forms, listing, revision
+from bot import forms, listing, repeat, revision
 from bot.common import set_locale, show_language, typed_number_as_choice
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
@@ -167,6 +167,12 @@ async def run_button(turn: Turn, choice: str) -> bool:
         await listing.delete_draft(turn, int(arg.removesuffix(":yes")))
     elif name == "fit" and arg.partition(":")[0] in ("kategori", "kbli") and arg.partition(":")[2].isdigit():
         await listing.fix_fit(turn, arg.partition(":")[0], int(arg.partition(":")[2]))
+    elif name == "same" and turn.conversation.flow == "product":
+        await repeat.apply_same(turn, choice)
+    elif name == "copy" and arg == "pick":
+        await repeat.show_copy_picker(turn)
+    elif name == "copy" and arg.isdigit():
+        await repeat.copy_product(turn, int(arg))
     elif name == "profile" and arg == "edit":
         await listing.show_field_picker(turn, "business")
     elif name == "rv":

@@ -11,7 +11,7 @@ from bot.admin import add_officer, unrouted_submissions
 from bot.engine import Engine
 from bot.settings import Settings
 from storage.db import Database
-from storage.models import Business, Product, ProductStatus, Review
+from storage.models import Business, OutboxMessage, Product, ProductStatus, Review
 from tests.chat import Chat, Network
 from tests.conftest import make_image
 
@@ -274,8 +274,13 @@ async def test_submission_without_officer_is_kept_and_listed(network: Network) -
     assert any("belum terdaftar" in t for t in owner.texts(-3))
     waiting = await unrouted_submissions(network.engine.db)
     assert [(p.id, b.region_code) for p, b in waiting] == [(1, "18.03")]
-    await add_officer(network.engine.db, "Budi", "Lampung", "fake", "officer-9")
+    row = await add_officer(network.engine.db, "Budi", "Lampung", "fake", "officer-9")
+    assert row.backlog == 1
     assert await unrouted_submissions(network.engine.db) == []
+    async with network.engine.db.transaction() as session:
+        queued = (await session.exec(select(OutboxMessage).where(OutboxMessage.address == "officer-9"))).all()
+    assert [m.payload["text"].split(" — ")[0] for m in queued] == ["📥 Pengajuan produk baru #1"]
+    assert [c["label"] for c in queued[0].payload["choices"]] == ["Setujui", "Minta revisi", "Tolak"]
     officer = network.chat("officer-9")
     await officer.send("menu")
     await officer.tap("Pengajuan masuk")

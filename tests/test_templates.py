@@ -112,6 +112,8 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "limit": 10,
         "min": 20,
         "number": 2,
+        "previous": sample_product(),
+        "source": sample_product(),
         "kbli": "10794",
         "division": "10",
         "kategori": "kerajinan",
