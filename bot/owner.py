@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot import forms, listing, repeat, revision
+from bot import forms, listing, privacy, repeat, revision
 from bot.common import set_locale, show_language, typed_number_as_choice
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
@@ -88,9 +88,8 @@ async def handle_consent(turn: Turn, inbound: Inbound) -> None:
     if answer is None:
         return ask_consent(turn)
     if not answer:
-        turn.set_state("start")
         turn.say("consent_declined")
-        return
+        return await privacy.forget_declined(turn)
     owner = Owner(phone=inbound.verified_phone or None, created_at=turn.now)
     turn.session.add(owner)
     await turn.session.flush()
@@ -134,6 +133,10 @@ async def run_action(turn: Turn, action: str) -> None:
     elif action == "back" and flow == "summary":
         product = await listing.current_product(turn)
         await forms.back(turn, PRODUCT, product, PRODUCT.steps[-1])
+    elif action == "my_data":
+        await privacy.show_my_data(turn)
+    elif action == "erase_data":
+        privacy.ask_erase(turn)
     elif action == "delete_draft" and turn.conversation.product_id is not None:
         await listing.ask_delete_draft(turn, turn.conversation.product_id)
     elif action == "delete_draft":
@@ -167,6 +170,10 @@ async def run_button(turn: Turn, choice: str) -> bool:
         await listing.delete_draft(turn, int(arg.removesuffix(":yes")))
     elif name == "fit" and arg.partition(":")[0] in ("kategori", "kbli") and arg.partition(":")[2].isdigit():
         await listing.fix_fit(turn, arg.partition(":")[0], int(arg.partition(":")[2]))
+    elif name == "erase" and arg == "ask":
+        privacy.ask_erase(turn)
+    elif name == "erase" and arg == "yes" and turn.conversation.flow == "erase":
+        await privacy.erase(turn)
     elif name == "same" and turn.conversation.flow == "product":
         await repeat.apply_same(turn, choice)
     elif name == "copy" and arg == "pick":

@@ -23,8 +23,10 @@ FIELD_MAX = OPTION_MAX - 2  # officers pick fields from a list, shown as "✓ <f
 
 # Words the bot accepts anywhere (bot/flows/words.py); each locale's templates must show its own.
 TYPED_WORDS = {
-    "id": {"menu", "kembali", "lewati", "batal", "produk saya", "bahasa", "bantuan", "mulai"},
-    "en": {"menu", "back", "skip", "cancel", "my products", "language", "help", "start"},
+    "id": {"menu", "kembali", "lewati", "batal", "produk saya", "bahasa", "bantuan", "mulai", "data saya",
+           "hapus data"},
+    "en": {"menu", "back", "skip", "cancel", "my products", "language", "help", "start", "my data",
+           "delete my data"},
 }
 
 # Indonesian words that should not survive in an English message (official names like
@@ -112,6 +114,8 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "limit": 10,
         "min": 20,
         "number": 2,
+        "chats": ["telegram:5551234", "whatsapp:6281234567890"],
+        "kept": True,
         "previous": sample_product(),
         "source": sample_product(),
         "kbli": "10794",
@@ -139,6 +143,7 @@ VARIANTS: dict[str, list[Any]] = {
     "flagged": [[]],
     "errors": [[]],
     "fitting": [[]],
+    "kept": [False],
     "division": ["99"],
     "candidates": [MISSING],
     "name": [""],

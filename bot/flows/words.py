@@ -11,6 +11,8 @@ GLOBAL_WORDS = {
     "products": ("/produk", "/products", "produk saya", "my products"),
     "whoami": ("/id", "id saya", "my id"),
     "delete_draft": ("hapus draf", "hapus draft", "delete draft", "delete this draft"),
+    "my_data": ("/data", "data saya", "my data"),
+    "erase_data": ("/hapusdata", "hapus data", "hapus data saya", "delete my data"),
 }
 DONE_WORDS = ("selesai", "done", "sudah", "cukup", "ok", "oke")
 CONSENT_WORDS = {
