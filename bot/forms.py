@@ -277,7 +277,8 @@ async def _receive_photos(turn: Turn, record: Record, step: Step, inbound: Inbou
     assert isinstance(record, Product) and record.id is not None
     if inbound.kind == "photos":
         await _replace_flagged_photos(turn, record)
-        await _store_photos(turn, record, inbound)
+        if await _store_photos(turn, record, inbound):
+            return await advance(turn, PRODUCT, record, step)  # photos in: on to the summary, no "done" needed
         return "asked"
     if inbound.kind == "choice" and inbound.text == "photos:remove":
         return await _ask_which_photo(turn, record)
@@ -307,7 +308,8 @@ async def _receive_photos(turn: Turn, record: Record, step: Step, inbound: Inbou
     return "asked"
 
 
-async def _store_photos(turn: Turn, product: Product, inbound: Inbound) -> None:
+async def _store_photos(turn: Turn, product: Product, inbound: Inbound) -> bool:
+    """Stores the photos; True when some are stored and the form goes on (the count said before it)."""
     existing = await active_photos(turn, product.id)  # type: ignore[arg-type]
     hashes = {p.sha256 for p in existing}
     problems: list[str] = []
@@ -331,8 +333,12 @@ async def _store_photos(turn: Turn, product: Product, inbound: Inbound) -> None:
     await turn.session.flush()
     errors = [turn.text(f"errors/{key}") for key in dict.fromkeys(problems)]
     count = len(hashes)
+    if count and len(hashes) > len(existing):
+        turn.say("photos_saved", count=count, max=MAX_PHOTOS, errors=errors)
+        return True
     choices = photo_buttons(turn, count) if count else []
     turn.say("photos_received", choices=choices, count=count, max=MAX_PHOTOS, errors=errors)
+    return False
 
 
 def photo_buttons(turn: Turn, count: int) -> list[Choice]:

@@ -7,7 +7,7 @@ from sqlmodel import func, select
 from bot import forms, officer, present, repeat, revision
 from bot.flows import kbli
 from bot.flows.business import BUSINESS
-from bot.flows.product import PRODUCT, permit_missing
+from bot.flows.product import DEFAULT_MIN_BELI, PRODUCT, permit_missing
 from bot.messages import Choice
 from bot.turn import Turn
 from storage.models import Business, Product, ProductHistory, ProductStatus
@@ -169,7 +169,8 @@ async def new_product(turn: Turn, ask: bool = True) -> Product | None:
         return None
     last = (await turn.session.exec(select(func.max(Product.number)).where(
         Product.business_id == business.id))).one()
-    product = Product(business_id=business.id, number=(last or 0) + 1, created_at=turn.now, updated_at=turn.now)
+    product = Product(business_id=business.id, number=(last or 0) + 1, min_beli=DEFAULT_MIN_BELI,
+                      created_at=turn.now, updated_at=turn.now)
     turn.session.add(product)
     await turn.session.flush()
     turn.conversation.product_id = product.id
@@ -266,6 +267,8 @@ async def submit(turn: Turn, product_id: int, anyway: bool = False) -> None:
 
 async def is_empty(turn: Turn, product: Product) -> bool:
     answers = await forms.answers_of(turn, PRODUCT, product)
+    if answers.get("min_beli") == DEFAULT_MIN_BELI:
+        answers.pop("min_beli")  # given to every new product, not an answer
     return all(value is None or value == "" for value in answers.values())
 
 

@@ -222,6 +222,8 @@ async def run_step(turn: Turn, inbound: Inbound) -> None:
             await remember_verified_phone(turn, inbound.verified_phone)
         if await forms.receive(turn, form, record, step, inbound) == "done":
             await listing.finish_form(turn, form, record)
+    elif flow == "summary" and inbound.kind == "photos":
+        await add_photos_from_summary(turn, inbound)
     elif flow == "pick_field" and inbound.kind == "choice" and inbound.text.startswith("field:"):
         await listing.edit_field(turn, inbound.text.removeprefix("field:"))
     elif flow == "pick_field" and inbound.text == "pick:back":
@@ -234,6 +236,18 @@ async def run_step(turn: Turn, inbound: Inbound) -> None:
     else:
         turn.say("not_understood")
         listing.show_menu(turn)
+
+
+async def add_photos_from_summary(turn: Turn, inbound: Inbound) -> None:
+    """Photos sent at the summary are added to the product (then the summary again)."""
+    turn.conversation.flow, turn.conversation.step = "product", "photos"
+    if (current := await listing.editable_form(turn)) is None:
+        return
+    form, record = current
+    step = form.step("photos")
+    assert step is not None
+    if await forms.receive(turn, form, record, step, inbound) == "done":
+        await listing.finish_form(turn, form, record)
 
 
 async def resume(turn: Turn) -> None:

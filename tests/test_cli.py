@@ -37,15 +37,11 @@ OWNER_SCRIPT = "\n".join([
     "25rb",
     "1",                                        # pcs
     "500",
-    "10",
     "250 gr",
     "1",                                        # Ya, produk dalam negeri
-    "lewati",                                   # TKDN
     "P-IRT 2063509010789-26",                   # (then BPOM is not asked)
     "ID31110000123450321",                      # halal
-    "lewati",                                   # SNI
-    "red.jpg blue.jpg",
-    "1",                                        # Selesai
+    "red.jpg blue.jpg",                         # then the summary
     "1",                                        # Kirim ke Dinas
 ]) + "\n"
 

@@ -24,8 +24,7 @@ BUSINESS_ANSWERS = [
     "mikro",                      # skala
     "lampung utara",              # kab/kota
     "Jl. Merdeka No. 5, Kotabumi",  # alamat
-    "0812 3456 7890",             # HP
-    "lewati",                     # email
+    "0812 3456 7890",             # HP (e-mail is not asked on the way: it is added from the profile)
 ]
 
 
@@ -46,14 +45,11 @@ FOOD_PRODUCT = [
     ("send", "Keripik singkong renyah bumbu balado, 250 gram, kemasan standing pouch."),
     ("send", "25rb"),
     ("tap", "pcs"),
-    ("send", "500"),
-    ("send", "10"),
+    ("send", "500"),                     # stock; the minimum order is 1 unless changed from the summary
     ("send", "250 gr"),
-    ("tap", "Ya"),
-    ("send", "lewati"),                  # TKDN
+    ("tap", "Ya"),                       # TKDN and SNI are added from the summary by those who have them
     ("send", "P-IRT 2063509010789-26"),  # P-IRT (then BPOM is not asked)
     ("send", "ID31110000123450321"),     # halal
-    ("send", "lewati"),                  # SNI
 ]
 CRAFT_PRODUCT = [
     ("send", "Tas Anyaman Pandan"),
@@ -63,10 +59,8 @@ CRAFT_PRODUCT = [
     ("send", "150rb"),
     ("tap", "pcs"),
     ("send", "40"),
-    ("send", "1"),
     ("send", "400 gr"),
-    ("tap", "Tidak"),
-    ("send", "lewati"),                  # SNI; no food permits for a craft
+    ("tap", "Tidak"),                    # no food permits for a craft: the photos come next
 ]
 
 
@@ -78,8 +72,7 @@ async def play(person, script: list[tuple[str, str]]) -> None:  # type: ignore[n
 
 async def fill_product(chat: Chat) -> None:
     await play(chat, FOOD_PRODUCT)
-    await chat.photos(make_image(color="red"), make_image(color="blue"))
-    await chat.tap("Selesai")
+    await chat.photos(make_image(color="red"), make_image(color="blue"))  # then straight to the summary
 
 
 async def test_onboarding_product_and_submit(network: Network) -> None:
@@ -154,7 +147,6 @@ async def test_revision_loop_asks_only_flagged_fields(network: Network) -> None:
     assert "Kirim 1 sampai 5 foto" in owner.last
     await owner.tap("Hapus semua foto")
     await owner.photos(make_image(800, 800, color="white"))
-    await owner.tap("Selesai")
     assert "Ringkasan produk" in owner.last and "Rp22.500" in owner.last and "1 foto" in owner.last
     asked = [q for t in owner.texts(start) for q in re.findall(r"\(\d+/\d+\) [^\n]*", t)]
     assert len(asked) == 3, asked  # the price, then the photo step twice (before and after clearing)
@@ -298,7 +290,7 @@ async def test_english_owner_with_an_indonesian_officer(network: Network) -> Non
     await owner.tap("English")
     assert "Do you agree?" in owner.last
     await owner.tap("I agree")
-    for answer in [*BUSINESS_ANSWERS[:-1], "skip"]:
+    for answer in BUSINESS_ANSWERS:
         await owner.send(answer)
     assert "What is the product called?" in owner.last
     await owner.send("Banana Chips")
@@ -306,13 +298,12 @@ async def test_english_owner_with_an_indonesian_officer(network: Network) -> Non
     for answer in ["skip", "Crispy banana chips with palm sugar, 200 gram pouch.", "Rp 18.000"]:
         await owner.send(answer)
     await owner.tap("pack")
-    for answer in ["100", "5", "200 g"]:
+    for answer in ["100", "200 g"]:
         await owner.send(answer)
     await owner.tap("Yes")
-    for answer in ["skip", "skip", "MD 123456789012", "skip", "skip"]:
+    for answer in ["skip", "MD 123456789012", "skip"]:
         await owner.send(answer)
     await owner.photos(make_image(color="orange"))
-    await owner.send("done")
     assert "Summary of product #1" in owner.last and "Rp18.000" in owner.last and "MD123456789012" in owner.last
     await owner.tap("Send to Dinas")
     assert "Pengajuan produk baru #1" in officer.last  # the officer reads it in Indonesian

@@ -81,10 +81,9 @@ async def test_flagged_photos_are_replaced_not_added_to(network: Network) -> Non
     await ask_revision(officer, "Foto produk", reason="Foto kurang terang.")
     assert "Kirim 1 sampai 5 foto" in owner.last
     await owner.photos(make_image(800, 800, color="white"))
-    assert "Foto tersimpan: 1 dari maksimal 5" in owner.last
+    assert "Foto tersimpan: 1 dari maksimal 5" in owner.last and "Ringkasan produk" in owner.last
     await owner.photos(make_image(800, 800, color="yellow"))
     assert "Foto tersimpan: 2 dari maksimal 5" in owner.last
-    await owner.tap("Selesai")
     await owner.tap("Kirim ke Dinas")
     assert len(officer.inbox[-1].photos) == 2
     assert await count_rows(network.engine.db, ProductPhoto, ProductPhoto.removed_at.is_(None)) == 2
@@ -95,6 +94,8 @@ async def test_one_photo_can_be_removed(network: Network) -> None:
     await onboard(owner)
     await play(owner, FOOD_PRODUCT)
     await owner.photos(*(make_image(color=c) for c in ("red", "green", "blue")))
+    await owner.tap("Ubah jawaban")
+    await owner.tap("Foto produk")
     await owner.tap("Hapus satu foto")
     assert "Foto nomor berapa" in owner.last and len(owner.inbox[-1].photos) == 3
     assert owner.buttons == ["Foto 1", "Foto 2", "Foto 3"]

@@ -11,6 +11,7 @@ from bot.settings import ROOT
 from storage.db import Database
 from storage.models import Business, Product
 from tests.chat import Chat, Network
+from tests.conftest import make_image
 from tests.test_golden import BUSINESS_ANSWERS, onboard
 
 
@@ -65,14 +66,20 @@ async def test_stock_unit_weight_and_minimum_order(network: Network) -> None:
     await owner.tap("pcs")
     await owner.send("15rb/pcs")
     assert (await product_values(network.engine.db)).stok == 15_000
-    await owner.send("20rb")
-    assert "Minimal pembelian 20.000 lebih banyak dari stok/kapasitas 15.000" in owner.last
-    await owner.tap("Bukan, ubah")
-    await owner.send("10")
     assert "berat" in owner.last.lower()
     await owner.send("0")
     assert "Beratnya 0 g — benar produk ini tidak punya berat" in owner.last
     await owner.send("400 gr")
+    await owner.tap("Tidak")
+    await owner.photos(make_image())
+    await owner.tap("Ubah jawaban")
+    await owner.tap("Minimal pembelian")
+    assert "Jawaban sekarang: 1" in owner.last
+    await owner.send("20rb")
+    assert "Minimal pembelian 20.000 lebih banyak dari stok/kapasitas 15.000" in owner.last
+    await owner.tap("Bukan, ubah")
+    await owner.send("10")
+    assert "Ringkasan produk" in owner.last
     product = await product_values(network.engine.db)
     assert (product.min_beli, product.berat_gram) == (10, 400)
 
@@ -90,9 +97,8 @@ async def test_english_owner_gets_the_same_corrections(network: Network) -> None
     await owner.send("Sari Wulandari")
     await owner.send("0000000000000")
     assert "one digit repeated" in owner.last
-    for answer in BUSINESS_ANSWERS[2:-1]:
+    for answer in BUSINESS_ANSWERS[2:]:
         await owner.send(answer)
-    await owner.send("skip")
     await owner.send("Banana Chips")
     await owner.tap("Handicrafts")
     await owner.send("skip")

@@ -30,6 +30,9 @@ class Step:
     check: Callable[[Any, Answers], None] | None = None
     depends: tuple[str, ...] = ()
     skip_note: str | None = None  # a template said when the step is skipped (where to get a permit)
+    #: False for a field not asked on the way through (rarely held, or with a sensible default): it is
+    #: changed from the summary, and a revision or a missing required answer still asks it.
+    in_sequence: bool = True
 
     def applies(self, answers: Answers) -> bool:
         return self.when is None or self.when(answers)
@@ -64,7 +67,7 @@ class Form:
     def counted(self, answers: Answers) -> list[Step]:
         """The steps the progress counter counts: a conditional step counts until it is ruled out, so the
         total only ever shrinks and a question never appears beyond the count."""
-        return [s for s in self.steps if s.may_apply(answers)]
+        return [s for s in self.steps if s.in_sequence and s.may_apply(answers)]
 
     def after(self, field: str | None, answers: Answers) -> Step | None:
         """The next applicable step after `field` (the first one when `field` is None)."""
@@ -84,7 +87,8 @@ class Form:
 
     def unanswered(self, answers: Answers, skipped: list[str]) -> list[Step]:
         """Applicable steps with no answer that were not skipped on purpose."""
-        return [s for s in self.fields(answers) if is_blank(answers.get(s.field)) and s.field not in skipped]
+        return [s for s in self.fields(answers)
+                if s.in_sequence and is_blank(answers.get(s.field)) and s.field not in skipped]
 
     def missing(self, answers: Answers) -> list[Step]:
         """Applicable required steps with no answer: what blocks a submission."""

@@ -12,6 +12,7 @@ FOOD = PACKAGED_FOOD | {"catering"}
 SATUAN = {key: key for key in ("pcs", "kg", "gram", "liter", "paket", "box", "lusin", "kodi", "porsi")}
 YES_NO = {"ya": True, "tidak": False}
 MAX_PHOTOS = 5
+DEFAULT_MIN_BELI = 1
 
 
 def packaged_food(a: Answers) -> bool:
@@ -54,14 +55,15 @@ PRODUCT = Form("product", (
     Step("harga", parse=v.rupiah),
     Step("satuan", kind="choice", options=SATUAN, parse=v.unit),
     Step("stok", parse=v.count, check=stock_covers_min),
-    Step("min_beli", parse=v.count, check=min_within_stock),
+    Step("min_beli", parse=v.count, check=min_within_stock, in_sequence=False),  # 1 unless changed
     Step("berat_gram", parse=v.weight_grams),
     Step("pdn", kind="choice", options=YES_NO, parse=v.yes_no),
-    Step("tkdn", parse=v.percent, optional=True, when=lambda a: a.get("pdn") is True, depends=("pdn",)),
+    Step("tkdn", parse=v.percent, optional=True, when=lambda a: a.get("pdn") is True, depends=("pdn",),
+         in_sequence=False),  # only with a TKDN certificate: added from the summary
     Step("pirt", parse=v.pirt, optional=True, when=packaged_food, depends=("kategori",)),
     Step("bpom", parse=v.bpom, optional=True, when=needs_bpom, depends=("kategori",),
          skip_note="no_food_permit"),
     Step("halal", parse=v.halal, optional=True, when=food, depends=("kategori",)),
-    Step("sni", parse=v.sni, optional=True),
+    Step("sni", parse=v.sni, optional=True, in_sequence=False),
     Step("photos", kind="photos"),
 ))
