@@ -16,7 +16,17 @@ from sqlmodel import select
 from bot import forms, listing, present
 from bot.flows.business import BUSINESS
 from bot.turn import Turn
-from storage.models import Contact, Conversation, Owner, Product, ProductHistory, ProductPhoto, ProductStatus
+from storage.models import (
+    Contact,
+    Conversation,
+    OutboxMessage,
+    OutboxStatus,
+    Owner,
+    Product,
+    ProductHistory,
+    ProductPhoto,
+    ProductStatus,
+)
 
 #: Business fields an approved listing needs; every other answer is erased.
 LISTING_FIELDS = ("nama_usaha", "nib", "kbli", "npwp", "skala", "region_code")
@@ -90,6 +100,12 @@ async def _delete_photo_file(turn: Turn, photo: ProductPhoto) -> None:
 
 
 async def _forget_contact(turn: Turn, contact: Contact) -> None:
+    """The chat row and the copies of messages already sent to it (what is still to be sent goes out)."""
+    old = (await turn.session.exec(select(OutboxMessage).where(
+        OutboxMessage.channel == contact.channel, OutboxMessage.address == contact.address,
+        OutboxMessage.status.in_((OutboxStatus.sent, OutboxStatus.failed, OutboxStatus.held))))).all()  # type: ignore[attr-defined]
+    for message in old:
+        await turn.session.delete(message)
     conversations = (await turn.session.exec(select(Conversation).where(Conversation.contact_id == contact.id))).all()
     for conversation in conversations:
         await turn.session.delete(conversation)

@@ -6,7 +6,17 @@ from sqlmodel import select
 
 from bot.admin import add_officer
 from bot.messages import Inbound
-from storage.models import Business, Contact, Conversation, Owner, Product, ProductPhoto, ProductStatus
+from storage.models import (
+    Business,
+    Contact,
+    Conversation,
+    OutboxMessage,
+    OutboxStatus,
+    Owner,
+    Product,
+    ProductPhoto,
+    ProductStatus,
+)
 from tests.chat import Network
 from tests.conftest import count_rows
 from tests.test_golden import fill_product, onboard
@@ -15,12 +25,18 @@ from tests.test_golden import fill_product, onboard
 async def test_nothing_is_kept_of_someone_who_declines(network: Network) -> None:
     await network.engine.handle(Inbound("fake", "6281234567890", "e1", "text", "halo", display_name="Sari W"))
     async with network.engine.db.transaction() as session:
+        for message in (await session.exec(select(OutboxMessage))).all():
+            message.status = OutboxStatus.sent  # as the deliverer marks it
+    async with network.engine.db.transaction() as session:
         contact = (await session.exec(select(Contact))).one()
     assert contact.display_name == ""  # not even the name, before consent
     replies = await network.engine.handle(
         Inbound("fake", "6281234567890", "e2", "text", "tidak setuju", display_name="Sari W"))
     assert "Tanpa persetujuan" in replies[-1].text
     assert await count_rows(network.engine.db, Contact) == 0
+    async with network.engine.db.transaction() as session:
+        kept = (await session.exec(select(OutboxMessage))).all()
+    assert [m.payload["text"] for m in kept] == [replies[-1].text]  # only the answer still to be sent
     assert await count_rows(network.engine.db, Conversation) == 0
     again = await network.engine.handle(Inbound("fake", "6281234567890", "e3", "text", "halo"))
     assert "Apakah Bapak/Ibu setuju?" in again[-1].text
