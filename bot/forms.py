@@ -7,7 +7,7 @@ from typing import Any, Literal
 from babel.numbers import format_decimal
 from sqlmodel import func, select
 
-from bot import present, regions
+from bot import present, reading
 from bot.flows.base import Form, Step
 from bot.flows.business import BUSINESS
 from bot.flows.product import MAX_PHOTOS, PRODUCT
@@ -15,7 +15,7 @@ from bot.flows.words import is_done_word
 from bot.media import store_photo
 from bot.messages import Choice, Inbound
 from bot.turn import Turn
-from bot.validators import Unusual, yes_no
+from bot.validators import Unusual
 from storage.models import Business, Product, ProductPhoto
 
 FORMS = {f.name: f for f in (BUSINESS, PRODUCT)}
@@ -101,7 +101,7 @@ async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: I
     pending = turn.data.get("confirm")
     if pending and pending.get("field") == step.field:
         turn.update_data(confirm=None)
-        confirmed = _confirmation(inbound)
+        confirmed = reading.confirmation(inbound)
         if confirmed is True:
             save(record, step, pending["value"], turn)
             return await advance(turn, form, record, step)
@@ -109,14 +109,14 @@ async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: I
             await ask(turn, form, record, step)
             return "asked"
     try:
-        value = _parse(step, inbound)
+        value = reading.parse(step, inbound)
         if step.check is not None and not isinstance(value, list):
             step.check(value, await answers_of(turn, form, record))
     except Unusual as exc:
         _ask_to_confirm(turn, step, exc)
         return "asked"
     except ValueError as exc:
-        if _says_none(step, inbound, await answers_of(turn, form, record)):
+        if reading.says_none(step, inbound, await answers_of(turn, form, record)):
             return await skip(turn, form, record, step)  # "tidak ada", "belum punya" to an optional question
         key = str(exc.args[0]) if exc.args else "invalid"
         await ask(turn, form, record, step, error=key, error_params=getattr(exc, "params", None))
@@ -133,16 +133,6 @@ async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: I
     return await advance(turn, form, record, step)
 
 
-def _says_none(step: Step, inbound: Inbound, answers: dict[str, Any]) -> bool:
-    """A typed no ("tidak ada", "belum punya") to an optional question means skipping it."""
-    if inbound.kind != "text" or not step.is_optional(answers):
-        return False
-    try:
-        return yes_no(inbound.text) is False
-    except ValueError:
-        return False
-
-
 def _ask_to_confirm(turn: Turn, step: Step, exc: Unusual) -> None:
     """An unusual answer (Rp50, more bought at once than in stock) is kept aside until the owner confirms."""
     turn.update_data(confirm={"field": step.field, "value": exc.value})
@@ -151,18 +141,6 @@ def _ask_to_confirm(turn: Turn, step: Step, exc: Unusual) -> None:
     turn.say(f"confirm/{exc.args[0]}", value=shown,
              choices=[turn.button("confirm:yes", "confirm_yes"), turn.button("confirm:no", "confirm_no")],
              **params)
-
-
-def _confirmation(inbound: Inbound) -> bool | None:
-    """Yes/no to a confirmation: its buttons or a typed yes/no; None for anything else (a new answer)."""
-    if inbound.kind == "choice" and inbound.text in ("confirm:yes", "confirm:no"):
-        return inbound.text == "confirm:yes"
-    if inbound.kind == "text":
-        try:
-            return yes_no(inbound.text)
-        except ValueError:
-            return None
-    return None
 
 
 def save(record: Record, step: Step, value: Any, turn: Turn) -> None:
@@ -218,59 +196,6 @@ async def advance(turn: Turn, form: Form, record: Record, step: Step) -> Outcome
         return "done"
     await ask(turn, form, record, nxt)
     return "asked"
-
-
-def _parse(step: Step, inbound: Inbound) -> Any:
-    """The value an inbound gives `step`, a list of regions to pick from, or ValueError(key)."""
-    if step.kind == "choice" and step.options is not None:
-        return _parse_choice(step, inbound)
-    if step.kind == "region":
-        return _parse_region(inbound)
-    if step.kind == "phone" and inbound.kind == "contact":
-        return step.parse(inbound.phone) if step.parse else inbound.phone
-    if inbound.kind != "text":
-        raise ValueError("expect_text")
-    return step.parse(inbound.text) if step.parse else inbound.text.strip()
-
-
-def _parse_choice(step: Step, inbound: Inbound) -> Any:
-    options = step.options or {}
-    if inbound.kind == "choice":
-        key = inbound.text.removeprefix("opt:")
-        if inbound.text.startswith("opt:") and key in options:
-            return options[key]
-        raise ValueError("stale_button")
-    if inbound.kind != "text":
-        raise ValueError("choose_option")
-    typed = " ".join(inbound.text.casefold().split())
-    if typed in options:
-        return options[typed]
-    if step.parse is not None:
-        try:
-            return step.parse(inbound.text)
-        except ValueError as exc:
-            if exc.args and exc.args[0] not in _PLAIN_CHOICE_ERRORS:
-                raise  # says more than "choose one" (a price typed as the unit)
-    raise ValueError("choose_option")
-
-
-_PLAIN_CHOICE_ERRORS = {"unit", "yes_no"}
-
-
-def _parse_region(inbound: Inbound) -> Any:
-    if inbound.kind == "choice" and inbound.text == "region:none":
-        raise ValueError("region_retype")
-    if inbound.kind == "choice" and inbound.text.startswith("region:"):
-        region = regions.get_region(inbound.text.removeprefix("region:"))
-        if region is None or "." not in region.code:
-            raise ValueError("stale_button")
-        return region.code
-    if inbound.kind != "text":
-        raise ValueError("expect_text")
-    found, confident = regions.match_kabkota(inbound.text)
-    if not found:
-        raise ValueError("region_not_found")
-    return found[0].code if len(found) == 1 and confident else found  # a loose typo is shown to confirm
 
 
 async def _receive_photos(turn: Turn, record: Record, step: Step, inbound: Inbound) -> Outcome:
