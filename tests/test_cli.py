@@ -112,6 +112,10 @@ def test_officer_list_shows_a_submission_nobody_was_told_about(cli: Invoke) -> N
     assert "Submissions waiting with no officer for their region (1):" in listing.output
     assert ("product #1 'Keripik Singkong Balado 250 g' by Keripik Bu Sari, "
             "Kabupaten Lampung Utara, Lampung (18.03)") in listing.output
+    added = cli("officer", "add", "--name", "Budi", "--region", "Lampung Utara", "--terminal", "budi")
+    assert "Sent them 1 submission(s) that waited for an officer of this region." in added.output
+    officer = cli("chat", "--as", "budi", input="/quit\n")
+    assert "Pengajuan produk baru #1" in officer.output and "[1] Setujui" in officer.output
 
 
 def test_officer_add_list_remove(cli: Invoke) -> None:

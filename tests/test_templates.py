@@ -24,9 +24,9 @@ FIELD_MAX = OPTION_MAX - 2  # officers pick fields from a list, shown as "✓ <f
 # Words the bot accepts anywhere (bot/flows/words.py); each locale's templates must show its own.
 TYPED_WORDS = {
     "id": {"menu", "kembali", "lewati", "batal", "produk saya", "bahasa", "bantuan", "mulai", "data saya",
-           "hapus data"},
+           "hapus data", "hapus draf"},
     "en": {"menu", "back", "skip", "cancel", "my products", "language", "help", "start", "my data",
-           "delete my data"},
+           "delete my data", "delete draft"},
 }
 
 # Indonesian words that should not survive in an English message (official names like
