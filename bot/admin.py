@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from bot import regions
+from bot.engine import Engine
+from bot.officer import send_submission
+from bot.settings import Settings
+from bot.turn import Turn
 from storage.db import Database
-from storage.models import Business, Contact, Officer, Product, ProductStatus
+from storage.models import Business, Contact, Conversation, Officer, Product, ProductStatus
 
 
 class AdminError(ValueError):
@@ -20,6 +24,7 @@ class OfficerRow:
     officer: Officer
     region: str
     chats: list[str]
+    backlog: int = 0  # submissions that waited for an officer of this region, sent to them on adding
 
 
 def resolve_region(code_or_name: str) -> regions.Region:
@@ -36,9 +41,12 @@ def resolve_region(code_or_name: str) -> regions.Region:
     raise AdminError(f"{code_or_name!r} matches several regions, give the code: {names}")
 
 
-async def add_officer(db: Database, name: str, region: str, channel: str, address: str) -> OfficerRow:
-    """Registers an officer reachable at `channel:address` for a region (kab/kota or province)."""
+async def add_officer(db: Database, name: str, region: str, channel: str, address: str,
+                      settings: Settings | None = None) -> OfficerRow:
+    """Registers an officer reachable at `channel:address` for a region (kab/kota or province), and sends
+    them the submissions that waited because their region had no officer yet."""
     found = resolve_region(region)
+    waiting = [p.id for p, b in await unrouted_submissions(db) if regions.covers(found.code, b.region_code or "")]
     async with db.transaction() as session:
         contact = (await session.exec(select(Contact).where(
             Contact.channel == channel, Contact.address == address))).first()
@@ -52,7 +60,24 @@ async def add_officer(db: Database, name: str, region: str, channel: str, addres
         contact = contact or Contact(channel=channel, address=address)
         contact.officer_id = officer.id
         session.add(contact)
-    return OfficerRow(officer, found.label, [f"{channel}:{address}"])
+        await session.flush()
+        sent = await _send_backlog(db, session, contact, waiting, settings or Settings())
+    return OfficerRow(officer, found.label, [f"{channel}:{address}"], sent)
+
+
+async def _send_backlog(db: Database, session, contact: Contact, product_ids: list[int | None],  # type: ignore[no-untyped-def]
+                        settings: Settings) -> int:
+    """Writes each waiting submission to the new officer's outbox, as `officer.notify_officers` would have."""
+    turn = Turn(Engine(db, settings), session, contact, Conversation(contact_id=contact.id))
+    sent = 0
+    for product_id in product_ids:
+        product = await session.get(Product, product_id, with_for_update=True)
+        business = await session.get(Business, product.business_id) if product else None
+        if product is not None and business is not None and product.status == ProductStatus.submitted:
+            await send_submission(turn, contact, product, business)
+            sent += 1
+    await turn.commit_outbox()
+    return sent
 
 
 async def list_officers(db: Database) -> list[OfficerRow]:

@@ -139,6 +139,8 @@ def officer_add(
         _fail(str(exc))
     typer.echo(f"Officer #{row.officer.id} {row.officer.name} added for {found.label} ({found.code}), "
                f"notified at {channel}:{address}.")
+    if row.backlog:
+        typer.echo(f"Sent them {row.backlog} submission(s) that waited for an officer of this region.")
 
 
 def _officer_chat(telegram: str | None, whatsapp: str | None, terminal: str | None) -> tuple[str, str]:

@@ -66,8 +66,8 @@ class Engine:
             contact, conversation = await _lock_conversation(session, inbound)
             released = await _release_held(session, inbound, self.clock())
             contact.last_inbound_at = self.clock()
-            if inbound.display_name and not contact.display_name:
-                contact.display_name = inbound.display_name[:100]
+            if inbound.display_name and not contact.display_name and (contact.owner_id or contact.officer_id):
+                contact.display_name = inbound.display_name[:100]  # never kept for someone who has not consented
             turn = Turn(self, session, contact, conversation)
             if contact.officer_id is not None:
                 await officer.handle(turn, inbound)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from babel.numbers import format_decimal
 from sqlmodel import func, select
 
-from bot import album, present, regions
+from bot import album, present, reading
 from bot.flows.base import Form, Step
 from bot.flows.business import BUSINESS
 from bot.flows.product import MAX_PHOTOS, PRODUCT
@@ -14,6 +15,7 @@ from bot.flows.words import is_done_word
 from bot.media import store_photo
 from bot.messages import Choice, Inbound
 from bot.turn import Turn
+from bot.validators import Unusual
 from storage.models import Business, Product, ProductPhoto
 
 FORMS = {f.name: f for f in (BUSINESS, PRODUCT)}
@@ -55,32 +57,35 @@ def first_open_step(form: Form, answers: dict[str, Any], skipped: list[str],
 
 
 async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | None = None,
-              **extra: Any) -> None:
+              error_params: dict[str, Any] | None = None, **extra: Any) -> None:
     """Puts the conversation on `step` and asks it (after `error`, a message key, if any)."""
     answers = await answers_of(turn, form, record)
     labels = turn.labels()
-    applicable = form.fields(answers)
-    position = next((i for i, s in enumerate(applicable) if s.field == step.field), 0) + 1
+    counted = form.counted(answers)
+    position = next((i for i, s in enumerate(counted) if s.field == step.field), 0) + 1
     current = answers.get(step.field)
     choices: list[Choice] = []
     if step.kind == "choice" and step.options:
         choices = [Choice(f"opt:{k}", labels["options"][step.field][k]) for k in step.options]
     if step.kind == "photos":
-        choices = [turn.button("photos:done", "photos_done")]
-        if current:
-            choices.append(turn.button("photos:clear", "photos_clear"))
+        choices = photo_buttons(turn, current or 0)
     if step.kind == "region" and extra.get("candidates"):
-        choices = [Choice(f"region:{r.code}", r.label) for r in extra["candidates"]]
+        choices = [*(Choice(f"region:{r.code}", r.label) for r in extra["candidates"]),
+                   turn.button("region:none", "none_of_these")]
+    if step.kind == "region":
+        turn.update_data(region_choice=bool(extra.get("candidates")))
+    if step.is_optional(answers) and step.field in turn.data.get("skipped_before", []) and not choices:
+        choices = [turn.button("step:skip", "skip")]  # skipped last time: skipping is one tap
     turn.conversation.flow, turn.conversation.step = form.name, step.field
     question = turn.text(f"ask/{form.name}/{step.field}", **extra)
     turn.say(
         "ask/_frame",
         choices=choices,
         request_contact=turn.label("buttons", "share_phone") if step.kind == "phone" else "",
-        prefix=turn.text(f"errors/{error}") if error else "",
+        prefix=turn.text(f"errors/{error}", **(error_params or {})) if error else "",
         question=question,
         position=position,
-        total=len(applicable),
+        total=len(counted),
         optional=step.is_optional(answers),
         current=None if current is None else present.shown(labels, turn.locale, step, current),
         is_choice=bool(choices) and step.kind != "photos",
@@ -91,17 +96,51 @@ async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: I
     """Applies one answer to `step`: saves it and asks the next open step, or re-asks with a correction."""
     if step.kind == "photos":
         return await _receive_photos(turn, record, step, inbound)
+    if inbound.kind == "choice" and inbound.text == "step:skip":
+        return await skip(turn, form, record, step)
+    pending = turn.data.get("confirm")
+    if pending and pending.get("field") == step.field:
+        turn.update_data(confirm=None)
+        confirmed = reading.confirmation(inbound)
+        if confirmed is True:
+            save(record, step, pending["value"], turn)
+            return await advance(turn, form, record, step)
+        if confirmed is False:
+            await ask(turn, form, record, step)
+            return "asked"
     try:
-        value = _parse(step, inbound)
+        value = reading.parse(step, inbound)
+        if step.check is not None and not isinstance(value, list):
+            step.check(value, await answers_of(turn, form, record))
+    except Unusual as exc:
+        _ask_to_confirm(turn, step, exc)
+        return "asked"
     except ValueError as exc:
+        if reading.says_none(step, inbound, await answers_of(turn, form, record)):
+            return await skip(turn, form, record, step)  # "tidak ada", "belum punya" to an optional question
         key = str(exc.args[0]) if exc.args else "invalid"
-        await ask(turn, form, record, step, error=key)
+        await ask(turn, form, record, step, error=key, error_params=getattr(exc, "params", None))
         return "asked"
     if isinstance(value, list):  # several regions matched: ask which one
         await ask(turn, form, record, step, error=None, candidates=value)
         return "asked"
     save(record, step, value, turn)
+    if step.field == "kategori" and isinstance(record, Product):
+        from bot import repeat  # repeat builds on this module
+
+        if await repeat.offer_same(turn, record):
+            return "asked"
     return await advance(turn, form, record, step)
+
+
+def _ask_to_confirm(turn: Turn, step: Step, exc: Unusual) -> None:
+    """An unusual answer (Rp50, more bought at once than in stock) is kept aside until the owner confirms."""
+    turn.update_data(confirm={"field": step.field, "value": exc.value})
+    shown = present.shown(turn.labels(), turn.locale, step, exc.value)
+    params = {k: format_decimal(v, locale=turn.locale) if isinstance(v, int) else v for k, v in exc.params.items()}
+    turn.say(f"confirm/{exc.args[0]}", value=shown,
+             choices=[turn.button("confirm:yes", "confirm_yes"), turn.button("confirm:no", "confirm_no")],
+             **params)
 
 
 def save(record: Record, step: Step, value: Any, turn: Turn) -> None:
@@ -115,15 +154,23 @@ def save(record: Record, step: Step, value: Any, turn: Turn) -> None:
 
 async def skip(turn: Turn, form: Form, record: Record, step: Step) -> Outcome:
     answers = await answers_of(turn, form, record)
+    if step.field in turn.data.get("flagged", []):
+        await ask(turn, form, record, step, error="flagged_not_optional")
+        return "asked"
     if not step.is_optional(answers):
         await ask(turn, form, record, step, error="not_optional")
         return "asked"
     save(record, step, None, turn)
+    if step.skip_note:
+        turn.say(step.skip_note)
     return await advance(turn, form, record, step)
 
 
 async def back(turn: Turn, form: Form, record: Record, step: Step) -> Outcome:
     """Asks the step before `step`; at the first step there is nothing before, so it is asked again."""
+    if step.kind == "region" and turn.data.get("region_choice"):
+        await ask(turn, form, record, step)  # back from the list of matches: the region question again
+        return "asked"
     previous = form.before(step.field, await answers_of(turn, form, record))
     await ask(turn, form, record, previous or step, error=None if previous else "first_step")
     return "asked"
@@ -151,57 +198,23 @@ async def advance(turn: Turn, form: Form, record: Record, step: Step) -> Outcome
     return "asked"
 
 
-def _parse(step: Step, inbound: Inbound) -> Any:
-    """The value an inbound gives `step`, a list of regions to pick from, or ValueError(key)."""
-    if step.kind == "choice" and step.options is not None:
-        return _parse_choice(step, inbound)
-    if step.kind == "region":
-        return _parse_region(inbound)
-    if step.kind == "phone" and inbound.kind == "contact":
-        return step.parse(inbound.phone) if step.parse else inbound.phone
-    if inbound.kind != "text":
-        raise ValueError("expect_text")
-    return step.parse(inbound.text) if step.parse else inbound.text.strip()
-
-
-def _parse_choice(step: Step, inbound: Inbound) -> Any:
-    options = step.options or {}
-    if inbound.kind == "choice":
-        key = inbound.text.removeprefix("opt:")
-        if inbound.text.startswith("opt:") and key in options:
-            return options[key]
-        raise ValueError("stale_button")
-    if inbound.kind != "text":
-        raise ValueError("choose_option")
-    typed = " ".join(inbound.text.casefold().split())
-    if typed in options:
-        return options[typed]
-    if step.parse is not None:
-        try:
-            return step.parse(inbound.text)
-        except ValueError:
-            pass
-    raise ValueError("choose_option")
-
-
-def _parse_region(inbound: Inbound) -> Any:
-    if inbound.kind == "choice" and inbound.text.startswith("region:"):
-        region = regions.get_region(inbound.text.removeprefix("region:"))
-        if region is None or "." not in region.code:
-            raise ValueError("stale_button")
-        return region.code
-    if inbound.kind != "text":
-        raise ValueError("expect_text")
-    found = regions.find_kabkota(inbound.text)
-    if not found:
-        raise ValueError("region_not_found")
-    return found[0].code if len(found) == 1 else found
-
-
 async def _receive_photos(turn: Turn, record: Record, step: Step, inbound: Inbound) -> Outcome:
     assert isinstance(record, Product) and record.id is not None
     if inbound.kind == "photos":
-        await _store_photos(turn, record, inbound)
+        await _replace_flagged_photos(turn, record)
+        if await _store_photos(turn, record, inbound):
+            return await advance(turn, PRODUCT, record, step)  # photos in: on to the summary, no "done" needed
+        return "asked"
+    if inbound.kind == "choice" and inbound.text == "photos:remove":
+        return await _ask_which_photo(turn, record)
+    if inbound.kind == "choice" and inbound.text.startswith("photos:del:"):
+        photo = next((p for p in await active_photos(turn, record.id)
+                      if str(p.id) == inbound.text.removeprefix("photos:del:")), None)
+        if photo is not None:
+            photo.removed_at = turn.now
+            record.updated_at = turn.now
+            await turn.session.flush()
+        await ask(turn, PRODUCT, record, step, error=None if photo else "stale_button")
         return "asked"
     wants_done = (inbound.kind == "choice" and inbound.text == "photos:done") or (
         inbound.kind == "text" and is_done_word(inbound.text))
@@ -220,7 +233,8 @@ async def _receive_photos(turn: Turn, record: Record, step: Step, inbound: Inbou
     return "asked"
 
 
-async def _store_photos(turn: Turn, product: Product, inbound: Inbound) -> None:
+async def _store_photos(turn: Turn, product: Product, inbound: Inbound) -> bool:
+    """Stores the photos; True when some are stored and the form goes on (the count said before it)."""
     existing = await active_photos(turn, product.id)  # type: ignore[arg-type]
     hashes = {p.sha256 for p in existing}
     problems: list[str] = []
@@ -242,4 +256,43 @@ async def _store_photos(turn: Turn, product: Product, inbound: Inbound) -> None:
                                       created_at=turn.now))
     product.updated_at = turn.now
     await turn.session.flush()
-    await album.say_photos_received(turn, inbound, problems, len(hashes))
+    if inbound.album:  # one reply for the whole album: this one replaces the one still waiting
+        problems = await album.hold_reply(turn, inbound.album, problems)
+    errors = [turn.text(f"errors/{key}") for key in dict.fromkeys(problems)]
+    count = len(hashes)
+    if count and len(hashes) > len(existing):
+        turn.say("photos_saved", count=count, max=MAX_PHOTOS, errors=errors)
+        return True
+    choices = photo_buttons(turn, count) if count else []
+    turn.say("photos_received", choices=choices, count=count, max=MAX_PHOTOS, errors=errors)
+    return False
+
+
+def photo_buttons(turn: Turn, count: int) -> list[Choice]:
+    """Done; with photos, clear them all; with several, remove one."""
+    choices = [turn.button("photos:done", "photos_done")]
+    if count:
+        choices.append(turn.button("photos:clear", "photos_clear"))
+    if count > 1:
+        choices.append(turn.button("photos:remove", "photos_remove_one"))
+    return choices
+
+
+async def _replace_flagged_photos(turn: Turn, product: Product) -> None:
+    """In a revision that flagged the photos, the first new photos replace the old ones (not added to them)."""
+    data = turn.data
+    if data.get("mode") != "revision" or "photos" not in data.get("flagged", []) or data.get("photos_replaced"):
+        return
+    for photo in await active_photos(turn, product.id):  # type: ignore[arg-type]
+        photo.removed_at = turn.now
+    await turn.session.flush()
+    turn.update_data(photos_replaced=True)
+
+
+async def _ask_which_photo(turn: Turn, product: Product) -> Outcome:
+    """Shows the photos, numbered, with one button each to remove it."""
+    photos = await active_photos(turn, product.id)  # type: ignore[arg-type]
+    choices = [Choice(f"photos:del:{p.id}", turn.text("photo_label", number=i))
+               for i, p in enumerate(photos, start=1)]
+    turn.say("which_photo", choices=choices, photos=[p.path for p in photos], count=len(photos))
+    return "asked"

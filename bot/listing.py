@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import func, select
 
-from bot import forms, officer, present
+from bot import forms, officer, present, repeat, revision
+from bot.flows import kbli
 from bot.flows.business import BUSINESS
-from bot.flows.product import PRODUCT
+from bot.flows.product import DEFAULT_MIN_BELI, PRODUCT, permit_missing
 from bot.messages import Choice
 from bot.turn import Turn
 from storage.models import Business, Product, ProductHistory, ProductStatus
@@ -22,10 +23,18 @@ async def business_of(turn: Turn) -> Business:
     return (await turn.session.exec(query)).one()
 
 
+async def lock_product(turn: Turn, product_id: int | None) -> Product | None:
+    """The product row, locked for this transaction and read fresh, so its status is checked and changed
+    by one event at a time (an owner's two chats, or an owner and an officer)."""
+    if product_id is None:
+        return None
+    return await turn.session.get(Product, product_id, with_for_update=True, populate_existing=True)
+
+
 async def own_product(turn: Turn, product_id: int, editable: bool = False) -> Product | None:
     """The product if it belongs to this owner (and can be edited, when asked); else tells them so."""
     business = await business_of(turn)
-    product = await turn.session.get(Product, product_id)
+    product = await lock_product(turn, product_id)
     if product is None or product.business_id != business.id:
         turn.say("errors/stale_button")
         show_menu(turn)
@@ -38,7 +47,7 @@ async def own_product(turn: Turn, product_id: int, editable: bool = False) -> Pr
 
 
 async def current_product(turn: Turn) -> Product:
-    product = await turn.session.get(Product, turn.conversation.product_id)
+    product = await lock_product(turn, turn.conversation.product_id)
     assert product is not None
     return product
 
@@ -61,7 +70,11 @@ async def editable_form(turn: Turn) -> tuple[forms.Form, forms.Record] | None:
 
 async def finish_form(turn: Turn, form: forms.Form, record: forms.Record) -> None:
     """A form has no open step left: a new profile goes on to the first product, a product to its summary."""
-    if isinstance(record, Business):
+    if isinstance(record, Business) and turn.data.get("mode") == "revision":
+        await revision.after_business(turn)
+    elif isinstance(record, Business) and turn.data.get("then_summary"):
+        await show_summary(turn)
+    elif isinstance(record, Business):
         first_time = record.completed_at is None
         record.completed_at = record.completed_at or turn.now
         if first_time:
@@ -95,8 +108,33 @@ async def show_field_picker(turn: Turn, form_name: str) -> None:
     answers = await forms.answers_of(turn, form, record)
     fields = turn.labels()["fields"]
     choices = [Choice(f"field:{s.field}", fields[s.field]) for s in form.fields(answers)]
+    if isinstance(record, Product) and record.status == ProductStatus.draft:
+        choices.append(turn.button(f"delete:{record.id}", "delete_draft"))
     turn.set_state("pick_field", form=form_name)
     turn.say("pick_field", choices=[*choices, turn.button("pick:back", "back")])
+
+
+def ask_kbli_or_category(turn: Turn, product: Product, business: Business) -> None:
+    """The NIB's KBLI does not fit the category: the owner corrects one of them."""
+    code = business.kbli or ""
+    turn.set_state("summary")
+    turn.say("kbli_mismatch", kbli=code, division=code[:2], kategori=product.kategori,
+             fitting=kbli.categories_for(code),
+             choices=[turn.button(f"fit:kategori:{product.id}", "change_category"),
+                      turn.button(f"fit:kbli:{product.id}", "change_kbli")])
+
+
+async def fix_fit(turn: Turn, which: str, product_id: int) -> None:
+    """Edits the category of the product, or the KBLI of the profile, then comes back to the summary."""
+    product = await own_product(turn, product_id, editable=True)
+    if product is None:
+        return
+    turn.conversation.product_id = product.id
+    if which == "kategori":
+        return await edit_field(turn, "kategori")
+    business = await business_of(turn)
+    turn.set_state("business", "kbli", mode="edit", form="business", then_summary=True)
+    await forms.ask(turn, BUSINESS, business, BUSINESS.step("kbli"))  # type: ignore[arg-type]
 
 
 async def edit_field(turn: Turn, field: str) -> None:
@@ -119,25 +157,34 @@ async def show_summary(turn: Turn, error: str | None = None) -> None:
                       turn.button("menu:main", "save_draft")])
 
 
-async def new_product(turn: Turn) -> None:
+async def new_product(turn: Turn, ask: bool = True) -> Product | None:
+    """Starts a new draft (and asks its first question, when `ask`); None when the profile is unfinished."""
     business = await business_of(turn)
     if business.completed_at is None:
         turn.say("finish_profile_first")
         turn.set_state("business")
         step = forms.first_open_step(BUSINESS, await forms.answers_of(turn, BUSINESS, business),
                                      business.skipped)
-        return await forms.ask(turn, BUSINESS, business, step or BUSINESS.steps[0])
-    product = Product(business_id=business.id, created_at=turn.now, updated_at=turn.now)
+        await forms.ask(turn, BUSINESS, business, step or BUSINESS.steps[0])
+        return None
+    last = (await turn.session.exec(select(func.max(Product.number)).where(
+        Product.business_id == business.id))).one()
+    product = Product(business_id=business.id, number=(last or 0) + 1, min_beli=DEFAULT_MIN_BELI,
+                      created_at=turn.now, updated_at=turn.now)
     turn.session.add(product)
     await turn.session.flush()
     turn.conversation.product_id = product.id
     turn.set_state("product")
-    await forms.ask(turn, PRODUCT, product, PRODUCT.steps[0])
+    await repeat.remember_skipped(turn, product)
+    if ask:
+        await forms.ask(turn, PRODUCT, product, PRODUCT.steps[0])
+    return product
 
 
 async def products_of(turn: Turn, statuses: tuple[str, ...] | None = None) -> list[Product]:
     business = await business_of(turn)
-    query = select(Product).where(Product.business_id == business.id).order_by(Product.id)  # type: ignore[arg-type]
+    query = (select(Product).where(Product.business_id == business.id, Product.status != ProductStatus.deleted)
+             .order_by(Product.id))  # type: ignore[arg-type]
     if statuses:
         query = query.where(Product.status.in_(statuses))  # type: ignore[attr-defined]
     return list((await turn.session.exec(query)).all())
@@ -145,7 +192,7 @@ async def products_of(turn: Turn, statuses: tuple[str, ...] | None = None) -> li
 
 def product_button(turn: Turn, product: Product) -> Choice:
     name = product.nama_produk or turn.label("words", "unnamed")
-    return Choice(f"open:{product.id}", f"{name} #{product.id}")
+    return Choice(f"open:{product.id}", f"{name} #{product.number or product.id}")
 
 
 async def show_drafts(turn: Turn) -> None:
@@ -161,37 +208,32 @@ async def show_products(turn: Turn) -> None:
     products = await products_of(turn)
     editable = [p for p in products if p.status in EDITABLE]
     turn.set_state("products")
+    copy = [turn.button("copy:pick", "copy_product")] if any(p.kategori for p in products) else []
     turn.say("products", products=products,
-             choices=[*[product_button(turn, p) for p in editable[-9:]], turn.button("menu:main", "to_menu")])
+             choices=[*[product_button(turn, p) for p in editable[-8:]], *copy, turn.button("menu:main", "to_menu")])
 
 
-async def open_product(turn: Turn, product_id: int) -> None:
-    """Continues a draft where it stopped, or a revision at the fields the officer flagged."""
+async def open_product(turn: Turn, product_id: int, again: bool = False) -> None:
+    """Continues a draft where it stopped, or a revision at the fields the officer flagged (`again`: even
+    when the owner already worked on them)."""
     product = await own_product(turn, product_id, editable=True)
     if product is None:
         return
     turn.conversation.product_id = product.id
     if product.status == ProductStatus.revision_requested:
-        review = await officer.latest_review(turn, product.id)  # type: ignore[arg-type]
-        fixed_already = review is not None and product.updated_at > review.created_at
-        queue = list(review.flagged_fields) if review and not fixed_already else []
-        turn.set_state("product", mode="revision", queue=queue)
-        if review is not None and queue:
-            turn.say("revision_start", reason=review.reason, fields=queue)
-        step = next((PRODUCT.step(f) for f in queue if PRODUCT.step(f)), None)
-        return await (forms.ask(turn, PRODUCT, product, step) if step else show_summary(turn))
+        return await revision.start(turn, product, again=again)
     answers = await forms.answers_of(turn, PRODUCT, product)
     step = forms.first_open_step(PRODUCT, answers, product.skipped)
     turn.set_state("product")
     await (forms.ask(turn, PRODUCT, product, step) if step else show_summary(turn))
 
 
-async def submit(turn: Turn, product_id: int) -> None:
-    """Sends a complete product to the Dinas officers of the owner's district."""
+async def submit(turn: Turn, product_id: int, anyway: bool = False) -> None:
+    """Sends a complete product to the Dinas officers of the owner's district (a revision with none of
+    the flagged fields changed is questioned first, unless sent `anyway`)."""
     product = await own_product(turn, product_id, editable=True)
     if product is None:
         return
-    await turn.session.refresh(product, with_for_update=True)
     turn.conversation.product_id = product.id
     answers = await forms.answers_of(turn, PRODUCT, product)
     missing = PRODUCT.missing(answers)
@@ -199,12 +241,71 @@ async def submit(turn: Turn, product_id: int) -> None:
         turn.say("submit_missing", fields=[s.field for s in missing])
         turn.set_state("product", mode="edit")
         return await forms.ask(turn, PRODUCT, product, missing[0])
+    business = await business_of(turn)
+    if permit_missing(answers):
+        turn.say("permit_needed", product=product)
+        return show_menu(turn)
+    if not kbli.fits(business.kbli, product.kategori):
+        return ask_kbli_or_category(turn, product, business)
+    snapshot = await revision.snapshot(turn, product, business)
+    if not anyway and (unchanged := await revision.unchanged_flagged(turn, product, snapshot)):
+        turn.set_state("summary")
+        return turn.say("revision_unchanged", fields=unchanged,
+                        choices=[turn.button(f"fix:{product.id}", "fix_now"),
+                                 turn.button(f"submit:{product.id}:anyway", "send_anyway")])
     product.status = ProductStatus.submitted
     product.submitted_at = product.updated_at = turn.now
     turn.session.add(ProductHistory(product_id=product.id, status=product.status, source=turn.contact.channel,
-                                    created_at=turn.now))
-    business = await business_of(turn)
+                                    snapshot=snapshot, created_at=turn.now))
     notified = await officer.notify_officers(turn, product, business)
     turn.say("submitted", product=product, notified=notified)
     show_menu(turn)
 
+
+
+# --- throwing drafts away ------------------------------------------------------------------------------
+
+async def is_empty(turn: Turn, product: Product) -> bool:
+    answers = await forms.answers_of(turn, PRODUCT, product)
+    if answers.get("min_beli") == DEFAULT_MIN_BELI:
+        answers.pop("min_beli")  # given to every new product, not an answer
+    return all(value is None or value == "" for value in answers.values())
+
+
+async def discard_empty_draft(turn: Turn) -> bool:
+    """A new product left before its first answer leaves nothing behind (no "Tanpa nama" draft)."""
+    if turn.conversation.flow != "product" or turn.conversation.product_id is None:
+        return False
+    product = await lock_product(turn, turn.conversation.product_id)
+    if product is None or product.status != ProductStatus.draft or not await is_empty(turn, product):
+        return False
+    turn.conversation.product_id = None
+    await turn.session.flush()
+    await turn.session.delete(product)
+    return True
+
+
+async def ask_delete_draft(turn: Turn, product_id: int) -> None:
+    product = await own_product(turn, product_id, editable=True)
+    if product is None:
+        return
+    turn.set_state("delete_draft", product_id=product.id)
+    turn.say("delete_draft", product=product,
+             choices=[turn.button(f"delete:{product.id}:yes", "delete_yes"), turn.button(f"open:{product.id}", "keep")])
+
+
+async def delete_draft(turn: Turn, product_id: int) -> None:
+    """Throws a draft away: it is kept as `deleted` (nothing is erased) and no longer shown."""
+    product = await own_product(turn, product_id, editable=True)
+    if product is None:
+        return
+    if product.status != ProductStatus.draft:
+        turn.say("product_locked", status=product.status, name=product.nama_produk or "")
+        return show_menu(turn)
+    product.status = ProductStatus.deleted
+    product.updated_at = turn.now
+    turn.session.add(ProductHistory(product_id=product.id, status=product.status, created_at=turn.now))
+    if turn.conversation.product_id == product.id:
+        turn.conversation.product_id = None
+    turn.say("draft_deleted", product=product)
+    show_menu(turn)

@@ -139,6 +139,11 @@ async def read_photo(key: str, settings: Settings) -> bytes | None:
         raise
 
 
+async def delete(key: str, settings: Settings) -> None:
+    """Removes a stored photo (the owner erased their data); a photo already gone is fine."""
+    await media_store(settings).delete(key)
+
+
 def describe(key: str, settings: Settings) -> str:
     """Where a photo lives, for a person: a file path or an s3:// URL."""
     return media_store(settings).describe(key)

@@ -29,6 +29,7 @@ class MediaStore(Protocol):
     async def put(self, key: str, data: bytes) -> None: ...
     async def put_once(self, key: str, data: bytes) -> bool: ...
     async def read(self, key: str) -> bytes: ...
+    async def delete(self, key: str) -> None: ...
     def keys(self) -> AsyncIterator[str]: ...
     def describe(self, key: str) -> str: ...
 
@@ -73,6 +74,10 @@ class LocalStore:
 
     async def read(self, key: str) -> bytes:
         return await asyncio.to_thread(self._path(key).read_bytes)
+
+    async def delete(self, key: str) -> None:
+        """Removes the file; one that is already gone is fine."""
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
     async def keys(self) -> AsyncIterator[str]:
         if not self.root.is_dir():
@@ -151,6 +156,11 @@ class S3Store:
             response = await s3.get_object(Bucket=self.bucket, Key=self._object_key(key))
             async with response["Body"] as body:
                 return await body.read()
+
+    async def delete(self, key: str) -> None:
+        """Removes the object (S3 answers a missing key like a deleted one)."""
+        async with self._client() as s3:
+            await s3.delete_object(Bucket=self.bucket, Key=self._object_key(key))
 
     async def keys(self) -> AsyncIterator[str]:
         start = f"{self.prefix}/" if self.prefix else ""

@@ -24,6 +24,11 @@ class OutboxWriter:
         self.session = session
         self.now = now
         self._rows: list[tuple[OutboxMessage, Outbound]] = []
+        self._held: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
+
+    def hold_back(self, contact: Contact, until: datetime, meta: dict[str, Any]) -> None:
+        """From now on in this transaction, messages to `contact` wait until `until` and carry `meta`."""
+        self._held[(contact.channel, contact.address)] = (until, meta)
 
     def send(self, contact: Contact, text: str, *, choices: Iterable[Choice] = (),
              photos: Iterable[str] = (), request_contact: str = "", notice: dict[str, Any] | None = None,
@@ -36,13 +41,17 @@ class OutboxWriter:
         kept in its payload for whoever changes it.
         """
         photos = list(photos)
-        if self._rows and not photos and not_before is None:
+        held_until, held_meta = self._held.get((contact.channel, contact.address), (None, {}))
+        not_before = not_before or held_until
+        meta = {**held_meta, **(meta or {})}
+        if self._rows and not photos:
             row, previous = self._rows[-1]
-            if (previous.channel, previous.address) == (contact.channel, contact.address) and not (
+            if (previous.channel, previous.address) == (contact.channel, contact.address) and \
+                    row.next_attempt_at == (not_before or self.now) and not (
                     previous.choices or previous.photos or previous.request_contact or previous.notice):
                 previous.text = f"{previous.text}\n\n{text}"
                 previous.choices, previous.request_contact, previous.notice = list(choices), request_contact, notice
-                row.payload = previous.to_payload()
+                row.payload = {**row.payload, **previous.to_payload()}
                 return
         outbound = Outbound(channel=contact.channel, address=contact.address, text=text, choices=list(choices),
                             photos=photos, request_contact=request_contact, locale=contact.locale, notice=notice)
@@ -51,10 +60,6 @@ class OutboxWriter:
                             next_attempt_at=not_before or self.now, created_at=self.now)
         self.session.add(row)
         self._rows.append((row, outbound))
-
-    def track(self, row: OutboxMessage) -> None:
-        """Counts an unsent row this transaction changed among the messages it returns."""
-        self._rows.append((row, Outbound.from_payload(row.channel, row.address, row.payload, row.id)))
 
     async def flush(self) -> list[Outbound]:
         """Writes the queued messages so they have outbox ids; the caller's transaction commits them.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot import forms, listing
+from bot import forms, listing, privacy, repeat, revision
 from bot.common import ascii_number, set_locale, show_language, typed_number_as_choice
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
@@ -43,6 +43,8 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
         return await run_action(turn, action)
     if inbound.kind == "choice" and await run_button(turn, inbound.text):
         return
+    if inbound.kind in ("text", "photos") and (product := await revision.pending_notice(turn)) is not None:
+        await revision.start(turn, product, announce=False)  # the notice asked the first flagged field
     await run_step(turn, inbound)
 
 
@@ -86,9 +88,8 @@ async def handle_consent(turn: Turn, inbound: Inbound) -> None:
     if answer is None:
         return ask_consent(turn)
     if not answer:
-        turn.set_state("start")
         turn.say("consent_declined")
-        return
+        return await privacy.forget_declined(turn)
     owner = Owner(phone=inbound.verified_phone or None, created_at=turn.now)
     turn.session.add(owner)
     await turn.session.flush()
@@ -115,6 +116,7 @@ async def run_action(turn: Turn, action: str) -> None:
         turn.say("welcome_back")
         await resume(turn)
     elif action == "menu":
+        await listing.discard_empty_draft(turn)
         listing.show_menu(turn)
     elif action == "help":
         turn.say("help", flow=flow)
@@ -122,7 +124,8 @@ async def run_action(turn: Turn, action: str) -> None:
     elif action == "products":
         await listing.show_products(turn)
     elif action == "cancel":
-        if flow in ("business", "product", "summary", "pick_field"):
+        discarded = await listing.discard_empty_draft(turn)
+        if flow in ("business", "product", "summary", "pick_field") and not discarded:
             turn.say("cancelled")
         listing.show_menu(turn)
     elif action in ("back", "skip") and flow in ("business", "product"):
@@ -136,6 +139,14 @@ async def run_action(turn: Turn, action: str) -> None:
     elif action == "back" and flow == "summary":
         product = await listing.current_product(turn)
         await forms.back(turn, PRODUCT, product, PRODUCT.steps[-1])
+    elif action == "my_data":
+        await privacy.show_my_data(turn)
+    elif action == "erase_data":
+        privacy.ask_erase(turn)
+    elif action == "delete_draft" and turn.conversation.product_id is not None:
+        await listing.ask_delete_draft(turn, turn.conversation.product_id)
+    elif action == "delete_draft":
+        await listing.show_drafts(turn)
     elif action == "skip":
         turn.say("nothing_to_skip")
         await resume(turn)
@@ -150,14 +161,32 @@ async def run_button(turn: Turn, choice: str) -> bool:
     if name == "menu":
         await run_menu(turn, arg)
     elif name in ("open", "fix") and product_id is not None:
-        await listing.open_product(turn, product_id)
+        await listing.open_product(turn, product_id, again=name == "fix")
     elif name == "submit" and product_id is not None:
         await listing.submit(turn, product_id)
+    elif name == "submit" and arg.endswith(":anyway") and (anyway_id := ascii_number(arg.removesuffix(":anyway"))):
+        await listing.submit(turn, anyway_id, anyway=True)
     elif name == "edit" and product_id is not None:
         product = await listing.own_product(turn, product_id, editable=True)
         if product is not None:
             turn.conversation.product_id = product.id
             await listing.show_field_picker(turn, "product")
+    elif name == "delete" and product_id is not None:
+        await listing.ask_delete_draft(turn, product_id)
+    elif name == "delete" and arg.endswith(":yes") and (delete_id := ascii_number(arg.removesuffix(":yes"))):
+        await listing.delete_draft(turn, delete_id)
+    elif name == "fit" and (fit := arg.partition(":"))[0] in ("kategori", "kbli") and ascii_number(fit[2]):
+        await listing.fix_fit(turn, fit[0], ascii_number(fit[2]) or 0)
+    elif name == "erase" and arg == "ask":
+        privacy.ask_erase(turn)
+    elif name == "erase" and arg == "yes" and turn.conversation.flow == "erase":
+        await privacy.erase(turn)
+    elif name == "same" and turn.conversation.flow == "product":
+        await repeat.apply_same(turn, choice)
+    elif name == "copy" and arg == "pick":
+        await repeat.show_copy_picker(turn)
+    elif name == "copy" and product_id is not None:
+        await repeat.copy_product(turn, product_id)
     elif name == "profile" and arg == "edit":
         await listing.show_field_picker(turn, "business")
     elif name == "remind" and arg == "stop":
@@ -211,6 +240,8 @@ async def run_step(turn: Turn, inbound: Inbound) -> None:
             await remember_verified_phone(turn, inbound.verified_phone)
         if await forms.receive(turn, form, record, step, inbound) == "done":
             await listing.finish_form(turn, form, record)
+    elif flow == "summary" and inbound.kind == "photos":
+        await add_photos_from_summary(turn, inbound)
     elif flow == "pick_field" and inbound.kind == "choice" and inbound.text.startswith("field:"):
         await listing.edit_field(turn, inbound.text.removeprefix("field:"))
     elif flow == "pick_field" and inbound.text == "pick:back":
@@ -223,6 +254,18 @@ async def run_step(turn: Turn, inbound: Inbound) -> None:
     else:
         turn.say("not_understood")
         listing.show_menu(turn)
+
+
+async def add_photos_from_summary(turn: Turn, inbound: Inbound) -> None:
+    """Photos sent at the summary are added to the product (then the summary again)."""
+    turn.conversation.flow, turn.conversation.step = "product", "photos"
+    if (current := await listing.editable_form(turn)) is None:
+        return
+    form, record = current
+    step = form.step("photos")
+    assert step is not None
+    if await forms.receive(turn, form, record, step, inbound) == "done":
+        await listing.finish_form(turn, form, record)
 
 
 async def resume(turn: Turn) -> None:

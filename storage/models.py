@@ -20,6 +20,7 @@ class ProductStatus(StrEnum):
     approved = "approved"
     revision_requested = "revision_requested"
     rejected = "rejected"
+    deleted = "deleted"  # a draft its owner threw away (kept, not shown)
 
 
 class Decision(StrEnum):
@@ -40,6 +41,7 @@ class Owner(SQLModel, table=True):
     phone: str | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     reminders_off_at: datetime | None = None  # said "berhenti"/"stop": no more nudges about drafts
+    erased_at: datetime | None = None  # the owner withdrew consent and had their personal data erased
 
 
 class Officer(SQLModel, table=True):
@@ -87,14 +89,16 @@ class Business(SQLModel, table=True):
 
 
 class Product(SQLModel, table=True):
-    # The officers' queue: submitted products, oldest first.
     __table_args__ = (
+        UniqueConstraint("business_id", "number"),  # the owner's own numbering: #1, #2...
+        # The officers' queue: submitted products, oldest first.
         Index("ix_product_status_submitted_at", "status", "submitted_at"),
         # The console's region figures: products of a region's businesses by status, from the index alone.
         Index("ix_product_business_id_status", "business_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     business_id: int = Field(foreign_key="business.id", index=True)
+    number: int | None = None  # the owner's own product number: #1, #2... of their business
     status: str = Field(default=ProductStatus.draft, index=True)
     nama_produk: str | None = None
     kategori: str | None = None
@@ -170,6 +174,8 @@ class ProductHistory(SQLModel, table=True):
     product_id: int = Field(foreign_key="product.id", index=True)
     status: str
     source: str | None = None
+    #: On submission: the answers and photo hashes sent, to tell a resubmission what changed.
+    snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -31,22 +31,17 @@ OWNER_SCRIPT = "\n".join([
     "1",                                        # Saya setuju
     *BUSINESS_ANSWERS,
     "Keripik Singkong Balado 250 g",
-    "1",                                        # Makanan & minuman
+    "1",                                        # Makanan
     "Bu Sari",
     "Keripik singkong renyah bumbu balado, 250 gram, kemasan standing pouch.",
     "25rb",
     "1",                                        # pcs
     "500",
-    "10",
     "250 gr",
     "1",                                        # Ya, produk dalam negeri
-    "lewati",                                   # TKDN
-    "P-IRT 2063509010789-26",
-    "lewati",                                   # BPOM
+    "P-IRT 2063509010789-26",                   # (then BPOM is not asked)
     "ID31110000123450321",                      # halal
-    "lewati",                                   # SNI
-    "red.jpg blue.jpg",
-    "1",                                        # Selesai
+    "red.jpg blue.jpg",                         # then the summary
     "1",                                        # Kirim ke Dinas
 ]) + "\n"
 
@@ -117,6 +112,10 @@ def test_officer_list_shows_a_submission_nobody_was_told_about(cli: Invoke) -> N
     assert "Submissions waiting with no officer for their region (1):" in listing.output
     assert ("product #1 'Keripik Singkong Balado 250 g' by Keripik Bu Sari, "
             "Kabupaten Lampung Utara, Lampung (18.03)") in listing.output
+    added = cli("officer", "add", "--name", "Budi", "--region", "Lampung Utara", "--terminal", "budi")
+    assert "Sent them 1 submission(s) that waited for an officer of this region." in added.output
+    officer = cli("chat", "--as", "budi", input="/quit\n")
+    assert "Pengajuan produk baru #1" in officer.output and "[1] Setujui" in officer.output
 
 
 def test_officer_add_list_remove(cli: Invoke) -> None:

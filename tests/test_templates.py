@@ -24,8 +24,10 @@ FIELD_MAX = OPTION_MAX - 2  # officers pick fields from a list, shown as "✓ <f
 
 # Words the bot accepts anywhere (bot/flows/words.py); each locale's templates must show its own.
 TYPED_WORDS = {
-    "id": {"menu", "kembali", "lewati", "batal", "produk saya", "bahasa", "bantuan", "mulai", "berhenti", "dasbor"},
-    "en": {"menu", "back", "skip", "cancel", "my products", "language", "help", "start", "stop", "dashboard"},
+    "id": {"menu", "kembali", "lewati", "batal", "produk saya", "bahasa", "bantuan", "mulai", "berhenti", "dasbor",
+           "data saya", "hapus data", "hapus draf"},
+    "en": {"menu", "back", "skip", "cancel", "my products", "language", "help", "start", "stop", "dashboard",
+           "my data", "delete my data", "delete draft"},
 }
 
 # Indonesian words that should not survive in an English message (official names like
@@ -117,6 +119,18 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "url": "http://127.0.0.1:8080/dinas/login/abc.def",
         "source": "web",
         "resubmission": Resubmission(number=2, changed=["harga", "nib"], note="Foto buram.", flagged=["harga"]),
+        "value": "Rp50",
+        "limit": 10,
+        "min": 20,
+        "number": 2,
+        "chats": ["telegram:5551234", "whatsapp:6281234567890"],
+        "kept": True,
+        "previous": sample_product(),
+        "original": sample_product(),
+        "kbli": "10794",
+        "division": "10",
+        "kategori": "kerajinan",
+        "fitting": ["makanan"],
     }
     unknown = names - samples.keys()
     assert not unknown, f"add sample values for {sorted(unknown)} to tests/test_templates.py"
@@ -141,6 +155,9 @@ VARIANTS: dict[str, list[Any]] = {
     "last": [False],
     "flagged": [[]],
     "errors": [[]],
+    "fitting": [[]],
+    "kept": [False],
+    "division": ["99"],
     "candidates": [MISSING],
     "name": [""],
     "status": ["submitted", "approved", "revision_requested", "rejected"],

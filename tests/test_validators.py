@@ -21,23 +21,23 @@ TEXT = v.text()
 
 #: validator -> the keys it may raise.
 KEYS: dict[Callable[[str], Any], set[str]] = {
-    TEXT: {'too_short', 'too_long'},
-    v.text(1, 20): {'too_short', 'too_long'},
-    v.nib: {'nib'},
+    TEXT: {'too_short', 'too_long', 'no_letters'},
+    v.text(1, 20): {'too_short', 'too_long', 'no_letters'},
+    v.nib: {'nib', 'same_digits'},
     v.kbli: {'kbli'},
-    v.npwp: {'npwp'},
+    v.npwp: {'npwp', 'same_digits'},
     v.phone: {'phone'},
     v.email: {'email'},
-    v.rupiah: {'price', 'price_approx'},
+    v.rupiah: {'price', 'price_approx', 'price_range', 'price_low'},
     v.count: {'count'},
-    v.weight_grams: {'weight'},
+    v.weight_grams: {'weight', 'weight_zero'},
     v.percent: {'percent'},
     v.pirt: {'pirt'},
     v.bpom: {'bpom'},
     v.halal: {'halal'},
     v.sni: {'sni'},
     v.yes_no: {'yes_no'},
-    v.unit: {'unit'},
+    v.unit: {'unit', 'unit_price'},
 }
 VALIDATORS = list(KEYS)
 IDS = [getattr(f, '__name__', 'text') for f in VALIDATORS]
@@ -74,9 +74,32 @@ def err(key: str) -> ValueError:
     ('x' * 200, 'x' * 200),
     ('x' * 201, err('too_long')),
     ('x' * 100_000, err('too_long')),
+    ('😀😀😀', err('no_letters')),
+    ('!!! ...', err('no_letters')),
+    ('Kue\u202e Lapis\u200f', 'Kue Lapis'),
+    ('\u202eKeripik\u202c', 'Keripik'),
+    ('\u2067Sambal\u2069 Roa', 'Sambal Roa'),
 ])
 def test_text(raw: str, expected: Any) -> None:
     check(TEXT, raw, expected)
+
+
+def test_length_errors_carry_the_limit() -> None:
+    with pytest.raises(v.Invalid) as exc:
+        v.text(3, 120)('x' * 121)
+    assert exc.value.params == {'max': 120}
+    with pytest.raises(v.Invalid) as exc:
+        v.text(20, 2000)('pendek')
+    assert exc.value.params == {'min': 20}
+
+
+def test_unusual_answers_carry_their_value() -> None:
+    with pytest.raises(v.Unusual) as exc:
+        v.rupiah('Rp 50')
+    assert exc.value.value == 50
+    with pytest.raises(v.Unusual) as exc:
+        v.weight_grams('0')
+    assert exc.value.value == 0
 
 
 def test_text_limits() -> None:
@@ -100,6 +123,8 @@ def test_text_limits() -> None:
     ('١٢٣٤٥٦٧٨٩٠١٢٣', err('nib')),
     ('', err('nib')),
     ('belum punya', err('nib')),
+    ('0000000000000', err('same_digits')),
+    ('1111 1111 11111', err('same_digits')),
 ])
 def test_nib(raw: str, expected: Any) -> None:
     check(v.nib, raw, expected)
@@ -141,6 +166,9 @@ def test_kbli(raw: str, expected: Any) -> None:
     ('01312166009100', err('npwp')),
     ('01312166009100000', err('npwp')),
     ('01.312.166.0-091.00O', err('npwp')),
+    ('000000000000000', err('same_digits')),
+    ('00.000.000.0-000.000', err('same_digits')),
+    ('9999999999999999', err('same_digits')),
     ('', err('npwp')),
 ])
 def test_npwp(raw: str, expected: Any) -> None:
@@ -231,14 +259,17 @@ def test_email(raw: str, expected: Any) -> None:
     ('20rb - 25rb', err('price_approx')),
     ('Rp 20.000 s/d Rp 25.000', err('price_approx')),
     ('20rb sampai 25rb', err('price_approx')),
-    ('0', err('price')),
-    ('Rp 0', err('price')),
-    ('-5000', err('price')),
-    ('Rp -5.000', err('price')),
-    ('minus 5rb', err('price')),
+    ('0', err('price_range')),
+    ('Rp 0', err('price_range')),
+    ('-5000', err('price_range')),
+    ('Rp -5.000', err('price_range')),
+    ('minus 5rb', err('price_range')),
     ('Rp 25.000,50', err('price')),
-    ('11 M', err('price')),
-    ('Rp 1.000.000.000.000', err('price')),
+    ('11 M', err('price_range')),
+    ('Rp 1.000.000.000.000', err('price_range')),
+    ('20 miliar', err('price_range')),
+    ('Rp 50', err('price_low')),
+    ('Rp100', 100),
     ('25000 30000', err('price')),
     ('gratis', err('price')),
     ('tergantung', err('price')),
@@ -273,6 +304,9 @@ def test_rupiah(raw: str, expected: Any) -> None:
     ('setengah', err('count')),
     ('banyak', err('count')),
     ('pcs 100', err('count')),
+    ('15rb/pcs', 15_000),
+    ('15 rb / pcs', 15_000),
+    ('200/bulan', 200),
     ('', err('count')),
 ])
 def test_count(raw: str, expected: Any) -> None:
@@ -301,7 +335,8 @@ def test_count(raw: str, expected: Any) -> None:
     ('1000 kg', 1_000_000),
     ('1001 kg', err('weight')),
     ('1.500 kg', err('weight')),  # 1500 kg: too heavy, ask again
-    ('0', err('weight')),
+    ('0', err('weight_zero')),
+    ('0 gr', err('weight_zero')),
     ('0,4 g', err('weight')),
     ('2 ton', err('weight')),
     ('250 ml', err('weight')),
@@ -450,6 +485,9 @@ def test_yes_no(raw: str, expected: Any) -> None:
     ('250 gr', err('unit')),
     ('a' * 21, err('unit')),
     ('bo-tol', err('unit')),
+    ('Rp25k', err('unit_price')),
+    ('25rb', err('unit_price')),
+    ('Rp 15.000', err('unit_price')),
     ('', err('unit')),
 ])
 def test_unit(raw: str, expected: Any) -> None:
@@ -458,7 +496,7 @@ def test_unit(raw: str, expected: Any) -> None:
 
 def test_module_documents_every_key() -> None:
     documented = set().union(*KEYS.values())
-    assert documented == v.KEYS
+    assert documented == v.KEYS | v.UNUSUAL_KEYS
     for key in v.KEYS:
         assert f'``{key}``' in (v.__doc__ or '')
 

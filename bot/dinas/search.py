@@ -15,6 +15,7 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from bot.common import ascii_number
 from bot.dinas import catalogue, sheets
 from bot.dinas.auth import Visit, officer_page
 from bot.dinas.data_pages import error_page, page
@@ -84,9 +85,10 @@ def parse_filters(params: QueryParams, region_code: str) -> Filters:
     if date_from and date_to and date_from > date_to:
         raise BadFilter("bad_date")
     raw_page = (params.get("page") or "1").strip()
-    if not raw_page.isdigit() or not 0 < int(raw_page) <= 100_000:
+    page = ascii_number(raw_page, maximum=100_000)
+    if not page:
         raise BadFilter
-    return Filters(q, status, kategori, district, date_from, date_to, int(raw_page))
+    return Filters(q, status, kategori, district, date_from, date_to, page)
 
 
 def _like(text: str) -> str:

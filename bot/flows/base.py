@@ -16,7 +16,9 @@ class Step:
 
     `parse` is a validator `str -> value` raising ValueError(key). For choice steps `options` maps each
     option key to the stored value; the labels live in templates (`labels.options[field][key]`).
-    `optional` and `when` may depend on earlier answers.
+    `optional` and `when` may depend on earlier answers; `depends` names the fields `when` reads, so the
+    progress counter can count a step that may still come while those are unanswered. `check(value, answers)` may raise
+    `validators.Unusual` for an answer that is odd next to the others (minimum order over the stock).
     """
 
     field: str
@@ -25,12 +27,22 @@ class Step:
     options: Mapping[str, Any] | None = None
     optional: bool | Callable[[Answers], bool] = False
     when: Callable[[Answers], bool] | None = None
+    check: Callable[[Any, Answers], None] | None = None
+    depends: tuple[str, ...] = ()
+    skip_note: str | None = None  # a template said when the step is skipped (where to get a permit)
+    #: False for a field not asked on the way through (rarely held, or with a sensible default): it is
+    #: changed from the summary, and a revision or a missing required answer still asks it.
+    in_sequence: bool = True
 
     def applies(self, answers: Answers) -> bool:
         return self.when is None or self.when(answers)
 
     def is_optional(self, answers: Answers) -> bool:
         return self.optional(answers) if callable(self.optional) else self.optional
+
+    def may_apply(self, answers: Answers) -> bool:
+        """Applies now, or may once a field it depends on is answered."""
+        return self.applies(answers) or any(is_blank(answers.get(f)) for f in self.depends)
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,11 @@ class Form:
         """The steps that apply, given the answers so far."""
         return [s for s in self.steps if s.applies(answers)]
 
+    def counted(self, answers: Answers) -> list[Step]:
+        """The steps the progress counter counts: a conditional step counts until it is ruled out, so the
+        total only ever shrinks and a question never appears beyond the count."""
+        return [s for s in self.steps if s.in_sequence and s.may_apply(answers)]
+
     def after(self, field: str | None, answers: Answers) -> Step | None:
         """The next applicable step after `field` (the first one when `field` is None)."""
         steps = self.fields(answers)
@@ -70,7 +87,8 @@ class Form:
 
     def unanswered(self, answers: Answers, skipped: list[str]) -> list[Step]:
         """Applicable steps with no answer that were not skipped on purpose."""
-        return [s for s in self.fields(answers) if is_blank(answers.get(s.field)) and s.field not in skipped]
+        return [s for s in self.fields(answers)
+                if s.in_sequence and is_blank(answers.get(s.field)) and s.field not in skipped]
 
     def missing(self, answers: Answers) -> list[Step]:
         """Applicable required steps with no answer: what blocks a submission."""

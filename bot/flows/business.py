@@ -15,5 +15,5 @@ BUSINESS = Form("business", (
     Step("region_code", kind="region"),
     Step("alamat", parse=v.text(10, 300)),
     Step("phone", kind="phone", parse=v.phone),
-    Step("email", parse=v.email, optional=True),
+    Step("email", parse=v.email, optional=True, in_sequence=False),
 ))

@@ -4,14 +4,15 @@ from bot import validators as v
 from bot.flows.base import Answers, Form, Step
 
 KATEGORI = {key: key for key in (
-    "makanan_minuman", "minuman", "kerajinan", "pakaian", "alas_kaki", "atk", "furnitur", "catering",
+    "makanan", "minuman", "kerajinan", "pakaian", "alas_kaki", "atk", "furnitur", "catering",
     "pertanian", "lainnya",
 )}
-PACKAGED_FOOD = {"makanan_minuman", "minuman"}
+PACKAGED_FOOD = {"makanan", "minuman"}
 FOOD = PACKAGED_FOOD | {"catering"}
 SATUAN = {key: key for key in ("pcs", "kg", "gram", "liter", "paket", "box", "lusin", "kodi", "porsi")}
 YES_NO = {"ya": True, "tidak": False}
 MAX_PHOTOS = 5
+DEFAULT_MIN_BELI = 1
 
 
 def packaged_food(a: Answers) -> bool:
@@ -26,6 +27,26 @@ def has_pirt(a: Answers) -> bool:
     return bool(a.get("pirt"))
 
 
+def needs_bpom(a: Answers) -> bool:
+    """Packaged food without a P-IRT: a BPOM number is the other way to be allowed on sale."""
+    return packaged_food(a) and not has_pirt(a)
+
+
+def permit_missing(a: Answers) -> bool:
+    """Packaged food needs a P-IRT or a BPOM number (one of them) before the Dinas can list it."""
+    return packaged_food(a) and not a.get("pirt") and not a.get("bpom")
+
+
+def min_within_stock(value: int, a: Answers) -> None:
+    if a.get("stok") and value > a["stok"]:
+        raise v.Unusual("min_over_stock", value, limit=a["stok"])
+
+
+def stock_covers_min(value: int, a: Answers) -> None:
+    if a.get("min_beli") and value < a["min_beli"]:
+        raise v.Unusual("stock_under_min", value, limit=a["min_beli"])
+
+
 PRODUCT = Form("product", (
     Step("nama_produk", parse=v.text(3, 120)),
     Step("kategori", kind="choice", options=KATEGORI),
@@ -33,14 +54,16 @@ PRODUCT = Form("product", (
     Step("deskripsi", parse=v.text(20, 2000)),
     Step("harga", parse=v.rupiah),
     Step("satuan", kind="choice", options=SATUAN, parse=v.unit),
-    Step("stok", parse=v.count),
-    Step("min_beli", parse=v.count),
+    Step("stok", parse=v.count, check=stock_covers_min),
+    Step("min_beli", parse=v.count, check=min_within_stock, in_sequence=False),  # 1 unless changed
     Step("berat_gram", parse=v.weight_grams),
     Step("pdn", kind="choice", options=YES_NO, parse=v.yes_no),
-    Step("tkdn", parse=v.percent, optional=True, when=lambda a: a.get("pdn") is True),
-    Step("pirt", parse=v.pirt, optional=True, when=packaged_food),
-    Step("bpom", parse=v.bpom, optional=has_pirt, when=packaged_food),
-    Step("halal", parse=v.halal, optional=True, when=food),
-    Step("sni", parse=v.sni, optional=True),
+    Step("tkdn", parse=v.percent, optional=True, when=lambda a: a.get("pdn") is True, depends=("pdn",),
+         in_sequence=False),  # only with a TKDN certificate: added from the summary
+    Step("pirt", parse=v.pirt, optional=True, when=packaged_food, depends=("kategori",)),
+    Step("bpom", parse=v.bpom, optional=True, when=needs_bpom, depends=("kategori",),
+         skip_note="no_food_permit"),
+    Step("halal", parse=v.halal, optional=True, when=food, depends=("kategori",)),
+    Step("sni", parse=v.sni, optional=True, in_sequence=False),
     Step("photos", kind="photos"),
 ))

@@ -1,7 +1,7 @@
 """dinas data: catalogue export mark, region targets, indexes of the console's figures
 
 Revision ID: 0004_dinas_data
-Revises: 0003
+Revises: 0004_dinas_review
 Create Date: 2026-12-01 13:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0004_dinas_data"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_dinas_review"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

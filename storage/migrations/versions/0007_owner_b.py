@@ -1,7 +1,7 @@
 """reminders and digests: nudge counts on drafts, owners' opt-out, officers' last digest
 
 Revision ID: 0004_owner_b
-Revises: 0003
+Revises: 0004_owner_a
 Create Date: 2026-12-01 13:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0004_owner_b"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_owner_a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
