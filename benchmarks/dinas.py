@@ -60,7 +60,7 @@ INSERT INTO product (id, business_id, status, nama_produk, kategori, merek, desk
                      berat_gram, pdn, tkdn, pirt, bpom, halal, sni, skipped, created_at, updated_at, submitted_at)
   SELECT p, 1 + (p - 1) / 5, s.status,
          (ARRAY['Keripik','Tas anyaman','Kopi bubuk','Batik tulis','Sepatu kulit'])[1 + p % 5] || ' ' || p,
-         (ARRAY['makanan_minuman','kerajinan','minuman','pakaian','alas_kaki'])[1 + p % 5],
+         (ARRAY['makanan','kerajinan','minuman','pakaian','alas_kaki'])[1 + p % 5],
          'Merek ' || (p % 97), 'Deskripsi produk yang cukup panjang untuk katalog, nomor ' || p,
          10000 + (p % 50) * 1000,
          'pcs', 100 + p % 400, 1 + p % 10, 250, p % 3 <> 0, NULL, NULL, NULL, NULL, NULL,

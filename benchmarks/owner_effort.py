@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import random
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -90,7 +91,8 @@ async def run(workdir: Path) -> list[Scenario]:
     photos = []
     for color in ("red", "blue"):
         path = workdir / f"{color}.jpg"
-        Image.new("RGB", (800, 800), color).save(path, "JPEG")
+        texture = Image.frombytes("L", (800, 800), random.Random(color).randbytes(800 * 800)).convert("RGB")
+        Image.blend(Image.new("RGB", (800, 800), color), texture, 0.5).save(path, "JPEG")  # sharp, not flat
         photos.append(path)
     settings = Settings(_env_file=None, database_url=f"sqlite:///{workdir / 'umkm.db'}",
                         media_dir=workdir / "media")

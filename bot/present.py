@@ -13,7 +13,7 @@ from bot.regions import get_region
 
 
 def shown(labels: dict[str, Any], locale: str, step: Step, value: Any, skipped: bool = False) -> str:
-    """The answer as a person reads it: "Rp25.000", "Makanan & minuman", "250 g", "(dilewati)"."""
+    """The answer as a person reads it: "Rp25.000", "Makanan", "250 g", "(dilewati)"."""
     words = labels["words"]
     if is_blank(value):
         return words["skipped"] if skipped else words["empty"]

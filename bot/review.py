@@ -42,6 +42,7 @@ STATUS_AFTER = {
     Decision.rejected: ProductStatus.rejected,
 }
 FLAGGABLE = tuple(s.field for s in (*PRODUCT.steps, *BUSINESS.steps))
+ASKED_ORDER = tuple(s.field for s in (*BUSINESS.steps, *PRODUCT.steps))  # a revision asks the profile first
 parse_reason = text_validator(3, 1000)
 
 
@@ -203,7 +204,7 @@ async def decide(session: AsyncSession, outbox: OutboxWriter, renderer: Renderer
         decider = await session.get(Officer, review.officer_id) if review else None
         return Outcome(False, product, review, decider)
     reason = check_decision(decision, reason, list(flagged or []))
-    flagged = [name for name in FLAGGABLE if name in (flagged or [])]  # form order, no duplicates
+    flagged = [name for name in ASKED_ORDER if name in (flagged or [])]  # as the owner is asked, no duplicates
     review = Review(product_id=product.id, officer_id=actor.officer.id, decision=decision, reason=reason,
                     flagged_fields=flagged if decision == Decision.revision else [], source=actor.source,
                     snapshot=await snapshot(session, product, business), created_at=now)

@@ -14,7 +14,7 @@ from storage.models import Business, Officer, Owner, Product, ProductHistory, Pr
 T0 = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)  # Monday 10.00 WIB
 
 APPROVED_PRODUCT: dict[str, Any] = {
-    "nama_produk": "Keripik Singkong Balado", "kategori": "makanan_minuman", "merek": "Bu Sari",
+    "nama_produk": "Keripik Singkong Balado", "kategori": "makanan", "merek": "Bu Sari",
     "deskripsi": "Keripik singkong renyah bumbu balado, 250 gram.", "harga": 25000, "satuan": "pcs",
     "stok": 500, "min_beli": 10, "berat_gram": 250, "pdn": True, "tkdn": 40.5, "pirt": "2063509010789",
     "bpom": None, "halal": "ID31110000123450321", "sni": None,

@@ -16,7 +16,7 @@ from storage.db import Database
 from storage.models import Product, ProductPhoto
 from tests.chat import Network
 from tests.conftest import count_rows, make_image
-from tests.test_golden import CRAFT_PRODUCT, onboard, play
+from tests.test_golden import FOOD_PRODUCT, onboard, play
 
 
 def _site(root: Path) -> tuple[Database, Settings]:
@@ -29,7 +29,7 @@ async def test_backup_while_chatting_restores_to_a_conversation_that_continues(t
     await db.upgrade()
     owner = Network(Engine(db, settings)).chat("owner-1")
     await onboard(owner)
-    await play(owner, CRAFT_PRODUCT)
+    await play(owner, FOOD_PRODUCT)
     await owner.photos(make_image(color="red"))
     archive = tmp_path / "backups" / "umkm.tar.gz"
     # The backup runs while the owner keeps sending photos.

@@ -56,7 +56,7 @@ async def test_xlsx_has_the_catalogue_columns_with_numbers_as_numbers(database: 
     assert got["NPWP"] == "012345678901234" and got["Skala usaha"] == "mikro"
     assert got["Kode kab/kota"] == "18.03" and got["Nama kab/kota"] == "Kabupaten Lampung Utara"
     assert got["Telepon"] == "081234567890"
-    assert got["Kategori/etalase"] == "Makanan & Minuman"
+    assert got["Kategori/etalase"] == "Makanan"
     for header, number in (("Harga satuan (Rp)", 25000), ("Stok", 500), ("Minimal pembelian", 10),
                            ("Berat (g)", 250)):
         assert got[header] == number and type(got[header]) is int, header

@@ -98,7 +98,7 @@ async def test_funnel_reached_stopped_and_worst_questions(database: Database) ->
                       **to_harga)  # satuan, not stale
     food = await add_business(database)
     await add_product(database, food, status="draft", submitted_at=old,  # packaged food, no P-IRT yet
-                      **{**empty, "kategori": "makanan_minuman", "deskripsi": "Keripik pisang manis, 200 gram.",
+                      **{**empty, "kategori": "makanan", "deskripsi": "Keripik pisang manis, 200 gram.",
                          "harga": 15000, "satuan": "pcs", "stok": 100, "min_beli": 5, "berat_gram": 200,
                          "pdn": False, "skipped": ["merek"]})
     officer = await add_officer(database)
@@ -124,7 +124,7 @@ async def test_funnel_reached_stopped_and_worst_questions(database: Database) ->
         ("product", "satuan"), ("business", "alamat"), ("product", "kategori")]
 
 
-@pytest.mark.parametrize("kategori", ["makanan_minuman", "minuman", "catering", "kerajinan", None])
+@pytest.mark.parametrize("kategori", ["makanan", "minuman", "catering", "kerajinan", None])
 @pytest.mark.parametrize("pdn", [True, False, None])
 def test_sql_conditions_match_the_flow(kategori: str | None, pdn: bool | None) -> None:
     """Every conditional product step has an SQL twin that agrees with the flow's `when`."""

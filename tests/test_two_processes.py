@@ -27,7 +27,7 @@ from tests.fake_telegram import TOKEN, FakeBotAPI
 from tests.loopback import free_port
 from tests.s3 import S3, s3_server  # noqa: F401  (fixture)
 from tests.telegram_user import SECRET, TelegramUser
-from tests.test_golden import CRAFT_PRODUCT, play
+from tests.test_golden import FOOD_PRODUCT, play
 from tests.test_telegram import OFFICER, OWNER, onboard
 from tests.test_telegram_run import stop_bot, wait_for_http
 
@@ -122,12 +122,11 @@ async def test_two_processes_share_postgres_and_s3(tmp_path: Path, api: FakeBotA
         await add_officer(db, "Budi", "18.03", "telegram", str(OFFICER))
         owner = Alternating(TelegramUser(clients[0], api, OWNER), clients, db)
         await onboard(owner)  # type: ignore[arg-type]
-        await play(owner, CRAFT_PRODUCT)
+        await play(owner, FOOD_PRODUCT)
         assert set(owner.served_by) == {0, 1}
         photo = make_image(900, 900, color="purple")
         await owner.then_on(0).photos(photo)  # stored in the bucket by the first process
         assert "Foto tersimpan: 1" in owner.last
-        await owner.then_on(1).tap("Selesai")
         await owner.then_on(1).tap("Kirim ke Dinas")  # the officer's notification comes from the second
         notes = [c for c in api.calls if str(c.params.get("chat_id")) == str(OFFICER) and c.method == "sendPhoto"]
         assert notes and photo in notes[-1].files.values()  # read back from the bucket, not from a disk

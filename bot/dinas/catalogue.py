@@ -41,7 +41,7 @@ HEADERS = tuple(header for _, header in COLUMNS)
 
 #: Etalase names as the catalogue shows them (the bot's option labels in Indonesian).
 ETALASE = {
-    "makanan_minuman": "Makanan & Minuman", "minuman": "Minuman", "kerajinan": "Kerajinan",
+    "makanan": "Makanan", "minuman": "Minuman", "kerajinan": "Kerajinan",
     "pakaian": "Pakaian & Konveksi", "alas_kaki": "Alas Kaki", "atk": "Alat Tulis Kantor", "furnitur": "Furnitur",
     "catering": "Jasa Boga/Catering", "pertanian": "Pertanian & Perkebunan", "lainnya": "Lainnya",
 }
