@@ -25,8 +25,10 @@ T = TypeVar("T")
 app = typer.Typer(help="UMKM Katalog Lokal onboarding bot.", no_args_is_help=True, add_completion=False)
 officer_app = typer.Typer(help="Dinas officers who review submissions.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Messages to people: those given up after 48 hours of retries.", no_args_is_help=True)
 app.add_typer(officer_app, name="officer")
 app.add_typer(db_app, name="db")
+app.add_typer(outbox_app, name="outbox")
 
 TELEGRAM_CHAT_ID = re.compile(r"-?[1-9][0-9]{0,19}")
 USAGE_ERROR = 2
@@ -194,6 +196,38 @@ def officer_remove(officer_id: Annotated[int, typer.Argument(metavar="ID", help=
     except admin.AdminError as exc:
         _fail(str(exc))
     typer.echo(f"Officer #{officer.id} {officer.name} deactivated.")
+
+
+# --- outbox -------------------------------------------------------------------------------------------
+
+@outbox_app.command("failed")
+def outbox_failed() -> None:
+    """Messages given up (after 48 hours of retries, or refused for good), newest first."""
+    from bot import outbox_admin
+
+    rows = _run(_with_db(Settings(), outbox_admin.failed))
+    if not rows:
+        typer.echo("No failed messages.")
+        return
+    for row in rows:
+        text = " ".join(str(row.payload.get("text", "")).split())[:60]
+        typer.echo(f"#{row.id} {row.channel}:{row.address} written {row.created_at:%Y-%m-%d %H:%M} UTC, "
+                   f"{row.attempts} tries: {row.last_error or '-'}\n    {text!r}")
+    typer.echo("\nQueue them again: umkm-bot outbox retry ID ... (or --all)")
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ids: Annotated[list[int] | None, typer.Argument(metavar="[ID]...", help="Message ids (outbox failed).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every failed message.")] = False,
+) -> None:
+    """Queue failed messages again (they are sent by the running service, with a new 48-hour window)."""
+    from bot import outbox_admin
+
+    if bool(ids) == all_:
+        _fail("give message ids (see `umkm-bot outbox failed`) or --all.")
+    count = _run(_with_db(Settings(), lambda db: outbox_admin.retry(db, None if all_ else list(ids or []))))
+    typer.echo(f"{count} message(s) queued again.")
 
 
 # --- db -----------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot import officer, owner
 from bot.i18n import Renderer
-from bot.messages import Inbound, Outbound
+from bot.messages import Inbound, Outbound, Replies
 from bot.settings import Settings
 from bot.turn import Turn
 from storage.db import Database
@@ -30,8 +30,8 @@ class Engine:
         self.renderer = renderer or Renderer(settings.templates_dir)
         self.clock = clock
 
-    async def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Applies the event once; a duplicate event id returns [] and changes nothing."""
+    async def handle(self, inbound: Inbound) -> Replies:
+        """Applies the event once; a duplicate event id returns [] (`.duplicate`) and changes nothing."""
         for attempt in range(3):
             try:
                 return await self._handle_once(inbound)
@@ -43,23 +43,39 @@ class Engine:
             except Exception:
                 log.exception("event %s:%s from %s failed", inbound.channel, inbound.event_id, inbound.key)
                 return await self._apologize(inbound)
-        return []
+        return Replies()
 
-    async def _apologize(self, inbound: Inbound) -> list[Outbound]:
+    async def _apologize(self, inbound: Inbound) -> Replies:
         """After a bug: the event is recorded (so it is not redelivered forever) and the person is told."""
         async with self.db.transaction() as session:
             if not await _record_event(session, inbound, self.clock()):
-                return []
+                return Replies.of_duplicate()
             contact, conversation = await _lock_conversation(session, inbound)
             turn = Turn(self, session, contact, conversation)
             turn.send(contact, turn.text("errors/internal"))
-            return await turn.commit_outbox()
+            return Replies(await turn.commit_outbox())
 
-    async def _handle_once(self, inbound: Inbound) -> list[Outbound]:
+    async def requeue(self, inbound: Inbound, outbox_id: int, page: int) -> Replies:
+        """Queues another page of an earlier message to this chat (a long list's "more"), once per event."""
+        async with self.db.transaction() as session:
+            now = self.clock()
+            if not await _record_event(session, inbound, now):
+                return Replies.of_duplicate()
+            row = await session.get(OutboxMessage, outbox_id)
+            if row is None or (row.channel, row.address) != (inbound.channel, inbound.address):
+                log.info("%s: stale 'more' for message %s ignored", inbound.channel, outbox_id)
+                return Replies()
+            again = OutboxMessage(channel=row.channel, address=row.address, payload={**row.payload, "page": page},
+                                  next_attempt_at=now, created_at=now)
+            session.add(again)
+            await session.flush()
+            return Replies([Outbound.from_payload(again.channel, again.address, again.payload, again.id)])
+
+    async def _handle_once(self, inbound: Inbound) -> Replies:
         async with self.db.transaction() as session:
             if not await _record_event(session, inbound, self.clock()):
                 log.info("duplicate event %s:%s ignored", inbound.channel, inbound.event_id)
-                return []
+                return Replies.of_duplicate()
             contact, conversation = await _lock_conversation(session, inbound)
             released = await _release_held(session, inbound, self.clock())
             contact.last_inbound_at = self.clock()
@@ -72,7 +88,7 @@ class Engine:
                 await owner.handle(turn, inbound)
             conversation.version += 1
             conversation.updated_at = self.clock()
-            return released + await turn.commit_outbox()
+            return Replies(released + await turn.commit_outbox())
 
 
 async def _record_event(session, inbound: Inbound, now: datetime) -> bool:  # type: ignore[no-untyped-def]

@@ -48,6 +48,7 @@ class Database:
     def __init__(self, url: str, schema: str | None = None) -> None:
         """`schema` (PostgreSQL only) puts every table in that schema, e.g. one per test."""
         self.url = async_url(url)
+        self.schema = schema
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
@@ -66,6 +67,16 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite file, or None (PostgreSQL, or SQLite in memory)."""
+        database = make_url(self.url).database
+        return database if self.is_sqlite and database and database != ":memory:" else None
+
+    def driver_dsn(self) -> str:
+        """The PostgreSQL URL for a plain asyncpg connection (LISTEN and advisory locks)."""
+        return make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def upgrade(self, revision: str = "heads") -> None:
         """Apply Alembic migrations up to `revision` (every head, while parallel branches await a merge)."""

@@ -19,7 +19,6 @@ from bot.handlers.whatsapp import CHANNEL, WhatsAppChannel
 from bot.handlers.whatsapp_render import MORE_PREFIX
 from bot.messages import Inbound, Outbound
 from bot.settings import Settings
-from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +47,19 @@ class WhatsAppUpdates:
             if inbound is None:
                 log.info("whatsapp: %s message ignored", message.get("type"))
             elif inbound.kind == "choice" and inbound.text.startswith(MORE_PREFIX):
-                await self._next_page(inbound)
+                outbound.extend(await self._next_page(inbound))
             else:
                 outbound.extend(await self.engine.handle(inbound))
         return outbound
 
-    async def _next_page(self, inbound: Inbound) -> None:
-        """Shows the next page of a long list (the engine's choices are all there; WhatsApp shows ten)."""
+    async def _next_page(self, inbound: Inbound) -> list[Outbound]:
+        """The next page of a long list (the engine's choices are all there; WhatsApp shows ten), via the outbox."""
         outbox_id, _, page = inbound.text.removeprefix(MORE_PREFIX).partition(":")
-        row = None
-        if outbox_id.isdigit() and page.isdigit():
-            async with self.engine.db.transaction() as session:
-                row = await session.get(OutboxMessage, int(outbox_id))
-        if row is None or row.channel != CHANNEL or row.address != inbound.address:
-            log.info("whatsapp: stale 'more' row %r ignored", inbound.text)
-            return
-        await self.channel.send_page(Outbound.from_payload(row.channel, row.address, row.payload, row.id), int(page))
+        if not (outbox_id.isascii() and outbox_id.isdigit() and page.isascii() and page.isdigit()
+                and len(outbox_id) < 19 and 1 < int(page) < 100):
+            log.info("whatsapp: malformed 'more' %r ignored", inbound.text)
+            return []
+        return await self.engine.requeue(inbound, int(outbox_id), int(page))
 
 
 def routes(settings: Settings, updates: WhatsAppUpdates) -> list[Route]:
