@@ -67,23 +67,27 @@ def _display_url(url: str) -> str:
 def run(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port to listen on [default: $PORT or 8080].")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Processes serving the port (one core each).")] = 1,
 ) -> None:
     """Migrate the database, serve the webhooks and /healthz, and deliver messages, until SIGINT/SIGTERM."""
-    from bot.web import serve
+    from bot.web import run_event_loop, serve, serve_workers
 
     _logging(logging.INFO)
     if port is None:
         port = _port_from_env()
-    _run(serve(Settings(), host, port))
+    if workers > 1:
+        serve_workers(Settings(), host, port, workers)
+    else:
+        run_event_loop(serve(Settings(), host, port))
 
 
 @app.command()
 def worker() -> None:
     """Deliver waiting messages only (no web server), until SIGINT/SIGTERM; run beside `run` to scale out."""
-    from bot.web import work
+    from bot.web import run_event_loop, work
 
     _logging(logging.INFO)
-    _run(work(Settings()))
+    run_event_loop(work(Settings()))
 
 
 def _port_from_env() -> int:
