@@ -82,12 +82,15 @@ def run(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    name: Annotated[str | None, typer.Option(help="This worker's name, unique per host (default: HOST:worker); "
+                                                  "restarted under it, it takes back what it was sending.")] = None,
+) -> None:
     """Deliver waiting messages only (no web server), until SIGINT/SIGTERM; run beside `run` to scale out."""
     from bot.web import run_event_loop, work
 
     _logging(logging.INFO)
-    run_event_loop(work(Settings()))
+    run_event_loop(work(Settings(), name))
 
 
 def _port_from_env() -> int:

@@ -116,9 +116,20 @@ class _Parts:
         self.deliverer = deliverer
         self.claim = claim
         self.sent = claim.parts_sent
+        self.pacer = deliverer.pacer(claim.outbound.channel)
+        self._tokens: list[list[float]] | None = None
+        self._count = 1
 
     async def slot(self, count: int = 1) -> None:
-        await self.deliverer.pacer(self.claim.outbound.channel).slot(self.claim.outbound.address, count)
+        self.finish()
+        self._tokens = await self.pacer.slot(self.claim.outbound.address, count)
+        self._count = count
+
+    def finish(self) -> None:
+        """The part in flight was answered (or failed): it counts from now in the pacing window."""
+        if self._tokens is not None:
+            self.pacer.finish(self.claim.outbound.address, self._tokens, self._count)
+            self._tokens = None
 
     async def done(self, count: int) -> None:
         self.sent = count
@@ -132,7 +143,7 @@ class Deliverer:
     """Sends due outbox rows through the registered senders: per-chat order, leases, backoff, pauses."""
 
     def __init__(self, db: Database, senders: dict[str, Sender], clock: Callable[[], datetime] = utcnow, *,
-                 name: str | None = None, max_attempts: int | None = None, lease_seconds: float = 30,
+                 name: str | None = None, max_attempts: int | None = None, lease_seconds: float = 15,
                  base_delay: float = 30, max_delay: float = 3600, retry_for: timedelta = timedelta(hours=48),
                  probe_interval: float = 30) -> None:
         """Retries for `retry_for` (30 s, 1, 2, 4 ... min, then hourly); `max_attempts` may stop it sooner."""
@@ -164,7 +175,7 @@ class Deliverer:
     async def deliver_due(self, channel: str | None = None, address: str | None = None, limit: int = 50,
                           where: Any = None) -> int:
         """Sends every due row (optionally of one channel / chat), head of each chat first; returns how many."""
-        await self._reclaim_own_leases()
+        await self.reclaim_own_leases()
         total = 0
         while True:
             channels = [c for c in self.senders if (channel is None or c == channel) and c not in self.paused]
@@ -200,7 +211,7 @@ class Deliverer:
 
     # --- claim ----------------------------------------------------------------------------------------
 
-    async def _reclaim_own_leases(self) -> None:
+    async def reclaim_own_leases(self) -> None:
         """A restarted deliverer (same name, new boot) takes back what its former self had leased."""
         if self._reclaimed:
             return
@@ -267,8 +278,9 @@ class Deliverer:
 
     async def _send(self, claim: outcomes.Claim, unfinished: set[int | None]) -> outcomes.Outcome:
         outbound = claim.outbound
+        parts = _Parts(self, claim)
         try:
-            provider_id = await self.senders[outbound.channel].send(outbound, _Parts(self, claim))
+            provider_id = await self.senders[outbound.channel].send(outbound, parts)
         except HeldError as exc:
             log.info("outbox #%s to %s held until they write again: %s", outbound.outbox_id, outbound.channel, exc)
             return outcomes.Outcome(claim, "held", error=exc)
@@ -285,6 +297,7 @@ class Deliverer:
             log.exception("outbox #%s to %s: unexpected error", outbound.outbox_id, outbound.channel)
             return self._retry(claim, exc, None)
         finally:
+            parts.finish()
             unfinished.discard(outbound.outbox_id)
         return outcomes.Outcome(claim, "sent", provider_id=provider_id)
 

@@ -124,7 +124,8 @@ async def run_elected(deliverer: Deliverer, stop: asyncio.Event, interval: float
     election = _FileElection(deliverer) if deliverer.db.is_sqlite else _PostgresElection(deliverer)
     deliverer.running = True
     try:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # the database may be down at start; the loops retry
+            await deliverer.reclaim_own_leases()  # at once, elected or not: another process may send them
             await deliverer.load_paused()
         await asyncio.gather(*(_channel_loop(deliverer, election, channel, stop, interval, limit)
                                for channel in deliverer.senders))

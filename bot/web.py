@@ -196,12 +196,12 @@ async def serve(settings: Settings, host: str, port: int, sock: socket.socket | 
         await db.dispose()
 
 
-async def work(settings: Settings) -> None:
+async def work(settings: Settings, name: str | None = None) -> None:
     """`umkm-bot worker`: only the delivery loop (for a deployment that runs it apart from the web processes)."""
     db = Database(settings.database_url)
     try:
         await db.upgrade()
-        channels = Channels(settings, Engine(db, settings), name=f"{socket.gethostname()}:worker")
+        channels = Channels(settings, Engine(db, settings), name=name or f"{socket.gethostname()}:worker")
         stop = asyncio.Event()
         with _on_signals(stop.set):
             if channels.telegram is not None:

@@ -26,6 +26,7 @@ class Recording:
     async def send(self, outbound: Outbound, parts: object = None) -> str | None:
         await parts.slot()  # type: ignore[attr-defined]
         self.log.append((time.monotonic(), outbound.address, outbound.outbox_id or 0))
+        await asyncio.sleep(0.01)  # the API takes a while to answer
         return "ok"
 
 
@@ -86,7 +87,7 @@ async def test_a_replaced_sender_hands_over(database: Database) -> None:
 async def test_the_per_chat_table_forgets_chats_that_no_longer_wait() -> None:
     pacer = Pacer(rate=None, chat_rate=1000)
     for n in range(5000):
-        await pacer.slot(f"chat-{n}")
+        pacer.finish(f"chat-{n}", await pacer.slot(f"chat-{n}"))
     await asyncio.sleep(0.05)
-    await pacer.slot("one-more")
+    pacer.finish("one-more", await pacer.slot("one-more"))
     assert len(pacer) <= 300
