@@ -133,7 +133,7 @@ class _Parts:
 
     async def done(self, count: int) -> None:
         self.sent = count
-        async with self.deliverer.db.engine.begin() as conn:
+        async with self.deliverer.db.begin() as conn:
             await conn.execute(update(OUTBOX).where(OUTBOX.c.id == self.claim.outbound.outbox_id,
                                                     OUTBOX.c.lease_owner == self.deliverer.owner)
                                .values(parts_sent=count))
@@ -217,7 +217,7 @@ class Deliverer:
             return
         self._reclaimed = True
         prefix = self.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "@%"
-        async with self.db.engine.begin() as conn:
+        async with self.db.begin() as conn:
             result = await conn.execute(
                 update(OUTBOX).where(OUTBOX.c.status == PENDING, OUTBOX.c.lease_owner.like(prefix, escape="\\"),
                                      OUTBOX.c.lease_owner != self.owner)
@@ -237,7 +237,7 @@ class Deliverer:
                         or_(OUTBOX.c.leased_until.is_(None), OUTBOX.c.leased_until <= now), ~waiting_before,
                         *conditions)
                  .order_by(OUTBOX.c.id).limit(limit).with_for_update(skip_locked=True, of=OUTBOX))
-        async with self.db.engine.begin() as conn:
+        async with self.db.begin() as conn:
             rows = (await conn.execute(query)).all()
             if not rows:
                 return []
@@ -272,7 +272,7 @@ class Deliverer:
             ids = [i for i in unfinished if i is not None]
             if not ids:
                 continue
-            async with self.db.engine.begin() as conn:
+            async with self.db.begin() as conn:
                 await conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids), OUTBOX.c.lease_owner == self.owner)
                                    .values(leased_until=self.clock() + self.lease))
 

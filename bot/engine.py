@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import exists
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -18,6 +21,9 @@ from storage.db import Database
 from storage.models import Contact, Conversation, InboundEvent, OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
+
+EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
+SEEN_AGAIN_AFTER = timedelta(minutes=1)  # last_inbound_at is written at most this often (WhatsApp's 24-h window)
 
 
 class Engine:
@@ -50,7 +56,7 @@ class Engine:
         async with self.db.transaction() as session:
             if not await _record_event(session, inbound, self.clock()):
                 return Replies.of_duplicate()
-            contact, conversation = await _lock_conversation(session, inbound)
+            contact, conversation, _ = await _lock_conversation(session, inbound)
             turn = Turn(self, session, contact, conversation)
             turn.send(contact, turn.text("errors/internal"))
             return Replies(await turn.commit_outbox())
@@ -76,9 +82,11 @@ class Engine:
             if not await _record_event(session, inbound, self.clock()):
                 log.info("duplicate event %s:%s ignored", inbound.channel, inbound.event_id)
                 return Replies.of_duplicate()
-            contact, conversation = await _lock_conversation(session, inbound)
-            released = await _release_held(session, inbound, self.clock())
-            contact.last_inbound_at = self.clock()
+            contact, conversation, has_held = await _lock_conversation(session, inbound)
+            now = self.clock()
+            released = await _release_held(session, inbound, now) if has_held else []
+            if contact.last_inbound_at is None or now - contact.last_inbound_at >= SEEN_AGAIN_AFTER:
+                contact.last_inbound_at = now
             if inbound.display_name and not contact.display_name:
                 contact.display_name = inbound.display_name[:100]
             turn = Turn(self, session, contact, conversation)
@@ -92,14 +100,11 @@ class Engine:
 
 
 async def _record_event(session, inbound: Inbound, now: datetime) -> bool:  # type: ignore[no-untyped-def]
-    """Stores the event id; False when it was stored before (a redelivery)."""
-    try:
-        async with session.begin_nested():
-            session.add(InboundEvent(channel=inbound.channel, external_id=inbound.event_id, received_at=now))
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    """Stores the event id in one statement (no savepoint); False when it was stored before (a redelivery)."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = (insert(EVENTS).values(channel=inbound.channel, external_id=inbound.event_id, received_at=now)
+                 .on_conflict_do_nothing(index_elements=["channel", "external_id"]).returning(EVENTS.c.id))
+    return (await (await session.connection()).execute(statement)).first() is not None
 
 
 async def _release_held(session, inbound: Inbound, now: datetime) -> list[Outbound]:  # type: ignore[no-untyped-def]
@@ -117,20 +122,27 @@ async def _release_held(session, inbound: Inbound, now: datetime) -> list[Outbou
     return released
 
 
-async def _lock_conversation(session, inbound: Inbound) -> tuple[Contact, Conversation]:  # type: ignore[no-untyped-def]
-    """Gets or creates the contact and its conversation, both locked for this transaction."""
-    query = select(Contact).where(Contact.channel == inbound.channel, Contact.address == inbound.address)
-    contact = (await session.exec(query.with_for_update())).first()
+async def _lock_conversation(session, inbound: Inbound) -> tuple[Contact, Conversation, bool]:  # type: ignore[no-untyped-def]
+    """The contact and its conversation, both locked, in one statement (created on a first message), and
+    whether the contact has held messages (so that they are only looked for when there are some)."""
+    has_held = exists().where(OutboxMessage.channel == Contact.channel, OutboxMessage.address == Contact.address,
+                              OutboxMessage.status == OutboxStatus.held.value)
+    query = (select(Contact, Conversation, has_held)
+             .join(Conversation, Conversation.contact_id == Contact.id)  # type: ignore[arg-type]
+             .where(Contact.channel == inbound.channel, Contact.address == inbound.address)
+             .with_for_update(of=[Contact, Conversation]))  # type: ignore[list-item]
+    row = (await session.exec(query)).first()
+    if row is not None:
+        return row[0], row[1], bool(row[2])
+    contact = (await session.exec(select(Contact).where(
+        Contact.channel == inbound.channel, Contact.address == inbound.address).with_for_update())).first()
     if contact is None:
         contact = Contact(channel=inbound.channel, address=inbound.address)
         async with session.begin_nested():
             session.add(contact)
             await session.flush()
-    conv_query = select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
-    conversation = (await session.exec(conv_query)).first()
-    if conversation is None:
-        conversation = Conversation(contact_id=contact.id)
-        async with session.begin_nested():
-            session.add(conversation)
-            await session.flush()
-    return contact, conversation
+    conversation = Conversation(contact_id=contact.id)
+    async with session.begin_nested():
+        session.add(conversation)
+        await session.flush()
+    return contact, conversation, True

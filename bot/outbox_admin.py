@@ -27,7 +27,7 @@ async def retry(db: Database, ids: list[int] | None) -> int:
     query = update(OUTBOX).where(OUTBOX.c.status == OutboxStatus.failed.value)
     if ids is not None:
         query = query.where(OUTBOX.c.id.in_(ids))
-    async with db.engine.begin() as conn:
+    async with db.begin() as conn:
         result = await conn.execute(query.values(
             status=OutboxStatus.pending.value, attempts=0, next_attempt_at=now, created_at=now,
             lease_owner=None, leased_until=None))

@@ -63,7 +63,7 @@ async def record(deliverer: Deliverer, results: list[Outcome]) -> None:
     owner = deliverer.owner
     free = {"lease_owner": None, "leased_until": None}
     sent = [{"b_id": r.claim.outbound.outbox_id, "b_pid": r.provider_id} for r in results if r.kind == "sent"]
-    async with deliverer.db.engine.begin() as conn:
+    async with deliverer.db.begin() as conn:
         if sent:
             await conn.execute(update(OUTBOX).where(_mine(owner)).values(
                 status=OutboxStatus.sent.value, provider_message_id=bindparam("b_pid"), sent_at=now,
