@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -17,11 +18,12 @@ from bot.i18n import Renderer
 from bot.messages import Inbound, Outbound, Replies
 from bot.settings import Settings
 from bot.turn import Turn
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailable, is_transient
 from storage.models import Contact, Conversation, InboundEvent, OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
 
+TRIES = 3  # a transient database error is retried twice (after 50 and 200 ms) before giving the event back
 EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
 SEEN_AGAIN_AFTER = timedelta(minutes=1)  # last_inbound_at is written at most this often (WhatsApp's 24-h window)
 
@@ -37,22 +39,43 @@ class Engine:
         self.clock = clock
 
     async def handle(self, inbound: Inbound) -> Replies:
-        """Applies the event once; a duplicate event id returns [] (`.duplicate`) and changes nothing."""
-        for attempt in range(3):
+        """Applies the event once; a duplicate event id returns [] (`.duplicate`) and changes nothing.
+
+        A transient database error (a dropped connection, a serialization failure) is retried here; if the
+        database stays unreachable, `DatabaseUnavailable` is raised and nothing is recorded, so the channel
+        (a webhook answered 503) delivers the event again. Any other error is a bug: the person is told.
+        """
+        for attempt in range(TRIES):
             try:
                 return await self._handle_once(inbound)
             except IntegrityError:
                 # Two first messages of one new contact raced to create it; the loser tries again.
-                if attempt == 2:
+                if attempt == TRIES - 1:
                     raise
                 log.info("retrying %s after a concurrent insert", inbound.key)
-            except Exception:
-                log.exception("event %s:%s from %s failed", inbound.channel, inbound.event_id, inbound.key)
-                return await self._apologize(inbound)
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("event %s:%s from %s failed", inbound.channel, inbound.event_id, inbound.key)
+                    return await self._apologize(inbound)
+                if attempt == TRIES - 1:
+                    log.error("event %s:%s not applied, the database is unavailable: %s", inbound.channel,
+                              inbound.event_id, exc)
+                    raise DatabaseUnavailable(str(exc)) from exc
+                log.warning("event %s:%s: transient database error, retrying: %s", inbound.channel,
+                            inbound.event_id, exc)
+                await asyncio.sleep(0.05 * 4 ** attempt)
         return Replies()
 
     async def _apologize(self, inbound: Inbound) -> Replies:
         """After a bug: the event is recorded (so it is not redelivered forever) and the person is told."""
+        try:
+            return await self._apology(inbound)
+        except Exception as exc:
+            if is_transient(exc):
+                raise DatabaseUnavailable(str(exc)) from exc
+            raise
+
+    async def _apology(self, inbound: Inbound) -> Replies:
         async with self.db.transaction() as session:
             if not await _record_event(session, inbound, self.clock()):
                 return Replies.of_duplicate()

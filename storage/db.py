@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -60,7 +62,8 @@ class Database:
             connect_args: dict = {"timeout": 30}
         else:
             connect_args = {"server_settings": {"search_path": schema}} if schema else {}
-        self.engine = create_async_engine(self.url, connect_args=connect_args)
+        # pre-ping: a connection the server dropped (restart, failover, idle timeout) is replaced before use
+        self.engine = create_async_engine(self.url, connect_args=connect_args, pool_pre_ping=True)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
@@ -128,3 +131,25 @@ def alembic_config(connection=None) -> Config:  # type: ignore[no-untyped-def]
 
 def _run_alembic(sync_connection, action: str, revision: str) -> None:  # type: ignore[no-untyped-def]
     getattr(command, action)(alembic_config(sync_connection), revision)
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached (or kept failing) for a while: nothing was applied; try again later."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A lost or refused connection, a serialization failure or deadlock, a locked SQLite file: worth a retry."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if isinstance(exc, OperationalError | InterfaceError):  # SQLite's are mostly bugs ("no such table")
+            return "sqlite" not in type(exc.orig).__module__ or any(
+                word in str(exc.orig).lower() for word in ("locked", "busy", "disk i/o"))
+        code = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        return code in ("40001", "40P01", "57P01", "57P02", "57P03") or code.startswith("08")
+    return isinstance(exc, ConnectionError | TimeoutError) or (
+        isinstance(exc, OSError) and exc.errno is not None and exc.errno in _NETWORK_ERRNOS)
+
+
+_NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT,
+                   errno.EPIPE}

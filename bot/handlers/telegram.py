@@ -53,6 +53,7 @@ from bot.engine import Engine
 from bot.i18n import Renderer
 from bot.messages import Inbound, Outbound, PhotoIn, Replies
 from bot.settings import Settings
+from storage.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +263,13 @@ class TelegramChannel:
                 await _sleep_or_stop(stop, min(60.0, 2.0 ** failures))
                 continue
             for update in updates:
-                await handle_update(update.to_dict())
+                try:
+                    await handle_update(update.to_dict())
+                except DatabaseUnavailable:
+                    log.warning("telegram update %s not applied (database unavailable); fetched again",
+                                update.update_id)
+                    await _sleep_or_stop(stop, 2.0)
+                    break
                 offset = update.update_id + 1
 
 
@@ -334,7 +341,10 @@ def webhook_route(settings: Settings, updates: TelegramUpdates) -> Route:
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             log.warning("telegram webhook: not an update (%d bytes)", len(body))
             return Response(status_code=400)
-        outbound = await updates.handle(data)
+        try:
+            outbound = await updates.handle(data)
+        except DatabaseUnavailable:
+            return Response(status_code=503)  # not applied: Telegram delivers the update again
         background = BackgroundTask(updates.deliverer.deliver, outbound)
         query_id = callback_query_id(data)
         if query_id and not outbound.duplicate:  # the Bot API takes one method call as the webhook's answer

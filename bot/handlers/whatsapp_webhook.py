@@ -19,6 +19,7 @@ from bot.handlers.whatsapp import CHANNEL, WhatsAppChannel
 from bot.handlers.whatsapp_render import MORE_PREFIX
 from bot.messages import Inbound, Outbound
 from bot.settings import Settings
+from storage.db import DatabaseUnavailable, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,13 @@ def routes(settings: Settings, updates: WhatsAppUpdates) -> list[Route]:
             payload = None
         if not isinstance(payload, dict):
             return Response(status_code=400)
-        outbound = await updates.handle(payload)
+        try:
+            outbound = await updates.handle(payload)
+        except Exception as exc:
+            if isinstance(exc, DatabaseUnavailable) or is_transient(exc):
+                log.warning("whatsapp webhook: database unavailable; Meta will deliver it again")
+                return Response(status_code=503)
+            raise
         return Response(status_code=200, background=BackgroundTask(updates.deliverer.deliver, outbound))
 
     return [Route("/whatsapp/webhook", verify, methods=["GET"]), Route("/whatsapp/webhook", receive, methods=["POST"])]
