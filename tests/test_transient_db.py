@@ -6,12 +6,19 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
+import storage.db
 from bot.settings import Settings
 from storage.db import Database
 from tests.conftest import World
 
 
-async def test_a_dropped_connection_does_not_cost_the_answer(world: World) -> None:
+@pytest.mark.parametrize("idle", [False, True])
+async def test_a_dropped_connection_does_not_cost_the_answer(world: World, idle: bool,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    """Fresh from use: the engine retries the event; idle in the pool: the pre-ping replaces the connection."""
+    if idle:
+        monkeypatch.setattr(storage.db, "PING_AFTER_IDLE", 0.0)
     if world.db.is_sqlite:
         pytest.skip("a dropped server connection is a PostgreSQL matter")
     user = world.user(424242)
@@ -25,6 +32,8 @@ async def test_a_dropped_connection_does_not_cost_the_answer(world: World) -> No
     assert response.status_code == 200
     assert not any("gangguan" in t for t in user.texts), user.texts  # no apology
     assert len(user.texts) == 2
+    retried = any("transient database error" in r.getMessage() for r in caplog.records)
+    assert retried != idle
 
 
 async def test_a_database_that_is_down_gets_a_503_and_the_update_again_later(world: World,
