@@ -38,8 +38,9 @@ async def fill(url: str, count: int) -> None:
     await db.dispose()
 
 
-def start_worker(api: load.TimedBotAPI, url: str, name: str, work: Path) -> subprocess.Popen[bytes]:
-    env = load.bot_env(api, url, 0, work / "media", TELEGRAM_RATE=str(RATE))
+def start_worker(api: load.TimedBotAPI, url: str, name: str, work: Path, rate: int) -> subprocess.Popen[bytes]:
+    env = load.bot_env(api, url, 0, work / "media", TELEGRAM_RATE=str(rate), DELIVERY_PROBE_SECONDS="3",
+                       DELIVERY_BASE_DELAY="2")
     env.pop("PUBLIC_URL")
     out = (work / f"worker-{name}.log").open("ab")
     return subprocess.Popen([sys.executable, "-m", "bot", "worker", "--name", name], env=env, stdout=out,
@@ -53,26 +54,32 @@ def elected(work: Path, names: list[str]) -> str | None:
     return None
 
 
-async def run(api: load.TimedBotAPI, url: str, count: int, work: Path) -> str:
+async def run(api: load.TimedBotAPI, url: str, count: int, work: Path, rate: int = RATE, faults: bool = False,
+              limit: float = 120) -> str:
+    """Drains the backlog; with `faults`, the API also answers 429/500/slowly and refuses the token for 2 s."""
     await fill(url, count)
     begin = len(api.arrivals)
     names = ["bench:w1", "bench:w2"]
-    workers = {name: start_worker(api, url, name, work) for name in names}
+    workers = {name: start_worker(api, url, name, work, rate) for name in names}
     started = time.monotonic()
     killed_at = None
+    api.fault_rate = 0.1 if faults else 0.0
     try:
-        while time.monotonic() - started < 120:
+        while time.monotonic() - started < limit:
             done = {text for _, _, text in api.arrivals[begin:]}
+            if faults and not api.unauthorized_until and len(done) >= count // 5:
+                api.unauthorized_until = time.monotonic() + 2.0
             if killed_at is None and len(done) >= count // 3 and (victim := elected(work, names)):
                 workers[victim].send_signal(signal.SIGKILL)
                 workers[victim].wait()
                 killed_at = time.monotonic()
-                workers[victim] = start_worker(api, url, victim, work)
+                workers[victim] = start_worker(api, url, victim, work, rate)
             if len(done) >= count:
                 break
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.5)  # anything sent twice late
     finally:
+        api.fault_rate = 0.0
         for process in workers.values():
             await load.stop(process)
     arrivals = [a for a in api.arrivals[begin:] if a[2].startswith("backlog ")]
@@ -87,10 +94,12 @@ async def run(api: load.TimedBotAPI, url: str, count: int, work: Path) -> str:
     waits = _gaps_after(arrivals, killed_at)
     elapsed = (max(t for t, _, _ in arrivals) - started) if arrivals else 0.0
     where = "PostgreSQL" if url.startswith("postgres") else "SQLite"
-    return (f"\nbacklog ({where}): {count:,} messages to {count // PER_CHAT:,} chats, bot rate set to {RATE}/s, "
-            f"2 workers, the elected one killed -9 at 1/3 and restarted: drained in {elapsed:.1f} s; "
-            f"lost {lost}, duplicates {duplicates}, chats out of order {disordered}, "
-            f"max/s to the bot {bot_max} (limit {RATE}), max/s to one chat {chat_max} (limit 1), "
+    injected = ", ".join(f"{k} x{v}" for k, v in sorted(api.faults.items())) if faults else ""
+    return (f"\n{'faults' if faults else 'backlog'} ({where}): {count:,} messages to {count // PER_CHAT:,} chats, "
+            f"bot rate set to {rate}/s, 2 workers, the elected one killed -9 at 1/3 and restarted"
+            + (f", API faults injected: {injected} (401 for 2 s)" if faults else "")
+            + f": drained in {elapsed:.1f} s; lost {lost}, duplicates {duplicates}, chats out of order "
+            f"{disordered}, max/s to the bot {bot_max} (limit {rate}), max/s to one chat {chat_max} (limit 1), "
             f"longest a waiting chat waited after the kill {waits:.1f} s")
 
 

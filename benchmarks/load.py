@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -55,8 +56,24 @@ class TimedBotAPI(FakeBotAPI):
     def __init__(self) -> None:
         super().__init__()
         self.arrivals: list[tuple[float, int, str]] = []
+        self.fault_rate = 0.0  # share of sendMessage calls answered 429, 500 or slowly (the fault suite)
+        self.unauthorized_until = 0.0  # monotonic time until which every call answers 401 (a revoked token)
+        self.faults: dict[str, int] = defaultdict(int)
 
     async def api(self, request: Request) -> Response:
+        method = request.path_params.get("method", "")
+        if time.monotonic() < self.unauthorized_until:
+            self.faults["401"] += 1
+            self.fail(method, (401, None))
+        elif method == "sendMessage" and self.fault_rate and random.random() < self.fault_rate:
+            kind = random.choice(["429", "500", "slow"])
+            self.faults[kind] += 1
+            if kind == "429":
+                self.fail(method, (429, {"retry_after": 1}))
+            elif kind == "500":
+                self.fail(method, (500, None))
+            else:
+                await asyncio.sleep(1.5)
         response = await super().api(request)
         call = self.calls[-1] if self.calls else None
         if call is not None and call.method == "sendMessage" and response.status_code == 200:

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     max_photo_bytes: int = 10 * 1024 * 1024
     max_text_chars: int = 4000
 
+    delivery_base_delay: float = 30.0  # first retry after a failed send (doubling, at most hourly, for 48 h)
+    delivery_probe_seconds: float = 30.0  # how often a channel paused by a configuration error is checked
+
     telegram_bot_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_secret: str | None = None

@@ -75,7 +75,8 @@ class Channels:
             senders["telegram"] = self.telegram
         if self.whatsapp:
             senders["whatsapp"] = self.whatsapp
-        self.deliverer = Deliverer(engine.db, senders, name=name)
+        self.deliverer = Deliverer(engine.db, senders, name=name, base_delay=settings.delivery_base_delay,
+                                   probe_interval=settings.delivery_probe_seconds)
         self.telegram_updates = TelegramUpdates(self.telegram, engine, self.deliverer) if self.telegram else None
         self.whatsapp_updates = WhatsAppUpdates(self.whatsapp, engine, self.deliverer) if self.whatsapp else None
         self._tasks: list[asyncio.Task[None]] = []
