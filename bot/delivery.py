@@ -22,6 +22,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ from storage.models import OutboxMessage, OutboxStatus, utcnow
 log = logging.getLogger(__name__)
 
 PENDING = OutboxStatus.pending.value
+RECORD_EVERY = 0.1  # seconds between batched writes of outcomes while a round is sending
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
@@ -225,6 +227,17 @@ class Deliverer:
         if result.rowcount:
             log.info("delivery: took back %s message(s) leased before a restart of %s", result.rowcount, self.name)
 
+    async def take_over(self, channel: str) -> None:
+        """Just elected the account's sender: rows still leased by another deliverer of this channel belong to
+        a sender that died (or lost its election), so they are free at once rather than when the lease ends."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(OUTBOX).where(OUTBOX.c.channel == channel, OUTBOX.c.status == PENDING,
+                                     OUTBOX.c.lease_owner.is_not(None), OUTBOX.c.lease_owner != self.owner)
+                .values(lease_owner=None, leased_until=None))
+        if result.rowcount:
+            log.warning("delivery: took over %s %s message(s) leased by a former sender", result.rowcount, channel)
+
     async def _claim(self, conditions: list[Any], limit: int) -> list[outcomes.Claim]:
         """Leases the head row of each due chat (rows locked by another claim are skipped)."""
         now = self.clock()
@@ -255,28 +268,45 @@ class Deliverer:
         if not claims:
             return 0, False
         unfinished = {c.outbound.outbox_id for c in claims}
-        keeper = asyncio.create_task(self._keep_leases(unfinished))
+        waiting: list[outcomes.Outcome] = []
+        keeper = asyncio.create_task(self._keep_leases(unfinished, waiting))
         try:
-            results = await asyncio.gather(*(self._send(c, unfinished) for c in claims))
+            results = await asyncio.gather(*(self._send(c, unfinished, waiting) for c in claims))
         finally:
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
-        await outcomes.record(self, results)
+        await self._flush(waiting)
         return len(claims), any(r.kind not in ("retry", "paused") for r in results)
 
-    async def _keep_leases(self, unfinished: set[int | None]) -> None:
-        """Extends the leases of rows still being sent, every third of a lease."""
+    async def _flush(self, waiting: list[outcomes.Outcome]) -> None:
+        batch = waiting[:]
+        del waiting[:len(batch)]
+        if batch:
+            await outcomes.record(self, batch)
+
+    async def _keep_leases(self, unfinished: set[int | None], waiting: list[outcomes.Outcome]) -> None:
+        """While a round sends: records outcomes every RECORD_EVERY seconds (so a crash re-sends little), and
+        extends the leases of rows still being sent every third of a lease."""
         period = self.lease.total_seconds() / 3
+        extended = time.monotonic()
         while True:
-            await asyncio.sleep(period)
+            await asyncio.sleep(min(RECORD_EVERY, period))
+            await self._flush(waiting)
             ids = [i for i in unfinished if i is not None]
-            if not ids:
+            if not ids or time.monotonic() - extended < period:
                 continue
+            extended = time.monotonic()
             async with self.db.begin() as conn:
                 await conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids), OUTBOX.c.lease_owner == self.owner)
                                    .values(leased_until=self.clock() + self.lease))
 
-    async def _send(self, claim: outcomes.Claim, unfinished: set[int | None]) -> outcomes.Outcome:
+    async def _send(self, claim: outcomes.Claim, unfinished: set[int | None],
+                    waiting: list[outcomes.Outcome]) -> outcomes.Outcome:
+        outcome = await self._attempt(claim, unfinished)
+        waiting.append(outcome)
+        return outcome
+
+    async def _attempt(self, claim: outcomes.Claim, unfinished: set[int | None]) -> outcomes.Outcome:
         outbound = claim.outbound
         parts = _Parts(self, claim)
         try:

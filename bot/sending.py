@@ -152,6 +152,7 @@ async def _channel_loop(deliverer: Deliverer, election: Any, channel: str, stop:
                     wakeup.clear()
                     continue
                 log.info("delivery: this process (%s) sends for %s", deliverer.name, key)
+                await deliverer.take_over(channel)
             wakeup.clear()
             if channel in deliverer.paused:
                 if time.monotonic() >= next_probe:
