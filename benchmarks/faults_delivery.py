@@ -25,6 +25,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--no-faults", action="store_true", help="only the kill -9, no API faults")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="umkm-faults-") as tmp:
         work = Path(tmp)
@@ -33,7 +34,7 @@ async def main() -> None:
         async with load.TimedBotAPI() as api:
             try:
                 print(await backlog.run(api, url or f"sqlite:///{work / 'faults.db'}", args.messages, work,
-                                        rate=args.rate, faults=True, limit=240))
+                                        rate=args.rate, faults=not args.no_faults, limit=240))
             finally:
                 if url:
                     await webhook.drop_database(url)

@@ -217,7 +217,8 @@ async def main() -> None:
             if args.backlog:
                 url = None if args.no_postgres else await postgres_database()
                 try:
-                    print(await backlog.run(api, url or f"sqlite:///{work / 'backlog.db'}", args.backlog, work))
+                    print(await backlog.run(api, url or f"sqlite:///{work / 'backlog.db'}", args.backlog, work,
+                                            limit=240))
                 finally:
                     if url:
                         await drop_database(url)

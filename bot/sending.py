@@ -170,6 +170,6 @@ async def _channel_loop(deliverer: Deliverer, election: Any, channel: str, stop:
 
 
 def _batch(sender: Any, limit: int) -> int:
-    """Claim about two seconds' worth at the account's rate, well inside a lease."""
+    """Claim about two seconds' worth at the account's rate (well inside a lease), at most 1,000 chats."""
     rate = getattr(sender, "rate", None)
-    return max(1, min(limit, int(rate * 2))) if rate else limit
+    return max(1, min(1000, int(rate * 2))) if rate else limit
