@@ -26,84 +26,35 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import and_, exists, or_, select, update
-from sqlmodel import select as orm_select
 
 from bot import outcomes
 from bot.messages import Outbound
+from bot.outcomes import record_provider_status
 from bot.pacing import Pacer
+from bot.sender import (
+    AddressChanged,
+    ConfigurationError,
+    HeldError,
+    Parts,
+    PermanentError,
+    Sender,
+    TemporaryError,
+    Unpaced,
+)
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, utcnow
+
+__all__ = ["AddressChanged", "ConfigurationError", "Deliverer", "HeldError", "Parts", "PermanentError", "Sender",
+           "TemporaryError", "Unpaced", "record_provider_status"]
 
 log = logging.getLogger(__name__)
 
 PENDING = OutboxStatus.pending.value
 RECORD_EVERY = 0.1  # seconds between batched writes of outcomes while a round is sending
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
-
-
-class PermanentError(Exception):
-    """The message can never be delivered (the person blocked the bot, the chat does not exist): no retry."""
-
-
-class TemporaryError(Exception):
-    """The message may go through later (network, 5xx, rate limit); `retry_after` seconds if the API said so."""
-
-    def __init__(self, message: str = "", retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class HeldError(Exception):
-    """The person cannot be reached now (WhatsApp's 24-hour window): keep the message until they write again."""
-
-
-class ConfigurationError(Exception):
-    """The operator's fault (a wrong or revoked token): pause the channel, keep every message."""
-
-
-class AddressChanged(Exception):
-    """The chat moved (Telegram's `migrate_to_chat_id`): its messages go to `address` from now on."""
-
-    def __init__(self, address: str) -> None:
-        super().__init__(f"chat moved to {address}")
-        self.address = address
-
-
-class Parts(Protocol):
-    """What a sender gets with each message: how many parts went out before, a pacing slot, progress."""
-
-    sent: int
-
-    async def slot(self, count: int = 1) -> None: ...
-
-    async def done(self, count: int) -> None: ...
-
-
-class Unpaced:
-    """Parts for a send outside the deliverer (a test, a one-off): nothing sent before, no pacing, no record."""
-
-    sent = 0
-
-    async def slot(self, count: int = 1) -> None:
-        return None
-
-    async def done(self, count: int) -> None:
-        return None
-
-
-class Sender(Protocol):
-    """Sends one message on one channel; returns the provider's message id, if it gives one.
-
-    Optional attributes: `rate` (messages a second for the account), `chat_rate` (per chat), `account` (what
-    one rate applies to, e.g. the bot id) and `async probe()` (raises ConfigurationError while still broken).
-    """
-
-    channel: str
-
-    async def send(self, outbound: Outbound, parts: Parts) -> str | None: ...
 
 
 def default_name() -> str:
@@ -371,30 +322,3 @@ class Deliverer:
             log.warning("delivery: %s works again; sending its queue", channel)
             resumed = True
         return resumed
-
-
-async def record_provider_status(db: Database, channel: str, message_id: str, status: str,
-                                 error_codes: Iterable[int] = (), hold_codes: Iterable[int] = ()) -> bool:
-    """Applies a channel's delivery report to the outbox row it is about; reports never go backwards.
-
-    A failure with one of `hold_codes` (WhatsApp's closed 24-hour window) puts the message back on hold, to
-    be sent again when the person writes. False when no row has that message id.
-    """
-    async with db.transaction() as session:
-        query = orm_select(OutboxMessage).where(OutboxMessage.channel == channel,
-                                                OutboxMessage.provider_message_id == message_id).with_for_update()
-        row = (await session.exec(query)).first()
-        if row is None:
-            return False
-        if STATUS_RANK.get(status, 0) > STATUS_RANK.get(row.provider_status or "", 0):
-            row.provider_status = status
-        codes = list(error_codes)
-        if status == "failed":
-            row.last_error = f"{channel} reported failure {codes}"
-            if set(codes) & set(hold_codes) and row.status == OutboxStatus.sent:
-                row.status = OutboxStatus.held
-        session.add(row)
-    return True
-
-
-STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}

@@ -7,11 +7,13 @@ Also the `ChannelState` of a channel paused by a configuration error, and the op
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, exists, select, update
+from sqlmodel import select as orm_select
 
 from bot.messages import Outbound
 from storage.db import Database
@@ -130,3 +132,30 @@ async def paused_channels(db: Database, channels: list[str]) -> dict[str, str]:
         rows = (await conn.execute(select(table.c.channel, table.c.paused_reason).where(
             table.c.channel.in_(channels), table.c.paused_reason.is_not(None)))).all()
     return {r.channel: r.paused_reason for r in rows}
+
+
+async def record_provider_status(db: Database, channel: str, message_id: str, status: str,
+                                 error_codes: Iterable[int] = (), hold_codes: Iterable[int] = ()) -> bool:
+    """Applies a channel's delivery report to the outbox row it is about; reports never go backwards.
+
+    A failure with one of `hold_codes` (WhatsApp's closed 24-hour window) puts the message back on hold, to
+    be sent again when the person writes. False when no row has that message id.
+    """
+    async with db.transaction() as session:
+        query = orm_select(OutboxMessage).where(OutboxMessage.channel == channel,
+                                                OutboxMessage.provider_message_id == message_id).with_for_update()
+        row = (await session.exec(query)).first()
+        if row is None:
+            return False
+        if STATUS_RANK.get(status, 0) > STATUS_RANK.get(row.provider_status or "", 0):
+            row.provider_status = status
+        codes = list(error_codes)
+        if status == "failed":
+            row.last_error = f"{channel} reported failure {codes}"
+            if set(codes) & set(hold_codes) and row.status == OutboxStatus.sent:
+                row.status = OutboxStatus.held
+        session.add(row)
+    return True
+
+
+STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
