@@ -220,11 +220,12 @@ class Deliverer:
             return 0, False
         unfinished = {c.outbound.outbox_id for c in claims}
         waiting: list[outcomes.Outcome] = []
-        keeper = asyncio.create_task(self._keep_leases(unfinished, waiting))
+        sent_all = asyncio.Event()
+        keeper = asyncio.create_task(self._keep_leases(unfinished, waiting, sent_all))
         try:
             results = await asyncio.gather(*(self._send(c, unfinished, waiting) for c in claims))
         finally:
-            keeper.cancel()
+            sent_all.set()  # the keeper ends after the write it may be doing (cancelling it would lose that)
             await asyncio.gather(keeper, return_exceptions=True)
         await self._flush(waiting)
         return len(claims), any(r.kind not in ("retry", "paused") for r in results)
@@ -235,13 +236,18 @@ class Deliverer:
         if batch:
             await outcomes.record(self, batch)
 
-    async def _keep_leases(self, unfinished: set[int | None], waiting: list[outcomes.Outcome]) -> None:
+    async def _keep_leases(self, unfinished: set[int | None], waiting: list[outcomes.Outcome],
+                           sent_all: asyncio.Event) -> None:
         """While a round sends: records outcomes every RECORD_EVERY seconds (so a crash re-sends little), and
         extends the leases of rows still being sent every third of a lease."""
         period = self.lease.total_seconds() / 3
         extended = time.monotonic()
         while True:
-            await asyncio.sleep(min(RECORD_EVERY, period))
+            try:
+                await asyncio.wait_for(sent_all.wait(), min(RECORD_EVERY, period))
+                return
+            except TimeoutError:
+                pass
             await self._flush(waiting)
             ids = [i for i in unfinished if i is not None]
             if not ids or time.monotonic() - extended < period:

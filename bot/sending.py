@@ -147,8 +147,8 @@ async def _channel_loop(deliverer: Deliverer, election: Any, channel: str, stop:
                 if elected:
                     log.warning("delivery: lost the %s sender election; trying again", key)
                 elected = await election.acquire(key)
-                if not elected:
-                    await _wait(wakeup, stop, ELECTION_RETRY)
+                if not elected:  # not woken by writes: another process sends them
+                    await _wait(asyncio.Event(), stop, ELECTION_RETRY)
                     wakeup.clear()
                     continue
                 log.info("delivery: this process (%s) sends for %s", deliverer.name, key)
