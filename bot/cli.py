@@ -26,9 +26,11 @@ app = typer.Typer(help="UMKM Katalog Lokal onboarding bot.", no_args_is_help=Tru
 officer_app = typer.Typer(help="Dinas officers who review submissions.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 media_app = typer.Typer(help="Stored photos.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Messages to people: those given up after 48 hours of retries.", no_args_is_help=True)
 app.add_typer(officer_app, name="officer")
 app.add_typer(db_app, name="db")
 app.add_typer(media_app, name="media")
+app.add_typer(outbox_app, name="outbox")
 
 TELEGRAM_CHAT_ID = re.compile(r"-?[1-9][0-9]{0,19}")
 USAGE_ERROR = 2
@@ -70,25 +72,32 @@ def _display_url(url: str) -> str:
 def run(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port to listen on [default: $PORT or 8080].")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Processes serving the port (one core each).")] = 1,
 ) -> None:
     """Migrate the database, serve the webhooks and /healthz, and deliver messages, until SIGINT/SIGTERM."""
-    from bot.web import serve
+    from bot.web import run_event_loop, serve, serve_workers
 
     settings = Settings()
     _logging(None, settings)
     if port is None:
         port = _port_from_env()
-    _run(serve(settings, host, port))
+    if workers > 1:
+        serve_workers(settings, host, port, workers)
+    else:
+        run_event_loop(serve(settings, host, port))
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    name: Annotated[str | None, typer.Option(help="This worker's name, unique per host (default: HOST:worker); "
+                                                  "restarted under it, it takes back what it was sending.")] = None,
+) -> None:
     """Deliver waiting messages only (no web server), until SIGINT/SIGTERM; run beside `run` to scale out."""
-    from bot.web import work
+    from bot.web import run_event_loop, work
 
     settings = Settings()
     _logging(None, settings)
-    _run(work(settings))
+    run_event_loop(work(settings, name))
 
 
 def _port_from_env() -> int:
@@ -227,6 +236,38 @@ def officer_link(officer_id: Annotated[int, typer.Argument(metavar="ID", help="O
     if url is None:
         _fail(f"No active officer #{officer_id} (see: umkm-bot officer list).")
     typer.echo(url)
+
+
+# --- outbox -------------------------------------------------------------------------------------------
+
+@outbox_app.command("failed")
+def outbox_failed() -> None:
+    """Messages given up (after 48 hours of retries, or refused for good), newest first."""
+    from bot import outbox_admin
+
+    rows = _run(_with_db(Settings(), outbox_admin.failed))
+    if not rows:
+        typer.echo("No failed messages.")
+        return
+    for row in rows:
+        text = " ".join(str(row.payload.get("text", "")).split())[:60]
+        typer.echo(f"#{row.id} {row.channel}:{row.address} written {row.created_at:%Y-%m-%d %H:%M} UTC, "
+                   f"{row.attempts} tries: {row.last_error or '-'}\n    {text!r}")
+    typer.echo("\nQueue them again: umkm-bot outbox retry ID ... (or --all)")
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ids: Annotated[list[int] | None, typer.Argument(metavar="[ID]...", help="Message ids (outbox failed).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every failed message.")] = False,
+) -> None:
+    """Queue failed messages again (they are sent by the running service, with a new 48-hour window)."""
+    from bot import outbox_admin
+
+    if bool(ids) == all_:
+        _fail("give message ids (see `umkm-bot outbox failed`) or --all.")
+    count = _run(_with_db(Settings(), lambda db: outbox_admin.retry(db, None if all_ else list(ids or []))))
+    typer.echo(f"{count} message(s) queued again.")
 
 
 # --- db -----------------------------------------------------------------------------------------------

@@ -1,287 +1,330 @@
-"""The outbox sender: claims due `OutboxMessage` rows, hands them to the channel's `Sender`, records the outcome.
+"""The outbox deliverer: claims the head row of each due chat, sends it through the channel's `Sender`, records.
 
-Delivery is at least once. A row is *claimed* in a short transaction (PostgreSQL: `SELECT ... FOR UPDATE SKIP
-LOCKED`, so concurrent deliverers take different rows; SQLite: the write lock every transaction takes at BEGIN):
-its `attempts` goes up by one and its `next_attempt_at` moves forward by a lease. The send happens outside any
-transaction, and its outcome is written in a second short transaction per row. A deliverer that dies between
-the two leaves its rows pending with an expired lease, so another deliverer (or the same one after a restart)
-sends them again: nothing a person should receive is lost, at the price of a rare duplicate.
+Order: a row is claimed only when no earlier row of its chat is pending at all (untried, leased, in backoff or
+born with a delay), so one chat's messages go out one after the other whichever deliverer or process sends
+them. A claim is a lease (`lease_owner`, `leased_until`) of one row per chat, extended while the send lasts;
+a deliverer restarted under the same name ("host:run-1") takes back its own leases at once instead of waiting
+for them to run out. Delivery is at least once: a process killed mid-send leaves its row leased, and the row is
+sent again by its restarted self (or by another deliverer once the lease has run out).
 
-Per-chat order: a row is not claimed while an earlier row of the same chat is waiting (in backoff, or leased
-to another deliverer), and within one batch the rows of a chat are sent one after the other; when one fails
-for a while, the later ones of that chat go back to waiting behind it.
+Multi-part messages (an album then the text, a long text in pieces) record each part as it goes out
+(`parts_sent`), so a retry sends only what did not. A configuration error (a revoked token) pauses the channel:
+its rows stay pending, `ChannelState` says why, and a probe resumes it once fixed. Temporary failures are
+retried with capped backoff for `retry_for` (48 h by default) before the row is `failed`.
 
-Why the backoff is computed here rather than by a retry library: the retry schedule must survive the process
-(a crash, a deploy, a second worker picking the row up), so it lives in the row itself (`attempts`,
-`next_attempt_at`) and is applied by whichever deliverer claims the row next. In-process retry libraries such
-as tenacity or backoff sleep inside a call and keep their state in memory; they would hold a claimed row for
-the whole schedule and forget it on restart. What remains is one line of arithmetic (`_backoff`).
+Why the backoff is computed here rather than by a retry library: the schedule must survive the process, so it
+lives in the row (`attempts`, `next_attempt_at`) and is applied by whichever deliverer claims the row next.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import time
+import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any
 
-from sqlalchemy import and_, exists, or_
-from sqlalchemy.orm import aliased
-from sqlmodel import col, select
+from sqlalchemy import and_, exists, or_, select, update
 
-from bot import metrics
+from bot import outcomes
 from bot.messages import Outbound
+from bot.outcomes import record_provider_status
+from bot.pacing import Pacer
+from bot.sender import (
+    AddressChanged,
+    ConfigurationError,
+    HeldError,
+    Parts,
+    PermanentError,
+    Sender,
+    TemporaryError,
+    Unpaced,
+)
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, utcnow
+
+__all__ = ["AddressChanged", "ConfigurationError", "Deliverer", "HeldError", "Parts", "PermanentError", "Sender",
+           "TemporaryError", "Unpaced", "record_provider_status"]
 
 log = logging.getLogger(__name__)
 
 PENDING = OutboxStatus.pending.value
+RECORD_EVERY = 0.1  # seconds between batched writes of outcomes while a round is sending
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
-class PermanentError(Exception):
-    """The message can never be delivered (the person blocked the bot, the chat does not exist): no retry."""
+def default_name() -> str:
+    """A name no other deliverer has; `umkm-bot run`/`worker` pass stable ones ("host:run-1") instead."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-class TemporaryError(Exception):
-    """The message may go through later (network, 5xx, rate limit); `retry_after` seconds if the API said so."""
+class _Parts:
+    """Skips the parts an earlier try sent, paces each one, records each one but the last."""
 
-    def __init__(self, message: str = "", retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+    def __init__(self, deliverer: Deliverer, claim: outcomes.Claim) -> None:
+        self.deliverer = deliverer
+        self.claim = claim
+        self.sent = claim.parts_sent
+        self.pacer = deliverer.pacer(claim.outbound.channel)
+        self._tokens: list[list[float]] | None = None
+        self._count = 1
 
+    async def slot(self, count: int = 1) -> None:
+        self.finish()
+        self._tokens = await self.pacer.slot(self.claim.outbound.address, count)
+        self._count = count
 
-class HeldError(Exception):
-    """The person cannot be reached now (WhatsApp's 24-hour window): keep the message until they write again."""
+    def finish(self) -> None:
+        """The part in flight was answered (or failed): it counts from now in the pacing window."""
+        if self._tokens is not None:
+            self.pacer.finish(self.claim.outbound.address, self._tokens, self._count)
+            self._tokens = None
 
-
-class Sender(Protocol):
-    """Sends one message on one channel; returns the provider's message id, if it gives one."""
-
-    channel: str
-
-    async def send(self, outbound: Outbound) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class _Claim:
-    """A row taken for one send, and what it looked like before, to put it back untouched if unsent."""
-
-    outbound: Outbound
-    attempts: int
-    previous_next_attempt_at: datetime
-
-    @property
-    def chat(self) -> tuple[str, str]:
-        return self.outbound.channel, self.outbound.address
-
-
-STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
-
-
-async def record_provider_status(db: Database, channel: str, message_id: str, status: str,
-                                 error_codes: Iterable[int] = (), hold_codes: Iterable[int] = ()) -> bool:
-    """Applies a channel's delivery report to the outbox row it is about; reports never go backwards.
-
-    A failure with one of `hold_codes` (WhatsApp's closed 24-hour window) puts the message back on hold, to
-    be sent again when the person writes. False when no row has that message id.
-    """
-    async with db.transaction() as session:
-        query = select(OutboxMessage).where(OutboxMessage.channel == channel,
-                                            OutboxMessage.provider_message_id == message_id).with_for_update()
-        row = (await session.exec(query)).first()
-        if row is None:
-            return False
-        if STATUS_RANK.get(status, 0) > STATUS_RANK.get(row.provider_status or "", 0):
-            row.provider_status = status
-        codes = list(error_codes)
-        if status == "failed":
-            row.last_error = f"{channel} reported failure {codes}"
-            if set(codes) & set(hold_codes) and row.status == OutboxStatus.sent:
-                row.status = OutboxStatus.held
-        session.add(row)
-    return True
+    async def done(self, count: int) -> None:
+        self.sent = count
+        async with self.deliverer.db.begin() as conn:
+            await conn.execute(update(OUTBOX).where(OUTBOX.c.id == self.claim.outbound.outbox_id,
+                                                    OUTBOX.c.lease_owner == self.deliverer.owner)
+                               .values(parts_sent=count))
 
 
 class Deliverer:
-    """Sends due outbox rows through the registered senders, with a lease, backoff and an attempt limit."""
+    """Sends due outbox rows through the registered senders: per-chat order, leases, backoff, pauses."""
 
-    def __init__(self, db: Database, senders: dict[str, Sender], clock: Callable[[], datetime] = utcnow,
-                 max_attempts: int = 8, lease_seconds: float = 60, base_delay: float = 30,
-                 max_delay: float = 3600) -> None:
-        """Defaults retry for about an hour (30 s, 1, 2, 4 ... 32 min); a send must finish within the lease."""
+    def __init__(self, db: Database, senders: dict[str, Sender], clock: Callable[[], datetime] = utcnow, *,
+                 name: str | None = None, max_attempts: int | None = None, lease_seconds: float = 15,
+                 base_delay: float = 30, max_delay: float = 3600, retry_for: timedelta = timedelta(hours=48),
+                 probe_interval: float = 30) -> None:
+        """Retries for `retry_for` (30 s, 1, 2, 4 ... min, then hourly); `max_attempts` may stop it sooner."""
         self.db = db
         self.senders = dict(senders)
         self.clock = clock
+        self.name = name or default_name()
+        self.owner = f"{self.name}@{uuid.uuid4().hex[:10]}"
         self.max_attempts = max_attempts
         self.lease = timedelta(seconds=lease_seconds)
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.retry_for = retry_for
+        self.probe_interval = probe_interval
+        self.paused: dict[str, str] = {}
+        self.running = False  # set by the elected-sender loop (bot/sending.py); deliver() then only wakes it
+        self.wakeups: dict[str, asyncio.Event] = {c: asyncio.Event() for c in self.senders}
+        self._pacers: dict[str, Pacer] = {}
+        self._reclaimed = False
 
-    async def deliver_due(self, channel: str | None = None, address: str | None = None, limit: int = 50) -> int:
-        """Claims and sends up to `limit` due rows (optionally of one channel / chat); returns how many."""
-        channels = [c for c in self.senders if channel is None or c == channel]
-        if not channels:
-            return 0
-        now = self.clock()
-        conditions = [col(OutboxMessage.channel).in_(channels), col(OutboxMessage.next_attempt_at) <= now]
-        if address is not None:
-            conditions.append(col(OutboxMessage.address) == address)
-        return await self._deliver(await self._claim(now, conditions, limit))
+    def pacer(self, channel: str) -> Pacer:
+        if channel not in self._pacers:
+            sender = self.senders[channel]
+            self._pacers[channel] = Pacer(getattr(sender, "rate", None), getattr(sender, "chat_rate", None))
+        return self._pacers[channel]
+
+    # --- entry points ---------------------------------------------------------------------------------
+
+    async def deliver_due(self, channel: str | None = None, address: str | None = None, limit: int = 50,
+                          where: Any = None) -> int:
+        """Sends every due row (optionally of one channel / chat), head of each chat first; returns how many."""
+        await self.reclaim_own_leases()
+        total = 0
+        while True:
+            channels = [c for c in self.senders if (channel is None or c == channel) and c not in self.paused]
+            if not channels:
+                return total
+            conditions = [OUTBOX.c.channel.in_(channels)]
+            if address is not None:
+                conditions.append(OUTBOX.c.address == address)
+            if where is not None:
+                conditions.append(where)
+            claimed, progressed = await self._round(conditions, limit)
+            total += claimed
+            if not claimed or not progressed:
+                return total
 
     async def deliver(self, outbound: Iterable[Outbound]) -> int:
-        """Sends the rows an engine call just committed, right away (those no other deliverer took first)."""
-        ids = [o.outbox_id for o in outbound if o.outbox_id is not None and o.channel in self.senders]
-        if not ids:
+        """After a commit: wakes the elected sender, or (no sender loop in this process) sends those chats now."""
+        chats = {(o.channel, o.address) for o in outbound if o.channel in self.senders}
+        if not chats:
             return 0
-        now = self.clock()
-        # A fresh row (never tried) is claimable even if the engine's clock ran a little ahead of ours, but
-        # not one born with a deliberate delay (next_attempt_at after created_at: an album's one reply).
-        conditions = [col(OutboxMessage.id).in_(ids),
-                      or_(and_(col(OutboxMessage.attempts) == 0,
-                               col(OutboxMessage.next_attempt_at) <= col(OutboxMessage.created_at)),
-                          col(OutboxMessage.next_attempt_at) <= now)]
-        return await self._deliver(await self._claim(now, conditions, len(ids)))
+        if self.running:
+            for channel, _ in chats:
+                self.wakeups[channel].set()
+            return 0
+        where = or_(*(and_(OUTBOX.c.channel == c, OUTBOX.c.address == a) for c, a in sorted(chats)))
+        return await self.deliver_due(where=where)
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0, limit: int = 50) -> None:
-        """Delivers due rows until `stop` is set: at once again after a full batch, else every `interval` s."""
-        if not self.senders:
-            log.info("delivery: no channel sender registered, nothing to deliver")
-        while not stop.is_set():
+        """The elected-sender loop for every channel, until `stop` is set (see bot/sending.py)."""
+        from bot.sending import run_elected
+
+        await run_elected(self, stop, interval, limit)
+
+    # --- claim ----------------------------------------------------------------------------------------
+
+    async def reclaim_own_leases(self) -> None:
+        """A restarted deliverer (same name, new boot) takes back what its former self had leased."""
+        if self._reclaimed:
+            return
+        self._reclaimed = True
+        prefix = self.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "@%"
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(OUTBOX).where(OUTBOX.c.status == PENDING, OUTBOX.c.lease_owner.like(prefix, escape="\\"),
+                                     OUTBOX.c.lease_owner != self.owner)
+                .values(lease_owner=None, leased_until=None))
+        if result.rowcount:
+            log.info("delivery: took back %s message(s) leased before a restart of %s", result.rowcount, self.name)
+
+    async def take_over(self, channel: str) -> None:
+        """Just elected the account's sender: rows still leased by another deliverer of this channel belong to
+        a sender that died (or lost its election), so they are free at once rather than when the lease ends."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(OUTBOX).where(OUTBOX.c.channel == channel, OUTBOX.c.status == PENDING,
+                                     OUTBOX.c.lease_owner.is_not(None), OUTBOX.c.lease_owner != self.owner)
+                .values(lease_owner=None, leased_until=None))
+        if result.rowcount:
+            log.warning("delivery: took over %s %s message(s) leased by a former sender", result.rowcount, channel)
+
+    async def _claim(self, conditions: list[Any], limit: int) -> list[outcomes.Claim]:
+        """Leases the head row of each due chat (rows locked by another claim are skipped)."""
+        now = self.clock()
+        earlier = OUTBOX.alias("earlier")
+        waiting_before = exists().where(earlier.c.channel == OUTBOX.c.channel, earlier.c.address == OUTBOX.c.address,
+                                        earlier.c.status == PENDING, earlier.c.id < OUTBOX.c.id)
+        query = (select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.address, OUTBOX.c.payload, OUTBOX.c.attempts,
+                        OUTBOX.c.parts_sent, OUTBOX.c.created_at)
+                 .where(OUTBOX.c.status == PENDING, OUTBOX.c.next_attempt_at <= now,
+                        or_(OUTBOX.c.leased_until.is_(None), OUTBOX.c.leased_until <= now), ~waiting_before,
+                        *conditions)
+                 .order_by(OUTBOX.c.id).limit(limit).with_for_update(skip_locked=True, of=OUTBOX))
+        async with self.db.begin() as conn:
+            rows = (await conn.execute(query)).all()
+            if not rows:
+                return []
+            await conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_([r.id for r in rows]))
+                               .values(attempts=OUTBOX.c.attempts + 1, lease_owner=self.owner,
+                                       leased_until=now + self.lease))
+        return [outcomes.Claim(Outbound.from_payload(r.channel, r.address, r.payload, r.id), r.attempts + 1,
+                               r.parts_sent, r.created_at) for r in rows]
+
+    # --- send -----------------------------------------------------------------------------------------
+
+    async def _round(self, conditions: list[Any], limit: int) -> tuple[int, bool]:
+        """Claims, sends (chats at once), records every outcome in one transaction; (claimed, any progress)."""
+        claims = await self._claim(conditions, limit)
+        if not claims:
+            return 0, False
+        unfinished = {c.outbound.outbox_id for c in claims}
+        waiting: list[outcomes.Outcome] = []
+        sent_all = asyncio.Event()
+        keeper = asyncio.create_task(self._keep_leases(unfinished, waiting, sent_all))
+        try:
+            results = await asyncio.gather(*(self._send(c, unfinished, waiting) for c in claims))
+        finally:
+            sent_all.set()  # the keeper ends after the write it may be doing (cancelling it would lose that)
+            await asyncio.gather(keeper, return_exceptions=True)
+        await self._flush(waiting)
+        return len(claims), any(r.kind not in ("retry", "paused") for r in results)
+
+    async def _flush(self, waiting: list[outcomes.Outcome]) -> None:
+        batch = waiting[:]
+        del waiting[:len(batch)]
+        if batch:
+            await outcomes.record(self, batch)
+
+    async def _keep_leases(self, unfinished: set[int | None], waiting: list[outcomes.Outcome],
+                           sent_all: asyncio.Event) -> None:
+        """While a round sends: records outcomes every RECORD_EVERY seconds (so a crash re-sends little), and
+        extends the leases of rows still being sent every third of a lease."""
+        period = self.lease.total_seconds() / 3
+        extended = time.monotonic()
+        while True:
             try:
-                handled = await self.deliver_due(limit=limit)
-            except Exception:
-                log.exception("delivery: a round failed; trying again in %s s", interval)
-                handled = 0
-            if handled >= limit:
-                continue
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
+                await asyncio.wait_for(sent_all.wait(), min(RECORD_EVERY, period))
+                return
             except TimeoutError:
                 pass
+            await self._flush(waiting)
+            ids = [i for i in unfinished if i is not None]
+            if not ids or time.monotonic() - extended < period:
+                continue
+            extended = time.monotonic()
+            async with self.db.begin() as conn:
+                await conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids), OUTBOX.c.lease_owner == self.owner)
+                                   .values(leased_until=self.clock() + self.lease))
 
-    # --- claim ------------------------------------------------------------------------------------------
+    async def _send(self, claim: outcomes.Claim, unfinished: set[int | None],
+                    waiting: list[outcomes.Outcome]) -> outcomes.Outcome:
+        outcome = await self._attempt(claim, unfinished)
+        waiting.append(outcome)
+        return outcome
 
-    async def _claim(self, now: datetime, conditions: list, limit: int) -> list[_Claim]:  # type: ignore[type-arg]
-        """Takes due pending rows in one short transaction and leases them; rows locked elsewhere are skipped."""
-        earlier = aliased(OutboxMessage)
-        waiting_before = exists().where(
-            earlier.channel == OutboxMessage.channel, earlier.address == OutboxMessage.address,
-            earlier.status == PENDING, earlier.id < OutboxMessage.id,
-            earlier.attempts > 0, earlier.next_attempt_at > now)
-        query = (select(OutboxMessage)
-                 .where(OutboxMessage.status == PENDING, and_(*conditions), ~waiting_before)
-                 .order_by(col(OutboxMessage.id))
-                 .limit(limit)
-                 .with_for_update(skip_locked=True, of=OutboxMessage))
-        claims = []
-        async with self.db.transaction() as session:
-            for row in (await session.exec(query)).all():
-                claims.append(_Claim(Outbound.from_payload(row.channel, row.address, row.payload, row.id),
-                                     row.attempts + 1, row.next_attempt_at))
-                row.attempts += 1
-                row.next_attempt_at = now + self.lease
-                session.add(row)
-        return claims
-
-    # --- send and record --------------------------------------------------------------------------------
-
-    async def _deliver(self, claims: list[_Claim]) -> int:
-        """Sends each chat's rows in order; different chats go concurrently."""
-        chats: dict[tuple[str, str], list[_Claim]] = {}
-        for claim in claims:
-            chats.setdefault(claim.chat, []).append(claim)
-        await asyncio.gather(*(self._deliver_chat(rows) for rows in chats.values()))
-        return len(claims)
-
-    async def _deliver_chat(self, claims: list[_Claim]) -> None:
-        for index, claim in enumerate(claims):
-            if not await self._send_one(claim):
-                await self._release(claims[index + 1:])
-                return
-
-    async def _send_one(self, claim: _Claim) -> bool:
-        """Sends one claimed row and records the outcome; False when the chat should wait (temporary failure)."""
+    async def _attempt(self, claim: outcomes.Claim, unfinished: set[int | None]) -> outcomes.Outcome:
         outbound = claim.outbound
-        sender = self.senders[outbound.channel]
+        parts = _Parts(self, claim)
         try:
-            provider_id = await sender.send(outbound)
+            provider_id = await self.senders[outbound.channel].send(outbound, parts)
         except HeldError as exc:
             log.info("outbox #%s to %s held until they write again: %s", outbound.outbox_id, outbound.channel, exc)
-            metrics.sent(outbound.channel, "held")
-            await self._record_held(claim, exc)
-            return True
+            return outcomes.Outcome(claim, "held", error=exc)
+        except ConfigurationError as exc:
+            return outcomes.Outcome(claim, "paused", error=exc)
+        except AddressChanged as exc:
+            return outcomes.Outcome(claim, "moved", error=exc, address=exc.address)
         except PermanentError as exc:
             log.warning("outbox #%s to %s failed for good: %s", outbound.outbox_id, outbound.channel, exc)
-            metrics.sent(outbound.channel, "failed")
-            await self._record_failure(claim, exc, retry=False)
-            return True
+            return outcomes.Outcome(claim, "failed", error=exc)
         except TemporaryError as exc:
-            retry = claim.attempts < self.max_attempts
-            log.info("outbox #%s to %s failed (attempt %s, %s): %s", outbound.outbox_id, outbound.channel,
-                     claim.attempts, "will retry" if retry else "giving up", exc)
-            metrics.sent(outbound.channel, "429" if exc.retry_after else "retried" if retry else "failed")
-            await self._record_failure(claim, exc, retry=retry, retry_after=exc.retry_after)
-            return not retry
+            return self._retry(claim, exc, exc.retry_after)
         except Exception as exc:  # a bug or an unexpected API answer: retried like a temporary failure
-            retry = claim.attempts < self.max_attempts
             log.exception("outbox #%s to %s: unexpected error", outbound.outbox_id, outbound.channel)
-            metrics.sent(outbound.channel, "retried" if retry else "failed")
-            await self._record_failure(claim, exc, retry=retry)
-            return not retry
-        await self._record_sent(claim, provider_id)
-        metrics.sent(outbound.channel, "sent")
-        return True
+            return self._retry(claim, exc, None)
+        finally:
+            parts.finish()
+            unfinished.discard(outbound.outbox_id)
+        return outcomes.Outcome(claim, "sent", provider_id=provider_id)
 
-    async def _record_sent(self, claim: _Claim, provider_id: str | None) -> None:
-        async with self.db.transaction() as session:
-            row = await session.get(OutboxMessage, claim.outbound.outbox_id, with_for_update=True)
-            if row is None or row.status != PENDING:
-                return
-            row.status = OutboxStatus.sent
-            row.provider_message_id = provider_id
-            row.sent_at = self.clock()
-            row.last_error = None
-            session.add(row)
-
-    async def _record_failure(self, claim: _Claim, exc: BaseException, *, retry: bool,
-                              retry_after: float | None = None) -> None:
-        async with self.db.transaction() as session:
-            row = await session.get(OutboxMessage, claim.outbound.outbox_id, with_for_update=True)
-            if row is None or row.status != PENDING or row.attempts != claim.attempts:
-                return  # our lease ran out and another deliverer owns the row now
-            row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-            if retry:
-                delay = max(self._backoff(claim.attempts), retry_after or 0)
-                row.next_attempt_at = self.clock() + timedelta(seconds=delay)
-            else:
-                row.status = OutboxStatus.failed
-            session.add(row)
-
-    async def _record_held(self, claim: _Claim, exc: BaseException) -> None:
-        async with self.db.transaction() as session:
-            row = await session.get(OutboxMessage, claim.outbound.outbox_id, with_for_update=True)
-            if row is None or row.status != PENDING or row.attempts != claim.attempts:
-                return
-            row.status = OutboxStatus.held
-            row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-            session.add(row)
-
-    async def _release(self, claims: list[_Claim]) -> None:
-        """Puts claimed but unsent rows back as they were; they wait behind the chat's failed row."""
-        if not claims:
-            return
-        async with self.db.transaction() as session:
-            for claim in claims:
-                row = await session.get(OutboxMessage, claim.outbound.outbox_id, with_for_update=True)
-                if row is None or row.status != PENDING or row.attempts != claim.attempts:
-                    continue
-                row.attempts = claim.attempts - 1
-                row.next_attempt_at = claim.previous_next_attempt_at
-                session.add(row)
+    def _retry(self, claim: outcomes.Claim, exc: BaseException, retry_after: float | None) -> outcomes.Outcome:
+        now = self.clock()
+        give_up = (self.max_attempts is not None and claim.attempts >= self.max_attempts) or (
+            now - claim.created_at >= self.retry_for)
+        log.info("outbox #%s to %s failed (attempt %s, %s): %s", claim.outbound.outbox_id, claim.outbound.channel,
+                 claim.attempts, "giving up" if give_up else "will retry", exc)
+        if give_up:
+            return outcomes.Outcome(claim, "failed", error=exc)
+        delay = max(self._backoff(claim.attempts), retry_after or 0)
+        return outcomes.Outcome(claim, "retry", error=exc, next_attempt_at=now + timedelta(seconds=delay))
 
     def _backoff(self, attempts: int) -> float:
         """Seconds to wait after the `attempts`-th failed try: base, 2 x base, 4 x base ... up to max_delay."""
-        return min(self.max_delay, self.base_delay * 2 ** (attempts - 1))
+        return min(self.max_delay, self.base_delay * 2 ** min(attempts - 1, 30))
+
+    # --- paused channels ------------------------------------------------------------------------------
+
+    async def load_paused(self) -> None:
+        """The channels a former run paused (probed again before anything is sent)."""
+        self.paused.update(await outcomes.paused_channels(self.db, list(self.senders)))
+
+    async def probe_paused(self) -> bool:
+        """Asks each paused channel whether it works again; True when one was resumed."""
+        resumed = False
+        for channel in list(self.paused):
+            probe = getattr(self.senders[channel], "probe", None)
+            try:
+                if probe is not None:
+                    await probe()
+            except ConfigurationError as exc:
+                log.error("delivery: %s still paused: %s", channel, exc)
+                continue
+            except Exception as exc:  # the network: try again at the next probe
+                log.warning("delivery: probing %s failed: %s", channel, exc)
+                continue
+            del self.paused[channel]
+            await outcomes.resume_channel(self.db, channel, self.clock())
+            log.warning("delivery: %s works again; sending its queue", channel)
+            resumed = True
+        return resumed

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import exists
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot import metrics, officer, owner
 from bot.i18n import DEFAULT_LOCALE, Renderer, locale_of_language
-from bot.messages import Inbound, Outbound
+from bot.messages import Inbound, Outbound, Replies
 from bot.settings import Settings
 from bot.turn import Turn
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailable, is_transient
 from storage.models import Contact, Conversation, InboundEvent, OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
+
+TRIES = 3  # a transient database error is retried twice (after 50 and 200 ms) before giving the event back
+EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
+SEEN_AGAIN_AFTER = timedelta(minutes=1)  # last_inbound_at is written at most this often (WhatsApp's 24-h window)
 
 
 class Engine:
@@ -31,41 +39,81 @@ class Engine:
         self.clock = clock
 
     @metrics.timed_update
-    async def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Applies the event once; a duplicate event id returns [] and changes nothing."""
-        for attempt in range(3):
+    async def handle(self, inbound: Inbound) -> Replies:
+        """Applies the event once; a duplicate event id returns [] (`.duplicate`) and changes nothing.
+
+        A transient database error (a dropped connection, a serialization failure) is retried here; if the
+        database stays unreachable, `DatabaseUnavailable` is raised and nothing is recorded, so the channel
+        (a webhook answered 503) delivers the event again. Any other error is a bug: the person is told.
+        """
+        for attempt in range(TRIES):
             try:
                 return await self._handle_once(inbound)
             except IntegrityError:
                 # Two first messages of one new contact raced to create it; the loser tries again.
-                if attempt == 2:
+                if attempt == TRIES - 1:
                     raise
                 log.info("retrying after a concurrent insert")
-            except Exception:
-                log.exception("event %s:%s failed", inbound.channel, inbound.event_id)
-                metrics.mark_update("error")
-                return await self._apologize(inbound)
-        return []
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("event %s:%s failed", inbound.channel, inbound.event_id)
+                    metrics.mark_update("error")
+                    return await self._apologize(inbound)
+                if attempt == TRIES - 1:
+                    log.error("event %s:%s not applied, the database is unavailable: %s", inbound.channel,
+                              inbound.event_id, exc)
+                    metrics.mark_update("unavailable")
+                    raise DatabaseUnavailable(str(exc)) from exc
+                log.warning("event %s:%s: transient database error, retrying: %s", inbound.channel,
+                            inbound.event_id, exc)
+                await asyncio.sleep(0.05 * 4 ** attempt)
+        return Replies()
 
-    async def _apologize(self, inbound: Inbound) -> list[Outbound]:
+    async def _apologize(self, inbound: Inbound) -> Replies:
         """After a bug: the event is recorded (so it is not redelivered forever) and the person is told."""
+        try:
+            return await self._apology(inbound)
+        except Exception as exc:
+            if is_transient(exc):
+                raise DatabaseUnavailable(str(exc)) from exc
+            raise
+
+    async def _apology(self, inbound: Inbound) -> Replies:
         async with self.db.transaction() as session:
             if not await _record_event(session, inbound, self.clock()):
-                return []
-            contact, conversation = await _lock_conversation(session, inbound)
+                return Replies.of_duplicate()
+            contact, conversation, _ = await _lock_conversation(session, inbound)
             turn = Turn(self, session, contact, conversation)
             turn.send(contact, turn.text("errors/internal"))
-            return await turn.commit_outbox()
+            return Replies(await turn.commit_outbox())
 
-    async def _handle_once(self, inbound: Inbound) -> list[Outbound]:
+    async def requeue(self, inbound: Inbound, outbox_id: int, page: int) -> Replies:
+        """Queues another page of an earlier message to this chat (a long list's "more"), once per event."""
+        async with self.db.transaction() as session:
+            now = self.clock()
+            if not await _record_event(session, inbound, now):
+                return Replies.of_duplicate()
+            row = await session.get(OutboxMessage, outbox_id)
+            if row is None or (row.channel, row.address) != (inbound.channel, inbound.address):
+                log.info("%s: stale 'more' for message %s ignored", inbound.channel, outbox_id)
+                return Replies()
+            again = OutboxMessage(channel=row.channel, address=row.address, payload={**row.payload, "page": page},
+                                  next_attempt_at=now, created_at=now)
+            session.add(again)
+            await session.flush()
+            return Replies([Outbound.from_payload(again.channel, again.address, again.payload, again.id)])
+
+    async def _handle_once(self, inbound: Inbound) -> Replies:
         async with self.db.transaction() as session:
             if not await _record_event(session, inbound, self.clock()):
                 log.info("duplicate event %s:%s ignored", inbound.channel, inbound.event_id)
                 metrics.mark_update("duplicate")
-                return []
-            contact, conversation = await _lock_conversation(session, inbound)
-            released = await _release_held(session, inbound, self.clock())
-            contact.last_inbound_at = self.clock()
+                return Replies.of_duplicate()
+            contact, conversation, has_held = await _lock_conversation(session, inbound)
+            now = self.clock()
+            released = await _release_held(session, inbound, now) if has_held else []
+            if contact.last_inbound_at is None or now - contact.last_inbound_at >= SEEN_AGAIN_AFTER:
+                contact.last_inbound_at = now
             if inbound.display_name and not contact.display_name and (contact.owner_id or contact.officer_id):
                 contact.display_name = inbound.display_name[:100]  # never kept for someone who has not consented
             turn = Turn(self, session, contact, conversation)
@@ -75,18 +123,15 @@ class Engine:
                 await owner.handle(turn, inbound)
             conversation.version += 1
             conversation.updated_at = self.clock()
-            return released + await turn.commit_outbox()
+            return Replies(released + await turn.commit_outbox())
 
 
 async def _record_event(session, inbound: Inbound, now: datetime) -> bool:  # type: ignore[no-untyped-def]
-    """Stores the event id; False when it was stored before (a redelivery)."""
-    try:
-        async with session.begin_nested():
-            session.add(InboundEvent(channel=inbound.channel, external_id=inbound.event_id, received_at=now))
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    """Stores the event id in one statement (no savepoint); False when it was stored before (a redelivery)."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = (insert(EVENTS).values(channel=inbound.channel, external_id=inbound.event_id, received_at=now)
+                 .on_conflict_do_nothing(index_elements=["channel", "external_id"]).returning(EVENTS.c.id))
+    return (await (await session.connection()).execute(statement)).first() is not None
 
 
 async def _release_held(session, inbound: Inbound, now: datetime) -> list[Outbound]:  # type: ignore[no-untyped-def]
@@ -104,21 +149,29 @@ async def _release_held(session, inbound: Inbound, now: datetime) -> list[Outbou
     return released
 
 
-async def _lock_conversation(session, inbound: Inbound) -> tuple[Contact, Conversation]:  # type: ignore[no-untyped-def]
-    """Gets or creates the contact and its conversation, both locked for this transaction."""
-    query = select(Contact).where(Contact.channel == inbound.channel, Contact.address == inbound.address)
-    contact = (await session.exec(query.with_for_update())).first()
-    if contact is None:  # a new contact speaks the language of their app, when we speak it
+async def _lock_conversation(session, inbound: Inbound) -> tuple[Contact, Conversation, bool]:  # type: ignore[no-untyped-def]
+    """The contact and its conversation, both locked, in one statement (created on a first message), and
+    whether the contact has held messages (so that they are only looked for when there are some)."""
+    has_held = exists().where(OutboxMessage.channel == Contact.channel, OutboxMessage.address == Contact.address,
+                              OutboxMessage.status == OutboxStatus.held.value)
+    query = (select(Contact, Conversation, has_held)
+             .join(Conversation, Conversation.contact_id == Contact.id)  # type: ignore[arg-type]
+             .where(Contact.channel == inbound.channel, Contact.address == inbound.address)
+             .with_for_update(of=[Contact, Conversation]))  # type: ignore[list-item]
+    row = (await session.exec(query)).first()
+    if row is not None:
+        return row[0], row[1], bool(row[2])
+    contact = (await session.exec(select(Contact).where(
+        Contact.channel == inbound.channel, Contact.address == inbound.address).with_for_update())).first()
+    if contact is None:
+        # A new contact speaks the language of their app, when we speak it.
         contact = Contact(channel=inbound.channel, address=inbound.address,
                           locale=locale_of_language(inbound.language) or DEFAULT_LOCALE)
         async with session.begin_nested():
             session.add(contact)
             await session.flush()
-    conv_query = select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
-    conversation = (await session.exec(conv_query)).first()
-    if conversation is None:
-        conversation = Conversation(contact_id=contact.id)
-        async with session.begin_nested():
-            session.add(conversation)
-            await session.flush()
-    return contact, conversation
+    conversation = Conversation(contact_id=contact.id)
+    async with session.begin_nested():
+        session.add(conversation)
+        await session.flush()
+    return contact, conversation, True

@@ -71,11 +71,14 @@ class Outbound:
     locale: str = "id"
     notice: dict[str, Any] | None = None
     outbox_id: int | None = None
+    page: int = 1  # a later page of a long list (WhatsApp's "more"), the same choices
 
     def to_payload(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("channel", "address", "outbox_id"):
             data.pop(key)
+        if data["page"] == 1:
+            data.pop("page")
         return data
 
     @classmethod
@@ -91,4 +94,17 @@ class Outbound:
             locale=str(payload.get("locale") or "id"),
             notice=payload.get("notice"),
             outbox_id=outbox_id,
+            page=int(payload.get("page") or 1),
         )
+
+
+class Replies(list):  # type: ignore[type-arg]
+    """What one event queued (a list of Outbound); `duplicate` when the event had been applied before."""
+
+    duplicate: bool = False
+
+    @classmethod
+    def of_duplicate(cls) -> Replies:
+        replies = cls()
+        replies.duplicate = True
+        return replies

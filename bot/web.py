@@ -7,11 +7,16 @@ Routes are assembled in `create_app` from small lists, so a channel adds its web
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import re
 import signal
+import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from sqlalchemy import text
@@ -64,7 +69,8 @@ def configured_channels(settings: Settings) -> list[str]:
 class Channels:
     """The configured chat channels: their senders, webhook routes, and what they do at start and stop."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, name: str | None = None) -> None:
+        """`name` names this process's deliverer ("host:run-8080-0"); a restart under it takes its leases back."""
         self.settings = settings
         self.db = engine.db
         self.telegram = TelegramChannel(settings) if settings.telegram_bot_token else None
@@ -75,7 +81,8 @@ class Channels:
             senders["telegram"] = self.telegram
         if self.whatsapp:
             senders["whatsapp"] = self.whatsapp
-        self.deliverer = Deliverer(engine.db, senders)
+        self.deliverer = Deliverer(engine.db, senders, name=name, base_delay=settings.delivery_base_delay,
+                                   probe_interval=settings.delivery_probe_seconds)
         self.telegram_updates = TelegramUpdates(self.telegram, engine, self.deliverer) if self.telegram else None
         self.whatsapp_updates = WhatsAppUpdates(self.whatsapp, engine, self.deliverer) if self.whatsapp else None
         self._tasks: list[asyncio.Task[None]] = []
@@ -176,23 +183,28 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve(settings: Settings, host: str, port: int) -> None:
-    """`umkm-bot run`: migrate, then serve HTTP and deliver the outbox until SIGINT or SIGTERM."""
+async def serve(settings: Settings, host: str, port: int, sock: socket.socket | None = None, index: int = 0) -> None:
+    """`umkm-bot run`: migrate, then serve HTTP and deliver the outbox until SIGINT or SIGTERM.
+
+    With `sock` (one of `--workers N` processes) the listening socket is shared and migrations already ran.
+    """
     check_settings(settings)
     db = Database(settings.database_url)
     try:
-        await db.upgrade()
+        if sock is None:
+            await db.upgrade()
         configured = configured_channels(settings)
         if configured:
             log.info("channels configured: %s", ", ".join(configured))
-        else:
+        elif index == 0:
             log.warning(HOW_TO_CONFIGURE)
         settings = settings.model_copy(update={"web_port": port})  # sign-in links without PUBLIC_URL
         engine = Engine(db, settings)
-        channels = Channels(settings, engine)
+        channels = Channels(settings, engine, name=f"{socket.gethostname()}:run-{port}-{index}")
         server = _Server(uvicorn.Config(create_app(settings, db, channels.routes(), engine.renderer,
-                                                   channels.deliverer.deliver), host=host,
-                                        port=port, log_config=None, lifespan="off"))
+                                                   channels.deliverer.deliver), host=host, port=port,
+                                        log_config=None, lifespan="off", http=_http_protocol(),
+                                        access_log=False))
         stop = asyncio.Event()
 
         def shutdown() -> None:
@@ -205,7 +217,7 @@ async def serve(settings: Settings, host: str, port: int) -> None:
             delivery = asyncio.create_task(channels.deliverer.run(stop))
             jobs = asyncio.create_task(Jobs(db, settings, engine.renderer).run(stop))
             try:
-                await server.serve()
+                await server.serve(sockets=[sock] if sock is not None else None)
             finally:
                 stop.set()
                 await asyncio.gather(delivery, jobs)
@@ -214,13 +226,13 @@ async def serve(settings: Settings, host: str, port: int) -> None:
         await db.dispose()
 
 
-async def work(settings: Settings) -> None:
+async def work(settings: Settings, name: str | None = None) -> None:
     """`umkm-bot worker`: the delivery loop and the jobs (reminders, digests), apart from the web processes."""
     db = Database(settings.database_url)
     try:
         await db.upgrade()
         engine = Engine(db, settings)
-        channels = Channels(settings, engine)
+        channels = Channels(settings, engine, name=name or f"{socket.gethostname()}:worker")
         stop = asyncio.Event()
         with _on_signals(stop.set):
             if channels.telegram is not None:
@@ -244,3 +256,89 @@ def _on_signals(callback: Callable[[], None]) -> Iterator[None]:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+def _http_protocol() -> str:
+    """httptools (C) where installed, else uvicorn's pure-Python h11."""
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return "h11"
+    return "httptools"
+
+
+def run_event_loop(main: Any) -> Any:
+    """Runs a coroutine on uvloop where installed (faster sockets and callbacks), else asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
+def serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+    """`umkm-bot run --workers N`: N processes on one listening socket; one of them sends for each account.
+
+    The parent migrates once, forks the workers, forwards SIGINT/SIGTERM, and restarts a worker that died.
+    """
+    check_settings(settings)
+
+    async def migrate() -> None:
+        db = Database(settings.database_url)
+        try:
+            await db.upgrade()
+        finally:
+            await db.dispose()
+
+    run_event_loop(migrate())
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    children: dict[int, int] = {}
+    stopping = False
+
+    def spawn(index: int) -> None:
+        pid = os.fork()
+        if pid == 0:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_DFL)
+            code = 0
+            try:
+                run_event_loop(serve(settings, host, port, sock, index))
+            except BaseException:
+                log.exception("worker %s failed", index)
+                code = 1
+            os._exit(code)
+        children[pid] = index
+
+    def forward(sig: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+    for index in range(workers):
+        spawn(index)
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    log.info("serving on %s:%s with %s worker processes", host, port, workers)
+    failed = False
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        index = children.pop(pid, -1)
+        if stopping or index < 0:
+            failed = failed or os.waitstatus_to_exitcode(status) not in (0, -signal.SIGTERM, -signal.SIGINT)
+            continue
+        log.error("worker %s exited (%s); starting it again", index, os.waitstatus_to_exitcode(status))
+        time.sleep(1)
+        spawn(index)
+    sock.close()
+    if failed:
+        raise SystemExit(1)

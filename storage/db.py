@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import hashlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -35,7 +40,8 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, safe from corruption
+        cursor.execute("PRAGMA busy_timeout=30000")  # another process writing; this one's turns queue below
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -48,12 +54,35 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+PING_AFTER_IDLE = 5.0  # seconds
+
+
+def _pre_ping_when_idle(engine: AsyncEngine) -> None:
+    """Pool pre-ping for connections that sat idle: one the server dropped (restart, failover, idle timeout) is
+    replaced before use. A connection back from use moments ago is not pinged: under load that round trip
+    would cost more than one statement in seven, and a failure then is retried by the engine anyway."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def on_checkin(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def on_checkout(dbapi_connection, record, _proxy):  # type: ignore[no-untyped-def]
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection was dropped: {exc}") from exc
+
+
 class Database:
     """The engine, a session factory and the migrations for one DATABASE_URL."""
 
     def __init__(self, url: str, schema: str | None = None) -> None:
         """`schema` (PostgreSQL only) puts every table in that schema, e.g. one per test."""
         self.url = async_url(url)
+        self.schema = schema
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
@@ -64,20 +93,56 @@ class Database:
             connect_args = {"timeout": 10}  # seconds to connect; a dead server must not hang a request
             if schema:
                 connect_args["server_settings"] = {"search_path": schema}
-        # pre-ping: a connection the server dropped (restart, failover) is replaced before it is used
-        # hide_parameters: SQL parameters (names, NIB, phones) never reach a log line or an error message
+        # hide_parameters: SQL parameters (names, NIB, phones) never reach a log line or an error message;
+        # a connection the server dropped is replaced by the idle pre-ping below (and the engine's retry)
         self.migration_lock_key = _lock_key(f"umkm-bot migrations {parsed.database} {schema or ''}")
-        self.engine = create_async_engine(self.url, connect_args=connect_args, pool_pre_ping=True,
-                                          hide_parameters=True)
+        self.engine = create_async_engine(self.url, connect_args=connect_args, hide_parameters=True)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
+        else:
+            _pre_ping_when_idle(self.engine)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._write_lock = asyncio.Lock()
+        self._writer: asyncio.Task[Any] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
+        async with self._one_writer(), self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection inside one transaction (statements without the ORM's unit of work)."""
+        async with self._one_writer(), self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _one_writer(self) -> AsyncIterator[None]:
+        """SQLite: this process's transactions wait their turn in asyncio, not in SQLite's sleeping busy handler.
+
+        Re-entrant for the task that holds it (a nested transaction would wait for itself otherwise).
+        """
+        task = asyncio.current_task()
+        if not self.is_sqlite or self._writer is task:
+            yield
+            return
+        async with self._write_lock:
+            self._writer = task
+            try:
+                yield
+            finally:
+                self._writer = None
+
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite file, or None (PostgreSQL, or SQLite in memory)."""
+        database = make_url(self.url).database
+        return database if self.is_sqlite and database and database != ":memory:" else None
+
+    def driver_dsn(self) -> str:
+        """The PostgreSQL URL for a plain asyncpg connection (LISTEN and advisory locks)."""
+        return make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def upgrade(self, revision: str = "heads") -> None:
         """Apply Alembic migrations up to `revision` (every head, while parallel branches await a merge).
@@ -107,3 +172,25 @@ def alembic_config(connection=None) -> Config:  # type: ignore[no-untyped-def]
 
 def _run_alembic(sync_connection, action: str, revision: str) -> None:  # type: ignore[no-untyped-def]
     getattr(command, action)(alembic_config(sync_connection), revision)
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached (or kept failing) for a while: nothing was applied; try again later."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A lost or refused connection, a serialization failure or deadlock, a locked SQLite file: worth a retry."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if isinstance(exc, OperationalError | InterfaceError):  # SQLite's are mostly bugs ("no such table")
+            return "sqlite" not in type(exc.orig).__module__ or any(
+                word in str(exc.orig).lower() for word in ("locked", "busy", "disk i/o"))
+        code = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        return code in ("40001", "40P01", "57P01", "57P02", "57P03") or code.startswith("08")
+    return isinstance(exc, ConnectionError | TimeoutError) or (
+        isinstance(exc, OSError) and exc.errno is not None and exc.errno in _NETWORK_ERRNOS)
+
+
+_NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT,
+                   errno.EPIPE}

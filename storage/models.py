@@ -212,6 +212,13 @@ class InboundEvent(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
+    """One message to one chat. A row is sent only after every earlier row of its chat (`channel`, `address`).
+
+    `lease_owner` + `leased_until`: the deliverer sending it now ("name@boot"); `parts_sent`: how many parts of
+    a multi-part message (album, then text pieces) already went out, so a retry sends only the rest.
+    """
+
+    __table_args__ = (Index("ix_outboxmessage_chat", "channel", "address", "status"),)
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(index=True)
     address: str
@@ -224,6 +231,9 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    lease_owner: str | None = None
+    leased_until: datetime | None = None
+    parts_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ChannelState(SQLModel, table=True):

@@ -54,7 +54,7 @@ class FakeBotAPI:
         self.files[file_id] = (path or f"photos/{file_id}.jpg", data)
 
     def fail(self, method: str, *responses: tuple[int, dict[str, Any] | None]) -> None:
-        """The next calls of `method` answer these (status, parameters) errors, in order."""
+        """The next calls of `method` answer these (status, parameters) errors, in order; status 0 succeeds."""
         self.failures.setdefault(method, []).extend(responses)
 
     def sent(self, method: str | None = None, chat_id: int | None = None) -> list[Call]:
@@ -83,7 +83,8 @@ class FakeBotAPI:
         params, files = await _read_params(request)
         self.calls.append(Call(method, params, files))
         queued = self.failures.get(method)
-        if queued:
+        status = queued.pop(0)[0] if queued and queued[0][0] == 0 else None  # 0: this call succeeds
+        if queued and status is None:
             status, parameters = queued.pop(0)
             body: dict[str, Any] = {"ok": False, "error_code": status, "description": f"Error {status}"}
             if parameters:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.fake_telegram import FakeBotAPI
+from tests.fake_telegram import Call, FakeBotAPI
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 SECRET = "webhook-secret-for-tests"
@@ -45,7 +45,11 @@ class TelegramUser:
 
     async def post(self, update: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-        return await self.client.post("/telegram/webhook", json=update, headers=headers)
+        response = await self.client.post("/telegram/webhook", json=update, headers=headers)
+        if response.status_code == 200 and response.content:  # a method call as the answer: Telegram runs it
+            params = dict(response.json())
+            self.api.calls.append(Call(params.pop("method"), params))
+        return response
 
     async def send(self, text: str) -> httpx.Response:
         update = self.message_update("text_message", text=text)

@@ -35,7 +35,7 @@ class FakeSender:
         self.sent: list[int] = []
         self.calls = 0
 
-    async def send(self, outbound: Outbound) -> str | None:
+    async def send(self, outbound: Outbound, parts: object = None) -> str | None:
         self.calls += 1
         await asyncio.sleep(0)
         if self.outcomes:
@@ -150,19 +150,20 @@ async def test_rows_of_a_crashed_deliverer_come_back_after_the_lease(database: D
         channel = "fake"
         started = asyncio.Event()
 
-        async def send(self, outbound: Outbound) -> str | None:
+        async def send(self, outbound: Outbound, parts: object = None) -> str | None:
             self.started.set()
             await asyncio.Event().wait()  # never answers: the process "dies" here
             return None
 
     hangs = Hangs()
-    crashed = asyncio.create_task(Deliverer(database, {"fake": hangs}, clock=clock, lease_seconds=60).deliver_due())
+    crashed = asyncio.create_task(Deliverer(database, {"fake": hangs}, clock=clock, lease_seconds=60,
+                                            name="crashed").deliver_due())
     await asyncio.wait_for(hangs.started.wait(), 10)
     crashed.cancel()
     await asyncio.gather(crashed, return_exceptions=True)
 
     sender = FakeSender()
-    other = Deliverer(database, {"fake": sender}, clock=clock, lease_seconds=60)
+    other = Deliverer(database, {"fake": sender}, clock=clock, lease_seconds=60, name="other")
     assert await other.deliver_due() == 0  # still leased to the crashed one
     clock.advance(59)
     assert await other.deliver_due() == 0
@@ -201,7 +202,7 @@ async def test_a_chat_waits_behind_its_failed_message(database: Database) -> Non
     sender = FakeSender(TemporaryError("timeout"))
     deliverer = Deliverer(database, {"fake": sender}, clock=clock, base_delay=30)
 
-    assert await deliverer.deliver_due() == 3
+    assert await deliverer.deliver_due() == 2  # the head of each chat
     assert sender.sent == [elsewhere]  # the second message of chat-1 did not overtake the first
     row = await get(database, second)
     assert row.status == OutboxStatus.pending and row.attempts == 0
@@ -213,7 +214,7 @@ async def test_a_chat_waits_behind_its_failed_message(database: Database) -> Non
 
 async def test_deliver_sends_just_committed_rows_of_channels_with_a_sender(database: Database) -> None:
     clock = Clock()
-    fresh = await add_rows(database, 2, at=T0 + timedelta(seconds=5))  # the engine's clock ran ahead
+    fresh = await add_rows(database, 2)
     [other_channel] = await add_rows(database, channel="carrier-pigeon", address="x")
     sender = FakeSender()
     deliverer = Deliverer(database, {"fake": sender}, clock=clock)
@@ -244,7 +245,7 @@ async def test_run_loop_delivers_until_stopped(database: Database) -> None:
     stop = asyncio.Event()
 
     class StopsWhenSent(FakeSender):
-        async def send(self, outbound: Outbound) -> str | None:
+        async def send(self, outbound: Outbound, parts: object = None) -> str | None:
             result = await super().send(outbound)
             stop.set()
             return result

@@ -176,11 +176,11 @@ class ManualClock:
 
 async def test_429_then_500_then_ok_arrives_once_after_the_wait(world: World) -> None:
     owner = world.user(OWNER)
-    clock = ManualClock()
     assert world.channels.telegram is not None
-    deliverer = Deliverer(world.db, {"telegram": world.channels.telegram}, clock=clock, base_delay=2)
     world.api.fail("sendMessage", (429, {"retry_after": 7}), (500, None))
     outbound = await world.channels.telegram_updates.handle(owner.message_update("command_start", text="/start"))
+    clock = ManualClock()  # after the engine wrote the row: a row is never sent before its next_attempt_at
+    deliverer = Deliverer(world.db, {"telegram": world.channels.telegram}, clock=clock, base_delay=2)
     await deliverer.deliver(outbound)
     assert len(world.api.sent("sendMessage", OWNER)) == 1  # the 429
     clock.now += timedelta(seconds=6)

@@ -12,10 +12,9 @@ import logging
 import re
 from typing import Any
 
-from aiolimiter import AsyncLimiter
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import (
     BotCommand,
@@ -29,18 +28,36 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import ExtBot
 
 from bot import media, metrics
-from bot.delivery import Deliverer, PermanentError, TemporaryError
+from bot.delivery import (
+    AddressChanged,
+    ConfigurationError,
+    Deliverer,
+    Parts,
+    PermanentError,
+    TemporaryError,
+    Unpaced,
+)
 from bot.engine import Engine
 from bot.handlers import telegram_shape
 from bot.handlers.webhook_body import parse_json, read_capped
 from bot.i18n import Renderer
 from bot.markup import split_html
-from bot.messages import Inbound, Outbound, PhotoIn
+from bot.messages import Inbound, Outbound, PhotoIn, Replies
 from bot.settings import Settings
+from storage.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +109,11 @@ class TelegramChannel:
             settings.telegram_bot_token,
             base_url=f"{root}/bot",
             base_file_url=f"{root}/file/bot",
-            rate_limiter=AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=0),
         )
-        self._per_chat: dict[str, AsyncLimiter] = {}
+        # Pacing is the deliverer's (bot/pacing.py), held by the one elected sender of this bot.
+        self.rate = settings.telegram_rate
+        self.chat_rate = settings.telegram_chat_rate
+        self.account = settings.telegram_bot_token.split(":")[0]
 
     async def start(self) -> None:
         await self.bot.initialize()
@@ -115,7 +134,6 @@ class TelegramChannel:
             query = update.callback_query
             chat = query.message.chat if query.message else None
             address = str(chat.id) if chat else str(query.from_user.id)
-            await self._answer_callback(query.id)
             return Inbound(CHANNEL, address, str(update.update_id), "choice", query.data or "",
                            display_name=query.from_user.full_name, language=query.from_user.language_code or "")
         message = update.message
@@ -162,7 +180,8 @@ class TelegramChannel:
             return PhotoIn(b"", file_id, file.file_size)
         return PhotoIn(bytes(await file.download_as_bytearray()), file_id, size)
 
-    async def _answer_callback(self, query_id: str) -> None:
+    async def answer_callback(self, query_id: str) -> None:
+        """Stops the button's spinner (long polling; a webhook answers in its HTTP response instead)."""
         try:
             await self.bot.answer_callback_query(query_id)
         except TelegramError as exc:  # an old query cannot be answered any more; the tap still counts
@@ -170,30 +189,51 @@ class TelegramChannel:
 
     # --- outbound --------------------------------------------------------------------------------------
 
-    async def send(self, outbound: Outbound) -> str | None:
-        """Sends photos (an album when several), then the text in pieces with the buttons on the last."""
-        rate = self.settings.telegram_chat_rate
-        limiter = self._per_chat.setdefault(outbound.address, AsyncLimiter(max(1.0, rate), max(1.0, rate) / rate))
+    async def send(self, outbound: Outbound, parts: Parts | None = None) -> str | None:
+        """Sends photos (an album when several), then the text in pieces with the buttons on the last.
+
+        Each part is one step; the steps an earlier try sent (`parts.sent`) are skipped.
+        """
+        parts = parts or Unpaced()
         chat_id = int(outbound.address)
+        pieces = split_html(outbound.text, MAX_TEXT)
+        markup = keyboard(outbound)
+        steps: list[tuple[int, Any]] = []
+        if outbound.photos:
+            steps.append((min(len(outbound.photos), 10), lambda: self._send_photos(chat_id, outbound.photos)))
+        for i, piece in enumerate(pieces):
+            last = i == len(pieces) - 1
+            steps.append((1, lambda p=piece, last=last: self._send_text(chat_id, p, markup if last else None)))
+        message_id = None
         try:
-            message_id = None
-            if outbound.photos:
-                async with limiter:
-                    message_id = await self._send_photos(chat_id, outbound.photos)
-            pieces = split_html(outbound.text, MAX_TEXT)
-            markup = keyboard(outbound)
-            for i, piece in enumerate(pieces):
-                async with limiter:
-                    sent = await self.bot.send_message(
-                        chat_id, piece, parse_mode="HTML", reply_markup=markup if i == len(pieces) - 1 else None)
-                message_id = sent.message_id
+            for index, (count, step) in enumerate(steps):
+                if index < parts.sent:
+                    continue
+                await parts.slot(count)
+                message_id = await step()
+                if index < len(steps) - 1:
+                    await parts.done(index + 1)
             return str(message_id) if message_id is not None else None
         except RetryAfter as exc:
             raise TemporaryError(str(exc), retry_after=_seconds(exc.retry_after)) from exc
-        except (Forbidden, BadRequest, InvalidToken) as exc:
+        except ChatMigrated as exc:
+            raise AddressChanged(str(exc.new_chat_id)) from exc
+        except InvalidToken as exc:
+            raise ConfigurationError(f"Telegram refused the bot token (401/404): {exc}") from exc
+        except (Forbidden, BadRequest) as exc:
             raise PermanentError(str(exc)) from exc
         except (TimedOut, NetworkError) as exc:
             raise TemporaryError(str(exc)) from exc
+
+    async def _send_text(self, chat_id: int, text: str, markup: Any) -> int:
+        return (await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=markup)).message_id
+
+    async def probe(self) -> None:
+        """getMe: raises ConfigurationError while the token is refused."""
+        try:
+            await self.bot.get_me()
+        except InvalidToken as exc:
+            raise ConfigurationError(f"Telegram refused the bot token (401/404): {exc}") from exc
 
     async def _send_photos(self, chat_id: int, paths: list[str]) -> int:
         files = [await media.read(p, self.settings) for p in paths[:10]]
@@ -241,7 +281,13 @@ class TelegramChannel:
                 await _sleep_or_stop(stop, min(60.0, 2.0 ** failures))
                 continue
             for update in updates:
-                await handle_update(update.to_dict())
+                try:
+                    await handle_update(update.to_dict())
+                except DatabaseUnavailable:
+                    log.warning("telegram update %s not applied (database unavailable); fetched again",
+                                update.update_id)
+                    await _sleep_or_stop(stop, 2.0)
+                    break
                 offset = update.update_id + 1
 
 
@@ -265,28 +311,41 @@ class TelegramUpdates:
         self.deliverer = deliverer
         self._sending: set[asyncio.Task[None]] = set()
 
-    async def handle(self, data: dict[str, Any]) -> list[Outbound]:
+    async def handle(self, data: dict[str, Any]) -> Replies:
         """Applies the update (committed when this returns); [] for a duplicate, unhandled or malformed one."""
         if (problem := telegram_shape.problem(data)) is not None:
             log.warning("telegram update malformed (%s); ignored", problem)
             metrics.update(CHANNEL, "malformed")
-            return []
+            return Replies()
         inbound = await self.channel.to_inbound(data)
         if inbound is None:
             metrics.update(CHANNEL, "ignored")
-        return await self.engine.handle(inbound) if inbound is not None else []
+        return await self.engine.handle(inbound) if inbound is not None else Replies()
 
     async def handle_and_send(self, data: dict[str, Any]) -> None:
         """For polling: handle, then send the replies in the background so the next update need not wait."""
         outbound = await self.handle(data)
+        query_id = callback_query_id(data)
+        if query_id and not outbound.duplicate:
+            self._background(self.channel.answer_callback(query_id))
         if outbound:
-            task = asyncio.create_task(self.deliverer.deliver(outbound))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+            self._background(self.deliverer.deliver(outbound))
+
+    def _background(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     async def drain(self) -> None:
         if self._sending:
             await asyncio.gather(*self._sending, return_exceptions=True)
+
+
+def callback_query_id(data: dict[str, Any]) -> str | None:
+    """The id of a button tap's callback query, to be answered once (not for a replayed update)."""
+    query = data.get("callback_query")
+    query_id = query.get("id") if isinstance(query, dict) else None
+    return query_id if isinstance(query_id, str) and query_id else None
 
 
 def webhook_route(settings: Settings, updates: TelegramUpdates) -> Route:
@@ -309,7 +368,15 @@ def webhook_route(settings: Settings, updates: TelegramUpdates) -> Route:
             log.warning("telegram webhook: not a JSON object (%d bytes)", len(body))
             metrics.update(CHANNEL, "malformed")
             return Response(status_code=400)
-        outbound = await updates.handle(data)
-        return Response(status_code=200, background=BackgroundTask(updates.deliverer.deliver, outbound))
+        try:
+            outbound = await updates.handle(data)
+        except DatabaseUnavailable:
+            return Response(status_code=503)  # not applied: Telegram delivers the update again
+        background = BackgroundTask(updates.deliverer.deliver, outbound)
+        query_id = callback_query_id(data)
+        if query_id and not outbound.duplicate:  # the Bot API takes one method call as the webhook's answer
+            return JSONResponse({"method": "answerCallbackQuery", "callback_query_id": query_id},
+                                background=background)
+        return Response(status_code=200, background=background)
 
     return Route("/telegram/webhook", telegram_webhook, methods=["POST"])

@@ -56,7 +56,7 @@ class TerminalSender:
         self.locate = locate or (lambda key: str(media_dir / key))
         self.last_choices: list[Choice] = []
 
-    async def send(self, outbound: Outbound) -> str | None:
+    async def send(self, outbound: Outbound, parts: object = None) -> str | None:
         self.out.write(self.render(outbound) + "\n\n")
         self.out.flush()
         self.last_choices = list(outbound.choices)

@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import httpx
-from aiolimiter import AsyncLimiter
 from pywa import errors as wa_errors
 from pywa.types.templates import BodyText, TemplateLanguage
 from pywa.utils import UserIdentifier
@@ -23,7 +22,7 @@ from sqlmodel import select
 
 from bot import logs, media, metrics
 from bot.common import ascii_number
-from bot.delivery import HeldError, PermanentError, TemporaryError
+from bot.delivery import ConfigurationError, HeldError, Parts, PermanentError, TemporaryError, Unpaced
 from bot.handlers import whatsapp_shape as shape
 from bot.handlers.telegram import split_text
 from bot.handlers.whatsapp_render import buttons_for
@@ -112,7 +111,10 @@ class WhatsAppChannel:
             app_secret=settings.whatsapp_app_secret,
             user_identifier_priority=(UserIdentifier.WA_ID, UserIdentifier.BSUID, UserIdentifier.PARENT_BSUID),
         )
-        self.limiter = AsyncLimiter(settings.whatsapp_rate, 1)
+        # Pacing is the deliverer's (bot/pacing.py), held by the one elected sender of this number.
+        self.rate = settings.whatsapp_rate
+        self.chat_rate = settings.whatsapp_chat_rate or None
+        self.account = settings.whatsapp_phone_number_id
 
     async def stop(self) -> None:
         await self.session.aclose()
@@ -209,16 +211,19 @@ class WhatsAppChannel:
 
     # --- outbound --------------------------------------------------------------------------------------
 
-    async def send(self, outbound: Outbound) -> str | None:
+    async def send(self, outbound: Outbound, parts: Parts | None = None) -> str | None:
         """Sends within the 24-hour window; outside it announces the message by template and holds it."""
+        parts = parts or Unpaced()
         if not await self._window_open(outbound.address):
-            await self._announce(outbound)
+            await self._announce(outbound, parts)
             raise HeldError("outside the 24-hour window")
         try:
-            return await self._send_free_form(outbound)
+            return await self._send_free_form(outbound, parts)
         except wa_errors.ReEngagementMessage as exc:
-            await self._announce(outbound)
+            await self._announce(outbound, parts)
             raise HeldError(str(exc)) from exc
+        except (wa_errors.ExpiredAccessToken, wa_errors.AuthException) as exc:
+            raise ConfigurationError(f"WhatsApp refused the access token ({exc.code}): {exc.message}") from exc
         except wa_errors.ThrottlingError as exc:
             raise TemporaryError(f"throttled ({exc.code})") from exc
         except wa_errors.WhatsAppError as exc:
@@ -228,35 +233,51 @@ class WhatsAppChannel:
         except httpx.TransportError as exc:
             raise TemporaryError(str(exc)) from exc
 
-    async def _send_free_form(self, outbound: Outbound) -> str | None:
+    async def probe(self) -> None:
+        """Reads the phone number's profile: raises ConfigurationError while the token is refused."""
+        try:
+            await self.client.get_business_phone_number()
+        except (wa_errors.ExpiredAccessToken, wa_errors.AuthException) as exc:
+            raise ConfigurationError(f"WhatsApp refused the access token ({exc.code}): {exc.message}") from exc
+        except wa_errors.WhatsAppError as exc:  # the token was accepted; the question failed for another reason
+            log.info("whatsapp: probe answered %s; the token works", exc.code)
+
+    async def _send_free_form(self, outbound: Outbound, parts: Parts) -> str | None:
+        """Each photo, then the text pieces (or one page of a long list); parts sent before are skipped."""
         to = outbound.address
+        steps = [lambda path=path: self._send_image(to, path) for path in outbound.photos]
+        if outbound.page > 1:
+            text = self.renderer.label(outbound.locale, "buttons", "list_open")
+            steps.append(lambda: self._send_text(to, text, self.buttons(outbound, outbound.page)))
+        else:
+            pieces = split_text(to_whatsapp(outbound.text), MAX_TEXT)
+            if outbound.choices and len(pieces[-1]) > MAX_BODY:
+                pieces.append(self.renderer.label(outbound.locale, "buttons", "list_open"))
+            for i, piece in enumerate(pieces):
+                buttons = self.buttons(outbound) if i == len(pieces) - 1 and outbound.choices else None
+                steps.append(lambda piece=piece, buttons=buttons: self._send_text(to, piece, buttons))
         message_id: str | None = None
-        for path in outbound.photos:
-            data = await media.read(path, self.settings)
-            mime = "image/png" if path.endswith(".png") else "image/jpeg"
-            async with self.limiter:
-                uploaded = await self.client.upload_media(data, mime_type=mime)
-            async with self.limiter:
-                message_id = (await self.client.send_image(to, uploaded.id)).id
-        pieces = split_text(to_whatsapp(outbound.text), MAX_TEXT)
-        if outbound.choices and len(pieces[-1]) > MAX_BODY:
-            pieces.append(self.renderer.label(outbound.locale, "buttons", "list_open"))
-        for i, piece in enumerate(pieces):
-            last = i == len(pieces) - 1
-            buttons = self.buttons(outbound) if last and outbound.choices else None
-            async with self.limiter:
-                message_id = (await self.client.send_message(to, piece, buttons=buttons)).id
+        for index, step in enumerate(steps):
+            if index < parts.sent:
+                continue
+            await parts.slot()
+            message_id = await step()
+            if index < len(steps) - 1:
+                await parts.done(index + 1)
         return message_id
+
+    async def _send_image(self, to: str, path: str) -> str:
+        data = await media.read(path, self.settings)
+        mime = "image/png" if path.endswith(".png") else "image/jpeg"
+        uploaded = await self.client.upload_media(data, mime_type=mime)
+        return (await self.client.send_image(to, uploaded.id)).id
+
+    async def _send_text(self, to: str, text: str, buttons: Any) -> str:
+        return (await self.client.send_message(to, text, buttons=buttons)).id
 
     def buttons(self, outbound: Outbound, page: int = 1):  # type: ignore[no-untyped-def]
         labels = self.renderer.labels(outbound.locale)["buttons"]
         return buttons_for(outbound.choices, labels["list_open"], labels["list_more"], outbound.outbox_id, page)
-
-    async def send_page(self, outbound: Outbound, page: int) -> None:
-        """The next page of a long list, when "more" was tapped."""
-        text = self.renderer.label(outbound.locale, "buttons", "list_open")
-        async with self.limiter:
-            await self.client.send_message(outbound.address, text, buttons=self.buttons(outbound, page))
 
     async def _window_open(self, address: str) -> bool:
         async with self.db.transaction() as session:
@@ -265,7 +286,7 @@ class WhatsAppChannel:
         last = contact.last_inbound_at if contact else None
         return last is not None and utcnow() - last < WINDOW
 
-    async def _announce(self, outbound: Outbound) -> None:
+    async def _announce(self, outbound: Outbound, parts: Parts) -> None:
         """Sends the approved template for what the message is about, if one is configured for it."""
         kind = (outbound.notice or {}).get("kind", "")
         name = getattr(self.settings, f"whatsapp_template_{kind}", "") if kind else ""
@@ -273,10 +294,10 @@ class WhatsAppChannel:
             return
         params = [str(p)[:60] for p in (outbound.notice or {}).get("params", [])]
         try:
-            async with self.limiter:
-                await self.client.send_template(outbound.address, name,
-                                                TemplateLanguage(self.settings.whatsapp_template_language),
-                                                params=[BodyText.params(*params)] if params else None)
+            await parts.slot()
+            await self.client.send_template(outbound.address, name,
+                                            TemplateLanguage(self.settings.whatsapp_template_language),
+                                            params=[BodyText.params(*params)] if params else None)
         except (wa_errors.WhatsAppError, httpx.TransportError, ValueError) as exc:
             log.warning("whatsapp: template %s to %s not sent (%s); the message waits", name,
                         logs.contact_ref(CHANNEL, outbound.address), exc)

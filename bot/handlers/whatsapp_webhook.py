@@ -21,7 +21,7 @@ from bot.handlers.whatsapp import CHANNEL, WhatsAppChannel
 from bot.handlers.whatsapp_render import MORE_PREFIX
 from bot.messages import Inbound, Outbound
 from bot.settings import Settings
-from storage.models import OutboxMessage
+from storage.db import DatabaseUnavailable, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +50,19 @@ class WhatsAppUpdates:
                 log.info("whatsapp: %s message ignored", message.get("type"))
                 metrics.update(CHANNEL, "ignored")
             elif inbound.kind == "choice" and inbound.text.startswith(MORE_PREFIX):
-                await self._next_page(inbound)
+                outbound.extend(await self._next_page(inbound))
             else:
                 outbound.extend(await self.engine.handle(inbound))
         return outbound
 
-    async def _next_page(self, inbound: Inbound) -> None:
-        """Shows the next page of a long list (the engine's choices are all there; WhatsApp shows ten)."""
+    async def _next_page(self, inbound: Inbound) -> list[Outbound]:
+        """The next page of a long list (the engine's choices are all there; WhatsApp shows ten), via the outbox."""
         outbox_id, _, page_text = inbound.text.removeprefix(MORE_PREFIX).partition(":")
-        row_id, page = ascii_number(outbox_id), ascii_number(page_text, 1000)
-        row = None
-        if row_id is not None and page is not None:
-            async with self.engine.db.transaction() as session:
-                row = await session.get(OutboxMessage, row_id)
-        if row is None or row.channel != CHANNEL or row.address != inbound.address:
-            log.info("whatsapp: stale 'more' row %r ignored", inbound.text)
-            return
-        await self.channel.send_page(Outbound.from_payload(row.channel, row.address, row.payload, row.id), page)
+        row_id, page = ascii_number(outbox_id), ascii_number(page_text, 99)
+        if row_id is None or page is None or page < 2:
+            log.info("whatsapp: malformed 'more' %r ignored", inbound.text)
+            return []
+        return await self.engine.requeue(inbound, row_id, page)
 
 
 def routes(settings: Settings, updates: WhatsAppUpdates) -> list[Route]:
@@ -102,7 +98,13 @@ def routes(settings: Settings, updates: WhatsAppUpdates) -> list[Route]:
             log.warning("whatsapp webhook: not a JSON object (%d bytes)", len(body))
             metrics.update(CHANNEL, "malformed")
             return Response(status_code=400)
-        outbound = await updates.handle(payload)
+        try:
+            outbound = await updates.handle(payload)
+        except Exception as exc:
+            if isinstance(exc, DatabaseUnavailable) or is_transient(exc):
+                log.warning("whatsapp webhook: database unavailable; Meta will deliver it again")
+                return Response(status_code=503)
+            raise
         return Response(status_code=200, background=BackgroundTask(updates.deliverer.deliver, outbound))
 
     return [Route("/whatsapp/webhook", verify, methods=["GET"]), Route("/whatsapp/webhook", receive, methods=["POST"])]
