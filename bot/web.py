@@ -95,8 +95,11 @@ class Channels:
             routes.extend(whatsapp_routes(self.settings, self.whatsapp_updates))
         return routes
 
-    async def start(self, stop: asyncio.Event, renderer: Renderer) -> None:
-        """Telegram: commands menu, then the webhook (with PUBLIC_URL) or long polling."""
+    async def start(self, stop: asyncio.Event, renderer: Renderer, poll: bool = True) -> None:
+        """Telegram: commands menu, then the webhook (with PUBLIC_URL) or long polling.
+
+        `poll` is False for all but one of `run --workers N`: Telegram refuses a second poller of one bot.
+        """
         if self.telegram is None or self.telegram_updates is None:
             return
         await self.telegram.start()
@@ -105,7 +108,7 @@ class Channels:
         if self.settings.public_url:
             await self.telegram.register_webhook()
             log.info("telegram: webhook at %s/telegram/webhook", self.settings.public_url.rstrip("/"))
-        else:
+        elif poll:
             self._tasks.append(asyncio.create_task(self.telegram.poll(self.telegram_updates.handle_and_send, stop)))
             log.info("telegram: long polling")
 
@@ -213,7 +216,7 @@ async def serve(settings: Settings, host: str, port: int, sock: socket.socket | 
             server.should_exit = True
 
         with _on_signals(shutdown):
-            await channels.start(stop, engine.renderer)
+            await channels.start(stop, engine.renderer, poll=index == 0)
             delivery = asyncio.create_task(channels.deliverer.run(stop))
             jobs = asyncio.create_task(Jobs(db, settings, engine.renderer).run(stop))
             try:
