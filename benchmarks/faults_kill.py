@@ -25,6 +25,7 @@ import asyncio
 import copy
 import itertools
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -207,12 +208,15 @@ class Suite:
             if firsts != [t for t in dict.fromkeys(sent) if t in got]:
                 disordered += 1
         messages = sum(len(v) for v in by_chat.values())
+        log = (self.work / "bot.log").read_text(errors="replace")
+        taken_back = sum(int(n) for n in re.findall(r"took (?:back|over) (\d+) ", log))
         worst = max((self.delay(at, arrival) for at, arrival in self.replies()), default=0.0)
         ok = not (lost_answers or lost_replies or disordered) and worst <= MAX_DELAY
         line = (f"faults kill -9 (real umkm-bot run, Telegram webhook, PostgreSQL): {kills} kills, "
                 f"{len(self.accepted)} updates sent ({self.posts} posts, {self.refused} refused or failed and "
                 f"posted again) over {len(turns)} chats -> answers lost {lost_answers}, replies lost "
-                f"{lost_replies} of {messages}, duplicate replies {duplicates}, chats out of order {disordered}, "
+                f"{lost_replies} of {messages}, duplicate replies {duplicates} (rows taken back after a restart: "
+                f"{taken_back}), chats out of order {disordered}, "
                 f"worst reply delay after a restart {worst:.1f} s (limit {MAX_DELAY:.0f}) | {elapsed:.0f} s")
         return line, ok
 
