@@ -424,6 +424,9 @@ def export(
     since: Annotated[str | None, typer.Option(help="Only products approved on or after this date (YYYY-MM-DD).")]
     = None,
     only_new: Annotated[bool, typer.Option("--only-new", help="Only products no export held yet.")] = False,
+    photos: Annotated[Path | None, typer.Option("--photos", metavar="FILE.zip",
+                                                help="Also write the same products' photos as a ZIP, named "
+                                                     "as in the sheet's Foto column.")] = None,
 ) -> None:
     """Write the region's approved products for the Katalog Lokal upload, and mark them exported."""
     from bot.dinas import catalogue
@@ -439,6 +442,16 @@ def export(
         _fail(str(exc))
     if not out.parent.is_dir():
         _fail(f"the folder of --out does not exist: {out.parent}")
-    rows = _run(_with_db(Settings(), lambda db: export_to_file(db, scope, fmt, out)))
+    if photos is not None:
+        if not photos.parent.is_dir():
+            _fail(f"the folder of --photos does not exist: {photos.parent}")
+        if photos.is_dir():
+            _fail(f"--photos must be a file name, not the folder {photos}")
+        if photos.resolve() == out.resolve():
+            _fail("--photos and --out must be different files.")
+    settings = Settings()
+    rows = _run(_with_db(settings, lambda db: export_to_file(db, scope, fmt, out, photos=photos,
+                                                             settings=settings)))
     what = "new approved products" if only_new else "approved products"
-    typer.echo(f"Exported {rows:,} {what} of {found.label} ({found.code}) to {out}.")
+    typer.echo(f"Exported {rows:,} {what} of {found.label} ({found.code}) to {out}"
+               + (f", their photos to {photos}." if photos is not None else "."))

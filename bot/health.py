@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, text
 from sqlmodel import col, select
 
+from bot.media_store import MediaStore
 from storage.db import Database, alembic_config
 from storage.models import Business, ChannelState, OutboxMessage, OutboxStatus, Product, ProductStatus, Review
 
@@ -53,9 +54,13 @@ class Readiness:
         return {"status": "ok" if self.ready else "unavailable", "checks": self.checks, "reasons": self.reasons}
 
 
-async def readiness(db: Database, channels: list[str], wait: float = READY_TIMEOUT) -> Readiness:
-    """Database reachable (within `wait` seconds), migrations at the code's heads, no configured channel paused."""
+async def readiness(db: Database, channels: list[str], wait: float = READY_TIMEOUT,
+                    store: MediaStore | None = None) -> Readiness:
+    """Database reachable (within `wait` seconds), migrations at the code's heads, no configured channel paused,
+    and the media `store` (when given) answers."""
     result = Readiness()
+    if store is not None:
+        await _check_store(store, wait, result)
     try:
         heads, paused = await asyncio.wait_for(_read_state(db, channels), wait)
     except TimeoutError:
@@ -81,6 +86,20 @@ async def readiness(db: Database, channels: list[str], wait: float = READY_TIMEO
         if reason:
             result.reasons.append(f"channel {channel} paused: {reason}")
     return result
+
+
+async def _check_store(store: MediaStore, wait: float, result: Readiness) -> None:
+    """The bucket answers a HEAD, or the local folder is writable, within `wait` seconds."""
+    try:
+        await asyncio.wait_for(store.check(), wait)
+    except TimeoutError:
+        result.checks["media"] = "timeout"
+        result.reasons.append(f"media store unreachable: {store.url}: no answer within {wait:g} s")
+    except Exception as exc:  # botocore, connection and file-system errors alike: photos cannot be kept now
+        result.checks["media"] = "error"
+        result.reasons.append(f"media store unreachable: {store.url}: {type(exc).__name__}: {exc}")
+    else:
+        result.checks["media"] = "ok"
 
 
 async def _read_state(db: Database, channels: list[str]) -> tuple[frozenset[str], dict[str, str]]:

@@ -32,6 +32,7 @@ class MediaStore(Protocol):
     async def delete(self, key: str) -> None: ...
     def keys(self) -> AsyncIterator[str]: ...
     def describe(self, key: str) -> str: ...
+    async def check(self) -> None: ...
 
 
 def _check_key(key: str) -> str:
@@ -88,6 +89,16 @@ class LocalStore:
 
     def describe(self, key: str) -> str:
         return str(self._path(key))
+
+    async def check(self) -> None:
+        """Raises OSError unless the folder (or, before the first photo, its nearest parent) is writable."""
+        folder = self.root
+        while not folder.exists() and folder.parent != folder:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(f"{folder} is not writable")
 
 
 class S3Store:
@@ -171,6 +182,14 @@ class S3Store:
 
     def describe(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._object_key(key)}"
+
+    async def check(self) -> None:
+        """Raises unless the bucket answers a HEAD (one try; the caller bounds the wait)."""
+        style = self._client_args["config"].s3["addressing_style"]  # type: ignore[attr-defined]
+        args = {**self._client_args, "config": AioConfig(s3={"addressing_style": style}, connect_timeout=2,
+                                                         read_timeout=2, retries={"max_attempts": 1})}
+        async with self._session.create_client("s3", **args) as s3:
+            await s3.head_bucket(Bucket=self.bucket)
 
 
 @lru_cache(maxsize=16)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import make_url
 
 from bot import health, regions
+from bot.media import media_store
 from bot.settings import Settings
 from bot.web import configured_channels
 from storage.db import Database
@@ -39,7 +40,7 @@ async def status_lines(settings: Settings, now: datetime | None = None) -> tuple
 async def report(db: Database, settings: Settings, now: datetime) -> tuple[list[str], bool]:
     """The report's lines, and whether the service is ready."""
     channels = configured_channels(settings)
-    ready = await health.readiness(db, channels)
+    ready = await health.readiness(db, channels, store=media_store(settings))
     lines = [f"Database: {make_url(db.url).render_as_string(hide_password=True)}",
              f"Media: {settings.media_url or settings.media_dir}",
              f"Ready: {'yes' if ready.ready else 'NO'}"]

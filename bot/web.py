@@ -37,6 +37,7 @@ from bot.handlers.whatsapp_webhook import WhatsAppUpdates
 from bot.handlers.whatsapp_webhook import routes as whatsapp_routes
 from bot.i18n import Renderer
 from bot.jobs import Jobs
+from bot.media import media_store
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Contact, Officer
@@ -150,8 +151,9 @@ def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None 
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
-        """200 when the database answers, migrations are current and no configured channel is paused; else 503."""
-        found = await health.readiness(db, configured_channels(settings))
+        """200 when the database answers, migrations are current, no configured channel is paused and the media
+        store answers; else 503."""
+        found = await health.readiness(db, configured_channels(settings), store=media_store(settings))
         if not found.ready:
             log.warning("not ready: %s", "; ".join(found.reasons))
         return JSONResponse(found.as_json(), status_code=200 if found.ready else 503)

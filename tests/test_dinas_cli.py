@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import zipfile
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from bot.media import photo_key
 from storage.db import Database
 from tests.dinas_data import add_business, add_officer, add_product
 from tests.test_cli import Invoke, cli  # noqa: F401  (the CLI fixture: a SQLite file in tmp_path)
@@ -61,6 +63,57 @@ def test_export_mistakes_exit_2(cli: Invoke, tmp_path: Path, args: tuple[str, ..
 def test_export_to_a_missing_folder_exits_2(cli: Invoke, tmp_path: Path) -> None:  # noqa: F811
     done = cli("export", "--region", "18.03", "--format", "csv", "--out", str(tmp_path / "no" / "x.csv"))
     assert done.exit_code == 2 and "does not exist" in done.output
+
+
+def test_export_writes_the_photo_zip_named_as_the_foto_column(cli: Invoke, tmp_path: Path) -> None:  # noqa: F811
+    red, blue = (tmp_path / "red.jpg").read_bytes(), (tmp_path / "blue.jpg").read_bytes()
+    keys = {}
+    for name, data in (("red", red), ("blue", blue)):
+        key, _ = photo_key(data, "jpg")
+        (tmp_path / "media" / key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "media" / key).write_bytes(data)
+        keys[name] = key
+
+    async def work() -> None:
+        db = Database(f"sqlite:///{tmp_path / 'umkm.db'}")
+        await db.upgrade()
+        officer = await add_officer(db)
+        await add_product(db, await add_business(db, "18.03"), officer_id=officer, photos=(keys["red"],))
+        await add_product(db, await add_business(db, "18.03"), officer_id=officer,
+                          photos=(keys["blue"], "ff/gone.jpg"))
+        await add_product(db, await add_business(db, "32.01"), officer_id=officer, photos=(keys["red"],))
+        await db.dispose()
+
+    asyncio.run(work())
+    done = cli("export", "--region", "18.03", "--format", "csv", "--out", str(tmp_path / "k.csv"),
+               "--photos", str(tmp_path / "k.zip"))
+    assert done.exit_code == 0, done.output
+    assert f"their photos to {tmp_path / 'k.zip'}" in done.output
+    with (tmp_path / "k.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    named = [name for row in rows for name in row["Foto"].split("; ")]
+    assert len(rows) == 2 and len(named) == 3
+    with zipfile.ZipFile(tmp_path / "k.zip") as archive:
+        assert archive.namelist() == named[:1] + named[1:2]  # the missing file is skipped, as on the console
+        assert archive.read(named[0]) == red and archive.read(named[1]) == blue
+    assert not list(tmp_path.glob("*.part"))
+    again = cli("export", "--region", "18.03", "--format", "csv", "--out", str(tmp_path / "n.csv"), "--only-new",
+                "--photos", str(tmp_path / "n.zip"))
+    assert again.exit_code == 0 and "Exported 0 new" in again.output
+    with zipfile.ZipFile(tmp_path / "n.zip") as archive:
+        assert archive.namelist() == []
+
+
+@pytest.mark.parametrize(("photos", "message"), [
+    ("no/x.zip", "the folder of --photos does not exist"),
+    (".", "--photos must be a file name"),
+    ("x.csv", "--photos and --out must be different files"),
+])
+def test_export_photos_to_a_bad_path_exits_2(cli: Invoke, tmp_path: Path, photos: str, message: str) -> None:  # noqa: F811
+    done = cli("export", "--region", "18.03", "--format", "csv", "--out", str(tmp_path / "x.csv"),
+               "--photos", str(tmp_path / photos))
+    assert done.exit_code == 2 and message in done.output
+    assert not (tmp_path / "x.csv").exists()
 
 
 def test_region_target_set_and_show(cli: Invoke, tmp_path: Path) -> None:  # noqa: F811

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -13,6 +14,7 @@ from storage.db import Database
 from storage.models import ChannelState
 from tests.conftest import POSTGRES_URL, _drop_schema, _postgres_or_skip
 from tests.loopback import free_port
+from tests.s3 import S3, s3_server  # noqa: F401  (fixture)
 from tests.tcp_proxy import TcpProxy
 
 
@@ -24,7 +26,7 @@ async def test_ready_when_all_is_well(database: Database, settings: Settings) ->
     async with client(settings, database) as http:
         response = await http.get("/readyz")
     assert response.status_code == 200, response.text
-    assert response.json()["checks"] == {"database": "ok", "migrations": "ok"}
+    assert response.json()["checks"] == {"media": "ok", "database": "ok", "migrations": "ok"}
 
 
 async def test_503_when_the_database_cannot_connect(settings: Settings) -> None:
@@ -101,3 +103,40 @@ async def test_ready_when_a_newer_release_migrated_already(database: Database, s
     async with client(settings, database) as http:
         response = await http.get("/readyz")
     assert response.status_code == 200 and response.json()["checks"]["migrations"] == "ahead"
+
+
+async def test_ready_with_the_s3_bucket_and_503_without_it(database: Database, settings: Settings,
+                                                          s3_server: S3) -> None:  # noqa: F811
+    bucket = await s3_server.new_bucket()
+    there = settings.model_copy(update={"media_url": f"s3://{bucket}/photos", **s3_server.settings()})
+    missing = there.model_copy(update={"media_url": f"s3://no-such-{bucket}"})
+    async with client(there, database) as http:
+        ok = await http.get("/readyz")
+    async with client(missing, database) as http:
+        gone = await http.get("/readyz")
+    assert ok.status_code == 200 and ok.json()["checks"]["media"] == "ok", ok.text
+    assert gone.status_code == 503 and gone.json()["checks"]["media"] == "error", gone.text
+    assert gone.json()["reasons"][0].startswith(f"media store unreachable: s3://no-such-{bucket}: ")
+
+
+async def test_503_within_seconds_when_the_s3_endpoint_is_down(database: Database, settings: Settings,
+                                                               s3_server: S3) -> None:  # noqa: F811
+    import time
+
+    down = settings.model_copy(update={"media_url": "s3://media", **s3_server.settings(),
+                                       "s3_endpoint_url": f"http://127.0.0.1:{free_port()}"})
+    started = time.monotonic()
+    async with client(down, database) as http:
+        response = await http.get("/readyz")
+    assert response.status_code == 503 and response.json()["checks"]["media"] in ("error", "timeout")
+    assert "media store unreachable: s3://media: " in response.json()["reasons"][0]
+    assert time.monotonic() - started < 5
+
+
+async def test_503_when_the_media_folder_is_not_a_folder(database: Database, settings: Settings,
+                                                         tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    async with client(settings.model_copy(update={"media_dir": tmp_path / "file" / "media"}), database) as http:
+        response = await http.get("/readyz")
+    assert response.status_code == 503 and response.json()["checks"]["media"] == "error"
+    assert response.json()["reasons"][0].startswith("media store unreachable: ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.settings import Settings
 from bot.status import report
@@ -48,3 +49,11 @@ async def test_status_ready_on_an_empty_database(database: Database, settings: S
     lines, ready = await report(database, settings, NOW)
     assert ready and "Ready: yes" in lines
     assert "  none configured (see README: Telegram setup, WhatsApp setup)" in lines
+
+
+async def test_status_not_ready_when_the_media_folder_cannot_be_made(database: Database, settings: Settings,
+                                                                     tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    lines, ready = await report(database, settings.model_copy(update={"media_dir": tmp_path / "file" / "m"}), NOW)
+    assert not ready and "Ready: NO" in lines
+    assert any(line.startswith("  - media store unreachable: ") for line in lines), lines

@@ -8,12 +8,13 @@ which is what `only_new` leaves out next time.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
+from sqlmodel import col
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
@@ -22,7 +23,7 @@ from bot.dinas.auth import Visit, officer_page
 from bot.dinas.data_pages import error_page
 from bot.media import read_photo
 from storage.db import Database
-from storage.models import utcnow
+from storage.models import Product, utcnow
 
 if TYPE_CHECKING:
     from bot.dinas.app import Console
@@ -92,19 +93,35 @@ async def _then_mark(chunks: AsyncIterator[bytes], db: Database, scope: catalogu
 
 
 async def export_to_file(db: Database, scope: catalogue.Scope, fmt: str, out: Path,
-                         clock: Callable[[], datetime] = utcnow) -> int:
-    """Writes the export to `out` (through a temporary file beside it) and marks it; the number of rows."""
+                         clock: Callable[[], datetime] = utcnow, photos: Path | None = None,
+                         settings: Settings | None = None) -> int:
+    """Writes the export to `out` (through a temporary file beside it) and marks it; the number of rows.
+
+    With `photos` (and `settings`, for the media store) it also writes the ZIP of the same products' photos,
+    named as in the sheet's Foto column, before anything is marked.
+    """
     if fmt not in FORMATS:
         raise catalogue.ExportError(f"the format must be xlsx or csv, not {fmt!r}.")
     started, tally = clock(), Tally()
-    partial = out.with_name(out.name + ".part")
-    with partial.open("wb") as handle:
-        async for chunk in stream(db, scope, fmt, tally):
-            handle.write(chunk)
+    partial = await _write(out, stream(db, scope, fmt, tally))
+    if photos is not None:
+        if settings is None:
+            raise ValueError("the photo ZIP needs the settings (media store)")
+        same = replace(scope, extra=(*scope.extra, col(Product.id) <= tally.last_id))
+        (await _write(photos, photo_zip_stream(db, same, settings))).replace(photos)
     partial.replace(out)
     if tally.rows:
         await catalogue.mark_exported(db, scope, tally.last_id, started)
     return tally.rows
+
+
+async def _write(target: Path, chunks: AsyncIterator[bytes]) -> Path:
+    """Writes the chunks to `<target>.part` and returns that path (the caller renames it when all is done)."""
+    partial = target.with_name(target.name + ".part")
+    with partial.open("wb") as handle:
+        async for chunk in chunks:
+            handle.write(chunk)
+    return partial
 
 
 # --- web ----------------------------------------------------------------------------------------------
