@@ -36,7 +36,7 @@ FIRST_PRODUCT = ["Keripik Singkong Balado 250 g", "[Makanan]", "Bu Sari",
                  "500", "250 gr", "[Ya]", "P-IRT 2063509010789-26", "ID31110000123450321", "{photos}",
                  "[Kirim ke Dinas]"]
 SECOND_PRODUCT = ["[Produk baru]", "Keripik Pisang Coklat 200 g", "[Makanan]", "[Ya, sama]",
-                  "Keripik pisang lumer coklat, 200 gram, kemasan standing pouch.", "20rb", "300", "200 gr",
+                  "Keripik pisang lumer coklat, 200 gram, kemasan standing pouch.", "20rb", "300",
                   "{photos}", "[Kirim ke Dinas]"]
 REVISION = ["22.500", "[Kirim ke Dinas]"]  # the notice asks the flagged price: the owner just types it
 OFFICER_FLAGS_PRICE = ["[Minta revisi]", "[Harga satuan]", "[Selesai memilih]", "Harga terlalu tinggi."]

@@ -126,8 +126,9 @@ async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: I
         return "asked"
     save(record, step, value, turn)
     if step.field == "kategori" and isinstance(record, Product):
-        from bot import repeat  # repeat builds on this module
+        from bot import listing, repeat  # both build on this module
 
+        await listing.note_unfit_category(turn, record)
         if await repeat.offer_same(turn, record):
             return "asked"
     return await advance(turn, form, record, step)

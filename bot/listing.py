@@ -124,6 +124,14 @@ def ask_kbli_or_category(turn: Turn, product: Product, business: Business) -> No
                       turn.button(f"fit:kbli:{product.id}", "change_kbli")])
 
 
+async def note_unfit_category(turn: Turn, product: Product) -> None:
+    """Right after choosing a category that does not fit the business's KBLI: one sentence, the draft goes on."""
+    business = await business_of(turn)
+    if not kbli.fits(business.kbli, product.kategori):
+        turn.say("kbli_unfit_note", kbli=business.kbli, kategori=product.kategori,
+                 fitting=kbli.categories_for(business.kbli or ""))
+
+
 async def fix_fit(turn: Turn, which: str, product_id: int) -> None:
     """Edits the category of the product, or the KBLI of the profile, then comes back to the summary."""
     product = await own_product(turn, product_id, editable=True)

@@ -14,6 +14,8 @@ from storage.models import Product, ProductStatus
 
 #: What usually stays the same between two products of one kind (weight and price do not).
 SAME_KIND_FIELDS = ("merek", "satuan", "pdn", "tkdn", "pirt", "bpom", "halal", "sni")
+#: Kept too when the two products are similar (same category and same unit).
+SIMILAR_FIELDS = ("berat_gram",)
 #: What a copy asks again: a copy is another product, with its own name, description, price and photos.
 ASKED_AGAIN = ("nama_produk", "deskripsi", "harga")
 
@@ -29,6 +31,11 @@ async def previous_product(turn: Turn, product: Product, kategori: str | None = 
     return (await turn.session.exec(query)).first()
 
 
+def similar(a: Product, b: Product) -> bool:
+    """Two products of the same category sold by the same unit: their weight is likely the same too."""
+    return a.kategori is not None and a.satuan is not None and (a.kategori, a.satuan) == (b.kategori, b.satuan)
+
+
 async def remember_skipped(turn: Turn, product: Product) -> None:
     """Notes which optional questions the owner skipped on their last product (offered with skip first)."""
     previous = await previous_product(turn, product)
@@ -42,7 +49,9 @@ async def offer_same(turn: Turn, product: Product) -> bool:
     previous = await previous_product(turn, product, product.kategori)
     if previous is None:
         return False
-    fields = [f for f in SAME_KIND_FIELDS if f in previous.skipped or getattr(previous, f) is not None]
+    offered = SAME_KIND_FIELDS + (SIMILAR_FIELDS if previous.satuan is not None else ())  # the unit is copied too
+    fields = [s.field for s in PRODUCT.steps  # in the form's order
+              if s.field in offered and (s.field in previous.skipped or getattr(previous, s.field) is not None)]
     if not fields:
         return False
     answers = await forms.answers_of(turn, PRODUCT, previous)
@@ -63,6 +72,8 @@ async def apply_same(turn: Turn, choice: str) -> None:
         previous = await turn.session.get(Product, same_id)
         if previous is not None and previous.business_id == product.business_id:
             copy_fields(previous, product, SAME_KIND_FIELDS, turn)
+            if similar(previous, product):
+                copy_fields(previous, product, SIMILAR_FIELDS, turn)
     answers = await forms.answers_of(turn, PRODUCT, product)
     step = forms.first_open_step(PRODUCT, answers, product.skipped, after="kategori")
     await (forms.ask(turn, PRODUCT, product, step) if step else listing.show_summary(turn))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.repeat import similar
 from storage.models import Product
 from tests.chat import Chat, Network
 from tests.conftest import make_image
@@ -29,15 +30,25 @@ async def test_same_kind_answers_in_one_tap(network: Network) -> None:
     await owner.tap("Makanan")
     assert 'sejenis dengan "Keripik Singkong Balado 250 g"' in owner.last
     assert "Merek: Bu Sari" in owner.last and "Nomor P-IRT: 206350901078926" in owner.last
+    assert "Berat per unit: 250 g" in owner.last  # same category, same unit: the weight is offered too
     await owner.tap("Ya, sama")
     assert "deskripsi" in owner.last.lower()
-    for answer in ["Keripik pisang lumer coklat, 200 gram, kemasan standing pouch.", "20rb", "300", "200 gr"]:
+    for answer in ["Keripik pisang lumer coklat, 250 gram, kemasan standing pouch.", "20rb", "300"]:
         await owner.send(answer)
+    assert "foto" in owner.last and "berat" not in owner.last.lower()  # weight not asked again
     await owner.photos(make_image(color="yellow"))
     assert "Ringkasan produk #2" in owner.last
     second = await product(network, 2)
-    assert (second.merek, second.satuan, second.pdn, second.pirt, second.halal) == (
-        "Bu Sari", "pcs", True, "206350901078926", "ID31110000123450321")
+    assert (second.merek, second.satuan, second.pdn, second.pirt, second.halal, second.berat_gram) == (
+        "Bu Sari", "pcs", True, "206350901078926", "ID31110000123450321", 250)
+
+
+def test_similar_means_same_category_and_unit() -> None:
+    chips = Product(business_id=1, kategori="makanan", satuan="pcs", berat_gram=250)
+    assert similar(chips, Product(business_id=1, kategori="makanan", satuan="pcs"))
+    assert not similar(chips, Product(business_id=1, kategori="makanan", satuan="kg"))
+    assert not similar(chips, Product(business_id=1, kategori="minuman", satuan="pcs"))
+    assert not similar(Product(business_id=1), Product(business_id=1))
 
 
 async def test_one_by_one_and_skip_offered_first(network: Network) -> None:

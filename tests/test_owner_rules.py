@@ -93,6 +93,37 @@ async def test_a_kbli_that_does_not_fit_the_category_is_explained(network: Netwo
         assert (await session.exec(select(Business))).one().kbli == "16291"
 
 
+async def test_a_category_that_does_not_fit_is_noted_when_chosen(network: Network) -> None:
+    owner = network.chat("owner-1")
+    await onboard(owner)                   # KBLI 10794: food manufacturing
+    await owner.send("Tas Anyaman Pandan")
+    await owner.tap("Kerajinan")
+    note = owner.last                      # one message: the note, then the next question
+    assert "KBLI usaha Bapak/Ibu 10794 tidak cocok dengan kategori Kerajinan (cocok untuk: Makanan)" in note
+    assert "draf tetap dilanjutkan" in note
+    assert note.index("sebelum dikirim") < note.index("Apa merek produknya")  # never blocked: asked right after
+
+
+async def test_english_note_when_the_category_is_chosen(network: Network) -> None:
+    owner = network.chat("owner-1")
+    await onboard(owner)
+    await owner.send("language")
+    await owner.tap("English")
+    await owner.send("Woven Pandan Bag")
+    await owner.tap("Handicrafts")
+    note = owner.last
+    assert "your business KBLI 10794 does not fit the category Handicrafts (it fits: Food)" in note
+    assert "the draft goes on" in note and "brand" in owner.last
+
+
+async def test_a_fitting_category_gets_no_note(network: Network) -> None:
+    owner = network.chat("owner-1")
+    await onboard(owner)
+    await owner.send("Keripik Singkong Balado 250 g")
+    await owner.tap("Makanan")
+    assert "KBLI" not in owner.last and "Apa merek produknya" in owner.last
+
+
 async def test_or_the_category_is_corrected(network: Network) -> None:
     owner = network.chat("owner-1")
     await onboard(owner)
