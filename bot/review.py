@@ -174,13 +174,21 @@ async def resubmission(session: AsyncSession, product: Product, business: Busine
     return Resubmission(number=len(revisions), changed=changed, note=last.reason, flagged=list(last.flagged_fields))
 
 
+def flags_problem(decision: Decision, flagged: list[str]) -> str | None:
+    """The message key of what is wrong with a revision's flagged fields (none, or unknown ones), else None."""
+    if decision != Decision.revision:
+        return None
+    if not flagged:
+        return "flag_one"
+    if any(name not in FLAGGABLE for name in flagged):
+        return "stale_button"
+    return None
+
+
 def check_decision(decision: Decision, reason: str, flagged: list[str]) -> str:
     """The cleaned reason; raises ValueError(key) for a revision without fields or a missing reason."""
-    if decision == Decision.revision:
-        if not flagged:
-            raise ValueError("flag_one")
-        if any(name not in FLAGGABLE for name in flagged):
-            raise ValueError("stale_button")
+    if (problem := flags_problem(decision, flagged)) is not None:
+        raise ValueError(problem)
     if decision == Decision.approved:
         return reason.strip()[:1000]
     return parse_reason(reason)

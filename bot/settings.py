@@ -25,7 +25,6 @@ class Settings(BaseSettings):
     templates_dir: Path = ROOT / "templates"
     default_locale: str = "id"
     max_photo_bytes: int = 10 * 1024 * 1024
-    max_text_chars: int = 4000
     # Largest webhook request body read (Meta documents payloads of up to 3 MB); larger ones get 413 unread.
     max_webhook_bytes: int = 3 * 1024 * 1024
     album_window_seconds: float = 2.0  # photos sent together within this get one reply

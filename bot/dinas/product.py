@@ -106,7 +106,7 @@ def form_errors(decision: Decision | None, flagged: list[str], reason: str) -> d
     if decision is None:
         return {"decision": "error_decision"}
     errors = {}
-    if decision == Decision.revision and (not flagged or any(f not in review.FLAGGABLE for f in flagged)):
+    if review.flags_problem(decision, flagged) is not None:
         errors["flagged"] = "error_fields"
     if decision != Decision.approved:
         try:
