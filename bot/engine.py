@@ -5,21 +5,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import select
 
-from bot import metrics, officer, owner
+from bot import metrics, officer, owner, revision
 from bot.i18n import DEFAULT_LOCALE, Renderer, locale_of_language
 from bot.messages import Inbound, Outbound, Replies
 from bot.settings import Settings
 from bot.turn import Turn
 from storage.db import Database, DatabaseUnavailable, is_transient
-from storage.models import Contact, Conversation, InboundEvent, OutboxMessage, OutboxStatus, utcnow
+from storage.models import Business, Contact, Conversation, InboundEvent, OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +85,9 @@ class Engine:
         async with self.db.transaction() as session:
             if not await _record_event(session, inbound, self.clock()):
                 return Replies.of_duplicate()
-            contact, conversation, _ = await _lock_conversation(session, inbound)
-            turn = Turn(self, session, contact, conversation)
-            turn.send(contact, turn.text("errors/internal"))
+            locked = await _lock_conversation(session, inbound, self.clock())
+            turn = Turn(self, session, locked.contact, locked.conversation)
+            turn.send(locked.contact, turn.text("errors/internal"))
             return Replies(await turn.commit_outbox())
 
     async def requeue(self, inbound: Inbound, outbox_id: int, page: int) -> Replies:
@@ -109,14 +112,16 @@ class Engine:
                 log.info("duplicate event %s:%s ignored", inbound.channel, inbound.event_id)
                 metrics.mark_update("duplicate")
                 return Replies.of_duplicate()
-            contact, conversation, has_held = await _lock_conversation(session, inbound)
             now = self.clock()
-            released = await _release_held(session, inbound, now) if has_held else []
+            locked = await _lock_conversation(session, inbound, now)
+            contact, conversation = locked.contact, locked.conversation
+            released = await _release_held(session, inbound, now) if locked.held else []
             if contact.last_inbound_at is None or now - contact.last_inbound_at >= SEEN_AGAIN_AFTER:
                 contact.last_inbound_at = now
             if inbound.display_name and not contact.display_name and (contact.owner_id or contact.officer_id):
                 contact.display_name = inbound.display_name[:100]  # never kept for someone who has not consented
-            turn = Turn(self, session, contact, conversation)
+            turn = Turn(self, session, contact, conversation, business=locked.business,
+                        notice_waiting=locked.notice_waiting, held_back=locked.held_back)
             if contact.officer_id is not None:
                 await officer.handle(turn, inbound)
             else:
@@ -149,29 +154,77 @@ async def _release_held(session, inbound: Inbound, now: datetime) -> list[Outbou
     return released
 
 
-async def _lock_conversation(session, inbound: Inbound) -> tuple[Contact, Conversation, bool]:  # type: ignore[no-untyped-def]
-    """The contact and its conversation, both locked, in one statement (created on a first message), and
-    whether the contact has held messages (so that they are only looked for when there are some)."""
-    has_held = exists().where(OutboxMessage.channel == Contact.channel, OutboxMessage.address == Contact.address,
-                              OutboxMessage.status == OutboxStatus.held.value)
-    query = (select(Contact, Conversation, has_held)
-             .join(Conversation, Conversation.contact_id == Contact.id)  # type: ignore[arg-type]
-             .where(Contact.channel == inbound.channel, Contact.address == inbound.address)
-             .with_for_update(of=[Contact, Conversation]))  # type: ignore[list-item]
-    row = (await session.exec(query)).first()
-    if row is not None:
-        return row[0], row[1], bool(row[2])
+@dataclass
+class Locked:
+    """The contact and its conversation, locked, with what the turn would otherwise query for."""
+
+    contact: Contact
+    conversation: Conversation
+    business: Business | None = None
+    held: bool = False  # messages held until the person writes again (WhatsApp's 24-hour window)
+    held_back: bool = False  # replies held back on purpose (an album's), released by this turn's replies
+    notice_waiting: bool = False  # a revision request reached the owner after their last message
+
+
+def _lock_statement() -> Any:
+    """One SELECT ... FOR UPDATE OF contact, conversation, built once: the rows, the owner's business and three
+    yes/no questions, so that a turn with nothing held and no notice runs no query for them."""
+    def waiting(*conditions: Any) -> Any:
+        return exists().where(OutboxMessage.channel == Contact.channel, OutboxMessage.address == Contact.address,
+                              *conditions)
+
+    held = waiting(OutboxMessage.status == OutboxStatus.held.value)
+    held_back = waiting(OutboxMessage.status == OutboxStatus.pending.value, OutboxMessage.attempts == 0,
+                        OutboxMessage.next_attempt_at > bindparam("now"))
+    return (select(Contact, Conversation, Business, held.label("held"), held_back.label("held_back"),
+                   revision.notice_waiting().label("notice"))
+            .join(Conversation, Conversation.contact_id == Contact.id)  # type: ignore[arg-type]
+            .outerjoin(Business, Business.owner_id == Contact.owner_id)  # type: ignore[arg-type]
+            .where(Contact.channel == bindparam("channel"), Contact.address == bindparam("address"))
+            .with_for_update(of=[Contact, Conversation]))  # type: ignore[list-item]
+
+
+LOCK = _lock_statement()
+CONTACTS = Contact.__table__  # type: ignore[attr-defined]
+
+
+async def _lock_conversation(session, inbound: Inbound, now: datetime) -> Locked:  # type: ignore[no-untyped-def]
+    """The contact and its conversation, both locked, in one statement; a first message creates them with one
+    INSERT each (no savepoint: a concurrent first message of the same person waits on the contact's unique
+    key, then finds it and takes the lock)."""
+    params = {"channel": inbound.channel, "address": inbound.address, "now": now}
+    for _ in range(2):
+        row = (await session.exec(LOCK, params=params)).first()
+        if row is not None:
+            return Locked(row[0], row[1], row[2], bool(row[3]), bool(row[4]), bool(row[5]))
+        contact = await _insert_contact(session, inbound, now)
+        if contact is not None:
+            conversation = Conversation(contact_id=contact.id)
+            session.add(conversation)
+            return Locked(contact, conversation)
+    # The contact exists without a conversation (created by `umkm-bot officer`): lock it, give it one.
     contact = (await session.exec(select(Contact).where(
-        Contact.channel == inbound.channel, Contact.address == inbound.address).with_for_update())).first()
-    if contact is None:
-        # A new contact speaks the language of their app, when we speak it.
-        contact = Contact(channel=inbound.channel, address=inbound.address,
-                          locale=locale_of_language(inbound.language) or DEFAULT_LOCALE)
-        async with session.begin_nested():
-            session.add(contact)
-            await session.flush()
+        Contact.channel == inbound.channel, Contact.address == inbound.address).with_for_update())).one()
     conversation = Conversation(contact_id=contact.id)
-    async with session.begin_nested():
-        session.add(conversation)
-        await session.flush()
-    return contact, conversation, True
+    session.add(conversation)
+    await session.flush()
+    return Locked(contact, conversation, held=True, held_back=True)
+
+
+async def _insert_contact(session, inbound: Inbound, now: datetime) -> Contact | None:  # type: ignore[no-untyped-def]
+    """A new contact, inserted and attached to the session as loaded; None when it exists already."""
+    # A new contact speaks the language of their app, when we speak it.
+    contact = Contact(channel=inbound.channel, address=inbound.address,
+                      locale=locale_of_language(inbound.language) or DEFAULT_LOCALE,
+                      last_inbound_at=now, created_at=now)
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    values = {column.name: getattr(contact, column.name) for column in CONTACTS.columns if column.name != "id"}
+    statement = (insert(CONTACTS).values(**values)
+                 .on_conflict_do_nothing(index_elements=["channel", "address"]).returning(CONTACTS.c.id))
+    contact_id = (await (await session.connection()).execute(statement)).scalar()
+    if contact_id is None:
+        return None
+    contact.id = contact_id
+    make_transient_to_detached(contact)
+    session.add(contact)
+    return contact

@@ -19,8 +19,11 @@ MENU = ("new", "drafts", "products", "profile", "help", "lang")
 # --- records -----------------------------------------------------------------------------------------
 
 async def business_of(turn: Turn) -> Business:
-    query = select(Business).where(Business.owner_id == turn.contact.owner_id)
-    return (await turn.session.exec(query)).one()
+    """The owner's business (read with the contact's lock when the owner was known then)."""
+    if turn.business is None or turn.business.owner_id != turn.contact.owner_id:
+        query = select(Business).where(Business.owner_id == turn.contact.owner_id)
+        turn.business = (await turn.session.exec(query)).one()
+    return turn.business
 
 
 async def lock_product(turn: Turn, product_id: int | None) -> Product | None:

@@ -25,6 +25,7 @@ class OutboxWriter:
         self.now = now
         self._rows: list[tuple[OutboxMessage, Outbound]] = []
         self._held: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
+        self.known_clear: set[tuple[str, str]] = set()  # chats known to have no message held back
 
     def hold_back(self, contact: Contact, until: datetime, meta: dict[str, Any]) -> None:
         """From now on in this transaction, messages to `contact` wait until `until` and carry `meta`."""
@@ -75,7 +76,8 @@ class OutboxWriter:
 
     async def _release_held_back(self) -> list[Outbound]:
         ours = {row.id for row, _ in self._rows}
-        chats = {(row.channel, row.address) for row, _ in self._rows if row.next_attempt_at <= self.now}
+        chats = {(row.channel, row.address) for row, _ in self._rows
+                 if row.next_attempt_at <= self.now} - self.known_clear
         released = []
         for channel, address in sorted(chats):
             query = (select(OutboxMessage)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import exists
 from sqlmodel import select
 
 from bot import forms, listing
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
 from bot.turn import Turn
-from storage.models import Business, Decision, Product, ProductHistory, ProductStatus, Review
+from storage.models import Business, Contact, Conversation, Decision, Product, ProductHistory, ProductStatus, Review
 
 
 def form_of(field: str) -> forms.Form | None:
@@ -32,9 +33,19 @@ async def latest_review(turn: Turn, product_id: int) -> Review | None:
     return (await turn.session.exec(query)).first()
 
 
+def notice_waiting() -> Any:
+    """SQL, correlated to the locked contact and conversation: a revision request reached this owner after
+    their last message (read with the lock, so that `pending_notice` only queries when there is one)."""
+    return exists().where(Product.business_id == Business.id, Business.owner_id == Contact.owner_id,
+                          Product.status == ProductStatus.revision_requested.value, Review.product_id == Product.id,
+                          Review.decision == Decision.revision.value, Review.created_at > Conversation.updated_at)
+
+
 async def pending_notice(turn: Turn) -> Product | None:
     """A product whose revision request reached the owner after their last message: what they type now
     answers its first flagged question."""
+    if not turn.notice_waiting:
+        return None
     query = (select(Product, Review)
              .where(Product.business_id == Business.id, Business.owner_id == turn.contact.owner_id,
                     Product.status == ProductStatus.revision_requested, Review.product_id == Product.id,

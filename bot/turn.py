@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Choice, Outbound
 from bot.outbox import OutboxWriter
-from storage.models import Contact, Conversation
+from storage.models import Business, Contact, Conversation
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -20,14 +20,20 @@ if TYPE_CHECKING:
 class Turn:
     """The handling of one inbound event: the locked contact and conversation, and the replies so far."""
 
-    def __init__(self, engine: Engine, session: AsyncSession, contact: Contact,
-                 conversation: Conversation) -> None:
+    def __init__(self, engine: Engine, session: AsyncSession, contact: Contact, conversation: Conversation, *,
+                 business: Business | None = None, notice_waiting: bool = True, held_back: bool = True) -> None:
+        """What the engine read with the lock: the owner's `business` (None: not read), whether a revision
+        notice is waiting, whether the chat has replies held back; unknown (True) means "look"."""
         self.engine = engine
         self.session = session
         self.contact = contact
         self.conversation = conversation
+        self.business = business
+        self.notice_waiting = notice_waiting
         self.now: datetime = engine.clock()
         self.outbox = OutboxWriter(session, self.now)
+        if not held_back:
+            self.outbox.known_clear.add((contact.channel, contact.address))
 
     @property
     def settings(self):  # type: ignore[no-untyped-def]
