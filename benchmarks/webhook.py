@@ -46,6 +46,9 @@ class Row:
     rss: float = float("nan")
     bot_max: int = 0
     chat_max: int = 0
+    reply_p50: float = float("nan")
+    reply_max: float = float("nan")
+    reply_missing: int = 0
 
 
 async def postgres_database() -> str | None:
@@ -118,6 +121,8 @@ async def deployment(name: str, url: str, workers: int, api: load.TimedBotAPI, s
     row = Row(name)
     try:
         await load.wait_healthy(port, process, log)
+        # first, with an empty outbox: how soon a reply reaches the API under the limits (20 new chats a second)
+        row.reply_p50, row.reply_max, row.reply_missing = await load.reply_delays(port, api, 20, 5, base + 3_000_000)
         await load.wrk(port, 2, base)  # warm-up
         arrivals_from = len(api.arrivals)
         pids = load.process_tree(process.pid)
@@ -159,15 +164,23 @@ async def bare(seconds: int, work: Path) -> Row:
     return row
 
 
+def reply_cell(r: Row) -> str:
+    if r.reply_p50 != r.reply_p50:
+        return "-"
+    return f"{r.reply_p50:.0f} / {r.reply_max:.0f}" + (f" ({r.reply_missing} missing)" if r.reply_missing else "")
+
+
 def table(rows: list[Row], bare_rate: float) -> str:
     head = ("deployment", "updates/s", "x bare", "p50 ms @200/s", "p99 ms @200/s", "done/s @200/s",
-            "CPU ms/update", "SQL/update", "RSS MB", "max/s to bot", "max/s to a chat")
+            "CPU ms/update", "SQL/update", "RSS MB", "max/s to bot", "max/s to a chat",
+            "reply after 200, p50/max ms")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = (r.name, f"{r.rate:,.0f}" + (f" ({r.bad} non-2xx)" if r.bad else ""), f"{r.rate / bare_rate:.3f}",
                  f"{r.p50:.1f}", f"{r.p99:.1f}", f"{r.achieved:.0f}", f"{r.cpu_ms:.2f}",
                  "-" if r.sql != r.sql else f"{r.sql:.1f}", f"{r.rss:.0f}",
-                 str(r.bot_max) if r.bot_max else "-", str(r.chat_max) if r.chat_max else "-")
+                 str(r.bot_max) if r.bot_max else "-", str(r.chat_max) if r.chat_max else "-",
+                 reply_cell(r))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -19,6 +19,7 @@ lives in the row (`attempts`, `next_attempt_at`) and is applied by whichever del
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -53,7 +54,6 @@ __all__ = ["AddressChanged", "ConfigurationError", "Deliverer", "HeldError", "Pa
 log = logging.getLogger(__name__)
 
 PENDING = OutboxStatus.pending.value
-RECORD_EVERY = 0.1  # seconds between batched writes of outcomes while a round is sending
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
@@ -220,12 +220,13 @@ class Deliverer:
             return 0, False
         unfinished = {c.outbound.outbox_id for c in claims}
         waiting: list[outcomes.Outcome] = []
-        sent_all = asyncio.Event()
-        keeper = asyncio.create_task(self._keep_leases(unfinished, waiting, sent_all))
+        sent_all, arrived = asyncio.Event(), asyncio.Event()
+        keeper = asyncio.create_task(self._keep_leases(unfinished, waiting, sent_all, arrived))
         try:
-            results = await asyncio.gather(*(self._send(c, unfinished, waiting) for c in claims))
+            results = await asyncio.gather(*(self._send(c, unfinished, waiting, arrived) for c in claims))
         finally:
             sent_all.set()  # the keeper ends after the write it may be doing (cancelling it would lose that)
+            arrived.set()
             await asyncio.gather(keeper, return_exceptions=True)
         await self._flush(waiting)
         return len(claims), any(r.kind not in ("retry", "paused") for r in results)
@@ -237,30 +238,30 @@ class Deliverer:
             await outcomes.record(self, batch)
 
     async def _keep_leases(self, unfinished: set[int | None], waiting: list[outcomes.Outcome],
-                           sent_all: asyncio.Event) -> None:
-        """While a round sends: records outcomes every RECORD_EVERY seconds (so a crash re-sends little), and
-        extends the leases of rows still being sent every third of a lease."""
+                           sent_all: asyncio.Event, arrived: asyncio.Event) -> None:
+        """While a round sends: writes each outcome as soon as it is known (those that arrive during a write
+        go in the next one), so a crash re-sends as little as it can; and extends the leases of rows still
+        being sent every third of a lease."""
         period = self.lease.total_seconds() / 3
         extended = time.monotonic()
-        while True:
-            try:
-                await asyncio.wait_for(sent_all.wait(), min(RECORD_EVERY, period))
-                return
-            except TimeoutError:
-                pass
+        while not sent_all.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrived.wait(), max(0.0, period - (time.monotonic() - extended)))
+            arrived.clear()
             await self._flush(waiting)
             ids = [i for i in unfinished if i is not None]
-            if not ids or time.monotonic() - extended < period:
+            if sent_all.is_set() or not ids or time.monotonic() - extended < period:
                 continue
             extended = time.monotonic()
             async with self.db.begin() as conn:
                 await conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids), OUTBOX.c.lease_owner == self.owner)
                                    .values(leased_until=self.clock() + self.lease))
 
-    async def _send(self, claim: outcomes.Claim, unfinished: set[int | None],
-                    waiting: list[outcomes.Outcome]) -> outcomes.Outcome:
+    async def _send(self, claim: outcomes.Claim, unfinished: set[int | None], waiting: list[outcomes.Outcome],
+                    arrived: asyncio.Event) -> outcomes.Outcome:
         outcome = await self._attempt(claim, unfinished)
         waiting.append(outcome)
+        arrived.set()
         return outcome
 
     async def _attempt(self, claim: outcomes.Claim, unfinished: set[int | None]) -> outcomes.Outcome:

@@ -33,7 +33,7 @@ QUIET = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "aiosqlite": log
          "aiobotocore": logging.WARNING, "asyncio": logging.WARNING, "multipart": logging.WARNING}
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
 
-_context: ContextVar[dict[str, str] | None] = ContextVar("log_context", default=None)
+_context: ContextVar[tuple[str, str, str] | None] = ContextVar("log_context", default=None)
 _key = [hashlib.sha256(b"umkm-bot contact ref").digest()]  # replaced by `setup` with a deployment's own key
 
 
@@ -45,7 +45,7 @@ def contact_ref(channel: str, address: str) -> str:
 @contextmanager
 def event_context(channel: str, event_id: str, address: str) -> Iterator[None]:
     """Every line logged inside carries the channel, the event id and the contact's masked id."""
-    token = _context.set({"channel": channel, "event": event_id, "contact": contact_ref(channel, address)})
+    token = _context.set((channel, event_id, address))  # the contact's id is computed only for a logged line
     try:
         yield
     finally:
@@ -54,7 +54,9 @@ def event_context(channel: str, event_id: str, address: str) -> Iterator[None]:
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        fields = _context.get() or {}
+        current = _context.get()
+        fields = {"channel": current[0], "event": current[1], "contact": contact_ref(current[0], current[2])} \
+            if current else {}
         record.fields = fields
         record.context = "".join(f" {k}={v}" for k, v in fields.items())
         return True

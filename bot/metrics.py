@@ -28,6 +28,7 @@ from starlette.routing import Route
 from bot import logs
 
 log = logging.getLogger(__name__)
+SLOW = 1.0  # seconds: an update handled slower than this is logged at INFO
 
 UPDATES = Counter("umkm_updates", "Updates received, by channel and outcome "
                   "(handled, duplicate, error, refused, malformed, ignored).", ["channel", "outcome"])
@@ -48,7 +49,8 @@ def update(channel: str, outcome: str) -> None:
 
 def timed_update(handle: F) -> F:
     """Decorates `Engine.handle(inbound)`: times and counts it (handled unless `mark_update` said otherwise), and
-    logs one line for it; every line logged while it runs carries the channel, event id and masked contact."""
+    logs one line for it (DEBUG when handled or a duplicate within SLOW seconds, else INFO); every line logged
+    while it runs carries the channel, event id and masked contact."""
 
     @wraps(handle)
     async def timed(self: Any, inbound: Any, *args: Any, **kwargs: Any) -> Any:
@@ -63,7 +65,8 @@ def timed_update(handle: F) -> F:
                 took = time.perf_counter() - started
                 HANDLING.labels(inbound.channel).observe(took)
                 UPDATES.labels(inbound.channel, outcome[0]).inc()
-                log.info("update %s in %.0f ms", outcome[0], took * 1000)
+                level = logging.INFO if outcome[0] not in ("handled", "duplicate") or took >= SLOW else logging.DEBUG
+                log.log(level, "update %s in %.0f ms", outcome[0], took * 1000)
 
     return timed  # type: ignore[return-value]
 

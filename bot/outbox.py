@@ -10,20 +10,25 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Choice, Outbound
 from storage.models import Contact, OutboxMessage, OutboxStatus
 
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+INSERT_RETURNING_ID = insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True)
+
 
 class OutboxWriter:
-    """Messages queued in one transaction; `flush()` gives them outbox ids, the caller's commit sends them."""
+    """Messages queued in one transaction; `flush()` writes them (one INSERT) and gives them outbox ids, the
+    caller's commit sends them. Nothing is written without `flush()`."""
 
     def __init__(self, session: AsyncSession, now: datetime) -> None:
         self.session = session
         self.now = now
-        self._rows: list[tuple[OutboxMessage, Outbound]] = []
+        self._rows: list[tuple[dict[str, Any], Outbound]] = []
         self._held: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
         self.known_clear: set[tuple[str, str]] = set()  # chats known to have no message held back
 
@@ -48,19 +53,17 @@ class OutboxWriter:
         if self._rows and not photos:
             row, previous = self._rows[-1]
             if (previous.channel, previous.address) == (contact.channel, contact.address) and \
-                    row.next_attempt_at == (not_before or self.now) and not (
+                    row["next_attempt_at"] == (not_before or self.now) and not (
                     previous.choices or previous.photos or previous.request_contact or previous.notice):
                 previous.text = f"{previous.text}\n\n{text}"
                 previous.choices, previous.request_contact, previous.notice = list(choices), request_contact, notice
-                row.payload = {**row.payload, **previous.to_payload()}
+                row["payload"] = {**row["payload"], **previous.to_payload()}
                 return
         outbound = Outbound(channel=contact.channel, address=contact.address, text=text, choices=list(choices),
                             photos=photos, request_contact=request_contact, locale=contact.locale, notice=notice)
-        row = OutboxMessage(channel=contact.channel, address=contact.address,
-                            payload={**outbound.to_payload(), **(meta or {})},
-                            next_attempt_at=not_before or self.now, created_at=self.now)
-        self.session.add(row)
-        self._rows.append((row, outbound))
+        self._rows.append(({"channel": contact.channel, "address": contact.address,
+                            "payload": {**outbound.to_payload(), **(meta or {})},
+                            "next_attempt_at": not_before or self.now}, outbound))
 
     async def flush(self) -> list[Outbound]:
         """Writes the queued messages so they have outbox ids; the caller's transaction commits them.
@@ -69,15 +72,24 @@ class OutboxWriter:
         that chat, so the chat's order holds.
         """
         await self.session.flush()
+        if self._rows:
+            ids = await self._insert([row for row, _ in self._rows])
+            for (_, outbound), outbox_id in zip(self._rows, ids, strict=True):
+                outbound.outbox_id = outbox_id
         released = await self._release_held_back()
-        for row, outbound in self._rows:
-            outbound.outbox_id = row.id
         return released + [outbound for _, outbound in self._rows]
 
+    async def _insert(self, rows: list[dict[str, Any]]) -> list[int]:
+        """One INSERT ... RETURNING id for the queued rows (Core: no unit of work for rows nobody edits)."""
+        values = [{**row, "status": OutboxStatus.pending.value, "attempts": 0, "parts_sent": 0,
+                   "created_at": self.now} for row in rows]
+        result = await (await self.session.connection()).execute(INSERT_RETURNING_ID, values)
+        return [row_id for (row_id,) in result.all()]
+
     async def _release_held_back(self) -> list[Outbound]:
-        ours = {row.id for row, _ in self._rows}
-        chats = {(row.channel, row.address) for row, _ in self._rows
-                 if row.next_attempt_at <= self.now} - self.known_clear
+        ours = {outbound.outbox_id for _, outbound in self._rows}
+        chats = {(row["channel"], row["address"]) for row, _ in self._rows
+                 if row["next_attempt_at"] <= self.now} - self.known_clear
         released = []
         for channel, address in sorted(chats):
             query = (select(OutboxMessage)

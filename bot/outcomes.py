@@ -1,4 +1,4 @@
-"""What became of each claimed outbox row, written for a whole round of sends in one transaction.
+"""What became of each claimed outbox row, written as soon as known (outcomes that arrive together, together).
 
 Each update is guarded by `lease_owner`: a deliverer whose lease was taken over records nothing for that row.
 Also the `ChannelState` of a channel paused by a configuration error, and the operator's view of given-up rows.

@@ -14,9 +14,13 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -172,6 +176,27 @@ def alembic_config(connection=None) -> Config:  # type: ignore[no-untyped-def]
 
 def _run_alembic(sync_connection, action: str, revision: str) -> None:  # type: ignore[no-untyped-def]
     getattr(command, action)(alembic_config(sync_connection), revision)
+
+
+async def insert_loaded(session: AsyncSession, row: SQLModel, unique: list[str] | None = None) -> bool:
+    """Inserts a new ORM row with one Core INSERT ... RETURNING id and attaches it to the session as if loaded.
+
+    For the hot path: no unit of work for a row nobody has changed yet. With `unique` (columns of a unique
+    key), a row that exists already is left alone (`ON CONFLICT DO NOTHING`) and False is returned.
+    """
+    table = row.__table__  # type: ignore[attr-defined]
+    values = {column.name: getattr(row, column.name) for column in table.columns if column.name != "id"}
+    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(table).values(**values)
+    if unique:
+        statement = statement.on_conflict_do_nothing(index_elements=unique)
+    row_id = (await (await session.connection()).execute(statement.returning(table.c.id))).scalar()
+    if row_id is None:
+        return False
+    row.id = row_id  # type: ignore[attr-defined]
+    make_transient_to_detached(row)
+    session.add(row)
+    return True
 
 
 class DatabaseUnavailable(Exception):

@@ -29,7 +29,9 @@ async def web_decide(network: Network, officer_id: int, decision: Decision, reas
     actor = review.Actor(await officer(network, officer_id), ReviewSource.web)
     async with network.engine.db.transaction() as session:
         outbox = OutboxWriter(session, utcnow())
-        return await review.decide(session, outbox, network.engine.renderer, actor, 1, decision, reason, flagged)
+        outcome = await review.decide(session, outbox, network.engine.renderer, actor, 1, decision, reason, flagged)
+        await outbox.flush()
+        return outcome
 
 
 def owner_messages(rows: list[OutboxMessage]) -> list[str]:
