@@ -55,11 +55,12 @@ def elected(work: Path, names: list[str]) -> str | None:
 
 
 async def run(api: load.TimedBotAPI, url: str, count: int, work: Path, rate: int = RATE, faults: bool = False,
-              limit: float = 120) -> str:
-    """Drains the backlog; with `faults`, the API also answers 429/500/slowly and refuses the token for 2 s."""
+              limit: float = 120, workers_count: int = 2, kill: bool = True) -> str:
+    """Drains the backlog; with `faults`, the API also answers 429/500/slowly and refuses the token for 2 s;
+    with `kill`, the elected worker is killed (-9) once a third is out, and started again."""
     await fill(url, count)
     begin = len(api.arrivals)
-    names = ["bench:w1", "bench:w2"]
+    names = [f"bench:w{n + 1}" for n in range(workers_count)]
     workers = {name: start_worker(api, url, name, work, rate) for name in names}
     started = time.monotonic()
     killed_at = None
@@ -69,7 +70,7 @@ async def run(api: load.TimedBotAPI, url: str, count: int, work: Path, rate: int
             done = {text for _, _, text in api.arrivals[begin:]}
             if faults and not api.unauthorized_until and len(done) >= count // 5:
                 api.unauthorized_until = time.monotonic() + 2.0
-            if killed_at is None and len(done) >= count // 3 and (victim := elected(work, names)):
+            if kill and killed_at is None and len(done) >= count // 3 and (victim := elected(work, names)):
                 workers[victim].send_signal(signal.SIGKILL)
                 workers[victim].wait()
                 killed_at = time.monotonic()
@@ -96,11 +97,12 @@ async def run(api: load.TimedBotAPI, url: str, count: int, work: Path, rate: int
     where = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     injected = ", ".join(f"{k} x{v}" for k, v in sorted(api.faults.items())) if faults else ""
     return (f"\n{'faults' if faults else 'backlog'} ({where}): {count:,} messages to {count // PER_CHAT:,} chats, "
-            f"bot rate set to {rate}/s, 2 workers, the elected one killed -9 at 1/3 and restarted"
+            f"bot rate set to {rate}/s, {workers_count} workers"
+            + (", the elected one killed -9 at 1/3 and restarted" if kill else ", no fault")
             + (f", API faults injected: {injected} (401 for 2 s)" if faults else "")
             + f": drained in {elapsed:.1f} s; lost {lost}, duplicates {duplicates}, chats out of order "
-            f"{disordered}, max/s to the bot {bot_max} (limit {rate}), max/s to one chat {chat_max} (limit 1), "
-            f"sending stopped for {waits:.1f} s after the kill")
+            f"{disordered}, max/s to the bot {bot_max} (limit {rate}), max/s to one chat {chat_max} (limit 1)"
+            + (f", sending stopped for {waits:.1f} s after the kill" if kill else ""))
 
 
 def _gaps_after(arrivals: list[tuple[float, int, str]], killed_at: float | None) -> float:

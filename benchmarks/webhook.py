@@ -228,13 +228,16 @@ async def main() -> None:
             for line in pg_lines:
                 print(line)
             if args.backlog:
-                url = None if args.no_postgres else await postgres_database()
-                try:
-                    print(await backlog.run(api, url or f"sqlite:///{work / 'backlog.db'}", args.backlog, work,
-                                            limit=240))
-                finally:
-                    if url:
-                        await drop_database(url)
+                for kill in (False, True):  # three workers sharing the work, then two with the sender killed
+                    url = None if args.no_postgres else await postgres_database()
+                    place = work / f"backlog-{'kill' if kill else 'plain'}"
+                    (place / "media").mkdir(parents=True)
+                    try:
+                        print(await backlog.run(api, url or f"sqlite:///{place / 'backlog.db'}", args.backlog,
+                                                place, limit=240, workers_count=2 if kill else 3, kill=kill))
+                    finally:
+                        if url:
+                            await drop_database(url)
 
 
 async def postgres_database_probe() -> bool:

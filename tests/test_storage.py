@@ -42,3 +42,44 @@ def test_urls_pick_the_async_drivers() -> None:
     assert async_url("postgresql://u@h:5432/db") == "postgresql+asyncpg://u@h:5432/db"
     assert async_url("postgres://u@h/db") == "postgresql+asyncpg://u@h/db"
     assert async_url("postgresql+asyncpg://u@h/db") == "postgresql+asyncpg://u@h/db"
+
+
+async def test_insert_loaded_attaches_the_row_and_leaves_an_existing_one_alone(database: Database) -> None:
+    from storage.db import insert_loaded
+
+    async with database.transaction() as session:
+        first = Contact(channel="fake", address="628111", display_name="Sari")
+        assert await insert_loaded(session, first, unique=["channel", "address"])
+        assert first.id is not None and first in session and first not in session.dirty
+        first.locale = "en"  # a loaded row: the unit of work writes a change to it
+        again = Contact(channel="fake", address="628111", display_name="Someone else")
+        assert not await insert_loaded(session, again, unique=["channel", "address"])
+        assert again.id is None
+    async with database.transaction() as session:
+        stored = (await session.exec(select(Contact))).all()
+    assert [(c.address, c.display_name, c.locale) for c in stored] == [("628111", "Sari", "en")]
+
+
+async def test_a_turns_messages_are_written_in_order_by_one_insert_on_postgresql(database: Database) -> None:
+    from sqlalchemy import event
+
+    from bot.outbox import OutboxWriter
+    from storage.models import OutboxMessage, utcnow
+
+    async with database.transaction() as session:
+        contacts = [Contact(channel="fake", address=str(n)) for n in range(3)]
+        session.add_all(contacts)
+        await session.flush()
+        outbox = OutboxWriter(session, utcnow())
+        for n, contact in enumerate(contacts):
+            outbox.send(contact, f"pesan {n}", choices=[])
+        statements: list[str] = []
+        event.listen(database.engine.sync_engine, "before_cursor_execute",
+                     lambda _c, _cur, sql, *_rest: statements.append(sql))
+        sent = await outbox.flush()
+    inserts = [s for s in statements if s.startswith("INSERT INTO outboxmessage")]
+    assert len(inserts) == (len(contacts) if database.is_sqlite else 1)  # SQLite: one per row, to keep the order
+    async with database.transaction() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()  # type: ignore[arg-type]
+    assert [(r.id, r.address, r.payload["text"]) for r in rows] == [(o.outbox_id, o.address, o.text) for o in sent]
+    assert [r.payload["text"] for r in rows] == ["pesan 0", "pesan 1", "pesan 2"]
