@@ -102,14 +102,19 @@ async def pg_available() -> str | None:
     return None
 
 
+def seed_sql(products: int) -> str:
+    """SEED_SQL for `products` products, five per business (benchmarks/memory.py uses it too)."""
+    return SEED_SQL.format(businesses=products // 5, products=products, heavy=HEAVY,
+                           codes="ARRAY[" + ",".join(f"'{c}'" for c in district_codes() if c != HEAVY) + "]")
+
+
 async def seed(schema: str, products: int) -> None:
     import asyncpg
 
     db = Database(URL, schema=schema)
     await db.upgrade()
     await db.dispose()
-    sql = SEED_SQL.format(businesses=products // 5, products=products, heavy=HEAVY,
-                          codes="ARRAY[" + ",".join(f"'{c}'" for c in district_codes() if c != HEAVY) + "]")
+    sql = seed_sql(products)
     conn = await asyncpg.connect(URL, server_settings={"search_path": schema})
     try:
         await conn.execute(sql)
