@@ -22,15 +22,15 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache
 
 import holidays
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import regions
 from bot.i18n import Renderer
 from bot.messages import Choice
 from bot.outbox import OutboxWriter
+from bot.review import region_filter
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Business, Contact, Conversation, Officer, Owner, Product, ProductStatus, utcnow
@@ -187,28 +187,31 @@ class Jobs:
                                  or_(col(Officer.digest_sent_at).is_(None), col(Officer.digest_sent_at) < today))
                           .order_by(col(Officer.id))
                           .with_for_update(skip_locked=True))
-        waiting_query = (select(Product, Business)
-                         .join(Business, col(Business.id) == Product.business_id)
-                         .where(Product.status == ProductStatus.submitted, col(Product.submitted_at) < cutoff)
-                         .order_by(col(Product.submitted_at)))
+        waiting = (Product.status == ProductStatus.submitted, col(Product.submitted_at) < cutoff)
         sent = 0
         async with self.db.transaction() as session:
             outbox = OutboxWriter(session, now)
             officers = (await session.exec(officers_query)).all()
-            waiting = (await session.exec(waiting_query)).all() if officers else []
             for officer in officers:
                 officer.digest_sent_at = now
                 session.add(officer)
-                theirs = [(p, b) for p, b in waiting if regions.covers(officer.region_code, b.region_code or "")]
-                if not theirs:
+                # Counted and the oldest ten read in SQL: the waiting rows of all regions are never loaded.
+                total = (await session.exec(select(func.count()).select_from(Product)
+                                            .join(Business, col(Business.id) == Product.business_id)
+                                            .where(*waiting, region_filter(officer)))).one()
+                if not total:
                     continue
+                theirs = (await session.exec(select(Product, Business)
+                                             .join(Business, col(Business.id) == Product.business_id)
+                                             .where(*waiting, region_filter(officer))
+                                             .order_by(col(Product.submitted_at), col(Product.id)).limit(10))).all()
                 contacts = (await session.exec(select(Contact).where(Contact.officer_id == officer.id))).all()
                 for contact in contacts:
                     labels = self.renderer.labels(contact.locale)
-                    text = self.renderer.render(contact.locale, "officer/digest", waiting=theirs[:10],
-                                                total=len(theirs), days=DIGEST_AFTER_WORKING_DAYS)
+                    text = self.renderer.render(contact.locale, "officer/digest", waiting=theirs, total=total,
+                                                days=DIGEST_AFTER_WORKING_DAYS)
                     outbox.send(contact, text, choices=[Choice("off:pending", labels["buttons"]["pending"])],
-                                notice={"kind": "digest", "params": [str(len(theirs))]})
+                                notice={"kind": "digest", "params": [str(total)]})
                     sent += 1
             await outbox.flush()
         return sent
