@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, text
 from sqlmodel import col, select
 
@@ -23,12 +22,16 @@ READY_TIMEOUT = 3.0
 @cache
 def script_heads() -> frozenset[str]:
     """The migration heads this code expects."""
+    from alembic.script import ScriptDirectory
+
     return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 @cache
 def known_revisions() -> frozenset[str]:
     """Every migration revision this code has."""
+    from alembic.script import ScriptDirectory
+
     return frozenset(rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions())
 
 

@@ -18,10 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta, timezone
-from functools import cache
+from datetime import UTC, datetime, time, timedelta, timezone
 
-import holidays
 from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -32,6 +30,7 @@ from bot.messages import Choice
 from bot.outbox import OutboxWriter
 from bot.review import region_filter
 from bot.settings import Settings
+from bot.workdays import is_working_day
 from storage.db import Database
 from storage.models import Business, Contact, Conversation, Officer, Owner, Product, ProductStatus, utcnow
 
@@ -53,20 +52,11 @@ def quiet(now: datetime) -> bool:
     return not DAY_STARTS <= local < DAY_ENDS
 
 
-@cache
-def _holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("ID", years=year)
-
-
-def working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _holidays(day.year)
-
-
 def waited_since(now: datetime, working_days: int = DIGEST_AFTER_WORKING_DAYS) -> datetime:
     """The instant before which a submission has waited more than `working_days` working days by today."""
     day, counted = now.astimezone(WIB).date(), 0
     while True:
-        if working_day(day):
+        if is_working_day(day):
             counted += 1
             if counted > working_days:
                 return datetime.combine(day, time(0), WIB).astimezone(UTC)
@@ -178,7 +168,7 @@ class Jobs:
     # --- officers ------------------------------------------------------------------------------------
 
     async def send_digests(self, now: datetime) -> int:
-        if not working_day(now.astimezone(WIB).date()):
+        if not is_working_day(now.astimezone(WIB).date()):
             return 0
         today = datetime.combine(now.astimezone(WIB).date(), time(0), WIB).astimezone(UTC)
         cutoff = waited_since(now)

@@ -12,11 +12,9 @@ import os
 from collections.abc import AsyncIterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
@@ -33,6 +31,12 @@ class MediaStore(Protocol):
     def keys(self) -> AsyncIterator[str]: ...
     def describe(self, key: str) -> str: ...
     async def check(self) -> None: ...
+
+
+def _aio_config(**options: Any) -> Any:
+    from aiobotocore.config import AioConfig
+
+    return AioConfig(**options)
 
 
 def _check_key(key: str) -> str:
@@ -120,10 +124,12 @@ class S3Store:
             "region_name": region or None,
             "aws_access_key_id": access_key or None,
             "aws_secret_access_key": secret_key or None,
-            "config": AioConfig(s3={"addressing_style": addressing_style},
+            "config": _aio_config(s3={"addressing_style": addressing_style},
                                 retries={"max_attempts": 3, "mode": "standard"},
                                 connect_timeout=10, read_timeout=30),
         }
+        from aiobotocore.session import get_session  # only an S3 store needs aiobotocore (~20 MB)
+
         self._session = get_session()
 
     def _object_key(self, key: str) -> str:
@@ -186,7 +192,7 @@ class S3Store:
     async def check(self) -> None:
         """Raises unless the bucket answers a HEAD (one try; the caller bounds the wait)."""
         style = self._client_args["config"].s3["addressing_style"]  # type: ignore[attr-defined]
-        args = {**self._client_args, "config": AioConfig(s3={"addressing_style": style}, connect_timeout=2,
+        args = {**self._client_args, "config": _aio_config(s3={"addressing_style": style}, connect_timeout=2,
                                                          read_timeout=2, retries={"max_attempts": 1})}
         async with self._session.create_client("s3", **args) as s3:
             await s3.head_bucket(Bucket=self.bucket)

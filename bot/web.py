@@ -33,9 +33,6 @@ from bot.dinas import app as dinas
 from bot.engine import Engine
 from bot.handlers.telegram import TelegramChannel, TelegramUpdates
 from bot.handlers.telegram import webhook_route as telegram_webhook_route
-from bot.handlers.whatsapp import WhatsAppChannel
-from bot.handlers.whatsapp_webhook import WhatsAppUpdates
-from bot.handlers.whatsapp_webhook import routes as whatsapp_routes
 from bot.i18n import Renderer
 from bot.jobs import Jobs
 from bot.media import media_store
@@ -76,8 +73,12 @@ class Channels:
         self.settings = settings
         self.db = engine.db
         self.telegram = TelegramChannel(settings) if settings.telegram_bot_token else None
-        self.whatsapp = WhatsAppChannel(settings, engine.db, engine.renderer) if settings.whatsapp_access_token \
-            else None
+        self.whatsapp: Any = None
+        self.whatsapp_updates: Any = None
+        if settings.whatsapp_access_token:  # pywa is imported only where WhatsApp is configured (~9 MB)
+            from bot.handlers.whatsapp import WhatsAppChannel
+
+            self.whatsapp = WhatsAppChannel(settings, engine.db, engine.renderer)
         senders: dict[str, Sender] = {}
         if self.telegram:
             senders["telegram"] = self.telegram
@@ -86,7 +87,10 @@ class Channels:
         self.deliverer = Deliverer(engine.db, senders, name=name, base_delay=settings.delivery_base_delay,
                                    probe_interval=settings.delivery_probe_seconds)
         self.telegram_updates = TelegramUpdates(self.telegram, engine, self.deliverer) if self.telegram else None
-        self.whatsapp_updates = WhatsAppUpdates(self.whatsapp, engine, self.deliverer) if self.whatsapp else None
+        if self.whatsapp:
+            from bot.handlers.whatsapp_webhook import WhatsAppUpdates
+
+            self.whatsapp_updates = WhatsAppUpdates(self.whatsapp, engine, self.deliverer)
         self._tasks: list[asyncio.Task[None]] = []
 
     def routes(self) -> list[BaseRoute]:
@@ -94,6 +98,8 @@ class Channels:
         if self.telegram_updates:
             routes.append(telegram_webhook_route(self.settings, self.telegram_updates))
         if self.whatsapp_updates:
+            from bot.handlers.whatsapp_webhook import routes as whatsapp_routes
+
             routes.extend(whatsapp_routes(self.settings, self.whatsapp_updates))
         return routes
 
@@ -337,6 +343,7 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int) -> Non
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
 
+    gc.freeze()  # what the parent loaded stays shared with the workers: their collector never writes to it
     for index in range(workers):
         spawn(index)
     signal.signal(signal.SIGINT, forward)

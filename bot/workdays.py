@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
-
-import holidays
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 @cache
-def _holidays(year: int) -> holidays.HolidayBase:
+def _holidays(year: int) -> Any:
+    import holidays  # imported when first needed (~9 MB)
+
     return holidays.country_holidays("ID", years=year)
 
 

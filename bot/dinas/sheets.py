@@ -17,11 +17,6 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-
 from bot.dinas.catalogue import HEADERS, CatalogueRow
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -74,6 +69,12 @@ class XlsxWriter:
     """An XLSX sheet written row by row (openpyxl write-only mode keeps rows in a temporary file)."""
 
     def __init__(self) -> None:
+        from openpyxl import Workbook  # imported by the first export, not by every process (~8 MB)
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        from openpyxl.styles import Font
+
+        self._new_cell, self._illegal = WriteOnlyCell, ILLEGAL_CHARACTERS_RE
         self.workbook = Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet("Katalog Lokal")
         bold = Font(bold=True)
@@ -88,8 +89,8 @@ class XlsxWriter:
     def _cell(self, value: Any) -> Any:
         if value is None or isinstance(value, int | float | date):
             return value
-        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-        cell = WriteOnlyCell(self.sheet, value=text)
+        text = self._illegal.sub("", str(value))
+        cell = self._new_cell(self.sheet, value=text)
         cell.data_type = "s"  # never a formula, whatever the text starts with
         if is_formula_like(text):
             cell.quotePrefix = True
