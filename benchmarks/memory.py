@@ -132,7 +132,8 @@ async def ask_products(port: int, owners: int, base: int, count: int = OWNER_REQ
 
 def jobs_clock() -> datetime:
     """10:00 in Jakarta on the latest working day: reminders and digests are due then."""
-    from bot.jobs import WIB, working_day
+    from bot.jobs import WIB
+    from bot.workdays import is_working_day as working_day
 
     day = datetime.now(WIB).date()
     while not working_day(day):
