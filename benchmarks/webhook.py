@@ -98,9 +98,9 @@ async def statements_per_update(url: str, api: load.TimedBotAPI, media: Path, co
     updates = TelegramUpdates(channel, Engine(db, settings), Deliverer(db, {}))
     statements = 0
 
-    def counted(*_args: object) -> None:
+    def counted(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
         nonlocal statements
-        statements += 1
+        statements += not sql.startswith("BEGIN")  # as asyncpg's BEGIN/COMMIT, which are not seen here
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", counted)
     for n in range(count):
@@ -185,6 +185,34 @@ def table(rows: list[Row], bare_rate: float) -> str:
     return "\n".join(lines)
 
 
+def verdicts(rows: list[Row]) -> list[str]:
+    """Issue 8's webhook targets, each with the figure measured and whether it is met."""
+    by_name = {r.name: r for r in rows}
+    sqlite, one, two = (by_name.get(f"bot, {n}") for n in ("SQLite, 1 process", "PostgreSQL, 1 process",
+                                                           "PostgreSQL, 2 processes"))
+    bots = [r for r in (sqlite, one, two) if r is not None]
+    checks: list[tuple[str, str, bool]] = []
+    if two is not None and one is not None:
+        checks += [(">= 600 updates/s, PostgreSQL 2 processes", f"{two.rate:.0f}", two.rate >= 600),
+                   (">= 1.8x one process", f"{two.rate / max(one.rate, 1):.2f}x", two.rate >= 1.8 * one.rate),
+                   ("p99 <= 50 ms at 200/s, nothing behind (PostgreSQL 2 processes)",
+                    f"{two.p99:.1f} ms, {two.achieved:.0f}/s done", two.p99 <= 50 and two.achieved >= 195)]
+    if sqlite is not None:
+        checks.append((">= 200 updates/s, SQLite 1 process", f"{sqlite.rate:.0f}", sqlite.rate >= 200))
+    if bots:
+        worst_cpu = max(r.cpu_ms for r in bots)
+        worst_sql = max(r.sql for r in bots)
+        checks += [("<= 2.5 ms CPU per update", f"{min(r.cpu_ms for r in bots):.2f}-{worst_cpu:.2f}", worst_cpu <= 2.5),
+                   ("<= 6 SQL statements per update", f"{worst_sql:.1f}", worst_sql <= 6),
+                   ("<= 30 messages/s to the bot, <= 1/s to a chat",
+                    f"{max(r.bot_max for r in bots)}, {max(r.chat_max for r in bots)}",
+                    all(r.bot_max <= 30 and r.chat_max <= 1 for r in bots)),
+                   ("reply at the API <= 300 ms after the 200 (under the limits)",
+                    f"max {max(r.reply_max for r in bots):.0f} ms",
+                    all(r.reply_max <= 300 and not r.reply_missing for r in bots))]
+    return [f"target {name}: {figure} -> {'met' if ok else 'NOT met'}" for name, figure, ok in checks]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each load phase (default 10)")
@@ -225,7 +253,7 @@ async def main() -> None:
                         await drop_database(url)
             print()
             print(table(rows, rows[0].rate))
-            for line in pg_lines:
+            for line in pg_lines + verdicts(rows):
                 print(line)
             if args.backlog:
                 for kill in (False, True):  # three workers sharing the work, then two with the sender killed
