@@ -145,4 +145,4 @@ async def _insert_contact(session, inbound: Inbound, now: datetime) -> Contact |
     # A new contact speaks the language of their app, when we speak it.
     contact = Contact(channel=inbound.channel, address=inbound.address, last_inbound_at=now, created_at=now,
                       locale=locale_of_language(inbound.language) or DEFAULT_LOCALE)
-    return contact if await insert_loaded(session, contact, unique=["channel", "address"]) else None
+    return contact if await insert_loaded(session, contact, unique=("channel", "address")) else None

@@ -8,6 +8,7 @@ import hashlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +179,7 @@ def _run_alembic(sync_connection, action: str, revision: str) -> None:  # type: 
     getattr(command, action)(alembic_config(sync_connection), revision)
 
 
-async def insert_loaded(session: AsyncSession, row: SQLModel, unique: list[str] | None = None) -> bool:
+async def insert_loaded(session: AsyncSession, row: SQLModel, unique: tuple[str, ...] = ()) -> bool:
     """Inserts a new ORM row with one Core INSERT ... RETURNING id and attaches it to the session as if loaded.
 
     For the hot path: no unit of work for a row nobody has changed yet. With `unique` (columns of a unique
@@ -186,17 +187,23 @@ async def insert_loaded(session: AsyncSession, row: SQLModel, unique: list[str] 
     """
     table = row.__table__  # type: ignore[attr-defined]
     values = {column.name: getattr(row, column.name) for column in table.columns if column.name != "id"}
-    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(table).values(**values)
-    if unique:
-        statement = statement.on_conflict_do_nothing(index_elements=unique)
-    row_id = (await (await session.connection()).execute(statement.returning(table.c.id))).scalar()
+    statement = _insert_returning_id(table, session.bind.dialect.name, unique)
+    row_id = (await (await session.connection()).execute(statement, values)).scalar()
     if row_id is None:
         return False
     row.id = row_id  # type: ignore[attr-defined]
     make_transient_to_detached(row)
     session.add(row)
     return True
+
+
+@cache
+def _insert_returning_id(table: Any, dialect: str, unique: tuple[str, ...]) -> Any:
+    """Built once per table: the values go as parameters, so the compiled statement is reused too."""
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    if unique:
+        statement = statement.on_conflict_do_nothing(index_elements=list(unique))
+    return statement.returning(table.c.id)
 
 
 class DatabaseUnavailable(Exception):

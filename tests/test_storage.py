@@ -49,11 +49,11 @@ async def test_insert_loaded_attaches_the_row_and_leaves_an_existing_one_alone(d
 
     async with database.transaction() as session:
         first = Contact(channel="fake", address="628111", display_name="Sari")
-        assert await insert_loaded(session, first, unique=["channel", "address"])
+        assert await insert_loaded(session, first, unique=("channel", "address"))
         assert first.id is not None and first in session and first not in session.dirty
         first.locale = "en"  # a loaded row: the unit of work writes a change to it
         again = Contact(channel="fake", address="628111", display_name="Someone else")
-        assert not await insert_loaded(session, again, unique=["channel", "address"])
+        assert not await insert_loaded(session, again, unique=("channel", "address"))
         assert again.id is None
     async with database.transaction() as session:
         stored = (await session.exec(select(Contact))).all()
