@@ -33,12 +33,17 @@ async def latest_review(turn: Turn, product_id: int) -> Review | None:
     return (await turn.session.exec(query)).first()
 
 
+def _notices_since(owner_id: Any, since: Any) -> list[Any]:
+    """Conditions: a revision request on one of the owner's products, made after `since`."""
+    return [Product.business_id == Business.id, Business.owner_id == owner_id,
+            Product.status == ProductStatus.revision_requested.value, Review.product_id == Product.id,
+            Review.decision == Decision.revision.value, Review.created_at > since]
+
+
 def notice_waiting() -> Any:
     """SQL, correlated to the locked contact and conversation: a revision request reached this owner after
     their last message (read with the lock, so that `pending_notice` only queries when there is one)."""
-    return exists().where(Product.business_id == Business.id, Business.owner_id == Contact.owner_id,
-                          Product.status == ProductStatus.revision_requested.value, Review.product_id == Product.id,
-                          Review.decision == Decision.revision.value, Review.created_at > Conversation.updated_at)
+    return exists().where(*_notices_since(Contact.owner_id, Conversation.updated_at))
 
 
 async def pending_notice(turn: Turn) -> Product | None:
@@ -47,9 +52,7 @@ async def pending_notice(turn: Turn) -> Product | None:
     if not turn.notice_waiting:
         return None
     query = (select(Product, Review)
-             .where(Product.business_id == Business.id, Business.owner_id == turn.contact.owner_id,
-                    Product.status == ProductStatus.revision_requested, Review.product_id == Product.id,
-                    Review.decision == Decision.revision, Review.created_at > turn.conversation.updated_at)
+             .where(*_notices_since(turn.contact.owner_id, turn.conversation.updated_at))
              .order_by(Review.id.desc()))  # type: ignore[union-attr]
     found = (await turn.session.exec(query)).first()
     if found is None or turn.conversation.data.get("mode") == "revision":
