@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 InboundKind = Literal["text", "choice", "photos", "contact", "location", "command", "unsupported"]
@@ -74,11 +75,13 @@ class Outbound:
     page: int = 1  # a later page of a long list (WhatsApp's "more"), the same choices
 
     def to_payload(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key in ("channel", "address", "outbox_id"):
-            data.pop(key)
-        if data["page"] == 1:
-            data.pop("page")
+        """The outbox row's JSON: everything but the chat and the row's own id (written out: asdict's deep
+        copy cost a tenth of a turn)."""
+        data = {"text": self.text, "choices": [{"id": c.id, "label": c.label} for c in self.choices],
+                "photos": list(self.photos), "request_contact": self.request_contact, "locale": self.locale,
+                "notice": copy.deepcopy(self.notice)}
+        if self.page != 1:
+            data["page"] = self.page
         return data
 
     @classmethod

@@ -10,15 +10,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Choice, Outbound
 from storage.models import Contact, OutboxMessage, OutboxStatus
+from storage.writes import write_with_rows
 
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
-INSERT_RETURNING_ID = insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True)
 
 
 class OutboxWriter:
@@ -71,20 +70,15 @@ class OutboxWriter:
         A message held back on purpose for a chat goes out now, before this transaction's own messages to
         that chat, so the chat's order holds.
         """
-        await self.session.flush()
-        if self._rows:
-            ids = await self._insert([row for row, _ in self._rows])
-            for (_, outbound), outbox_id in zip(self._rows, ids, strict=True):
-                outbound.outbox_id = outbox_id
+        ids = await write_with_rows(self.session, OUTBOX, [self._values(row) for row, _ in self._rows])
+        for (_, outbound), outbox_id in zip(self._rows, ids, strict=True):
+            outbound.outbox_id = outbox_id
         released = await self._release_held_back()
         return released + [outbound for _, outbound in self._rows]
 
-    async def _insert(self, rows: list[dict[str, Any]]) -> list[int]:
-        """One INSERT ... RETURNING id for the queued rows (Core: no unit of work for rows nobody edits)."""
-        values = [{**row, "status": OutboxStatus.pending.value, "attempts": 0, "parts_sent": 0,
-                   "created_at": self.now} for row in rows]
-        result = await (await self.session.connection()).execute(INSERT_RETURNING_ID, values)
-        return [row_id for (row_id,) in result.all()]
+    def _values(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A queued row as inserted (Core, with the turn's other writes: see storage/writes.py)."""
+        return {**row, "status": OutboxStatus.pending.value, "attempts": 0, "parts_sent": 0, "created_at": self.now}
 
     async def _release_held_back(self) -> list[Outbound]:
         ours = {outbound.outbox_id for _, outbound in self._rows}
