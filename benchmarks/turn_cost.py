@@ -72,8 +72,11 @@ async def measure(url: str, chats: int, media: Path) -> list[str]:
         await channel.start()
         updates = TelegramUpdates(channel, Engine(db, settings), Deliverer(db, {}))
         statements = [0]
-        event.listen(db.engine.sync_engine, "before_cursor_execute",  # BEGIN/COMMIT not counted, as for asyncpg
-                     lambda _c, _cur, sql, *_: statements.__setitem__(0, statements[0] + (not sql.startswith("BEGIN"))))
+        def counted(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
+            statements[0] += not sql.startswith("BEGIN")  # BEGIN/COMMIT not counted, as for asyncpg
+
+        for engine in db.engines:  # SQLite: turns run on the quick engine
+            event.listen(engine.sync_engine, "before_cursor_execute", counted)
         for n in range(100):  # warm-up: caches, prepared statements, connections
             await updates.handle(load.update(n, 800_000_000, chats=20))
         lines = []

@@ -102,7 +102,8 @@ async def statements_per_update(url: str, api: load.TimedBotAPI, media: Path, co
         nonlocal statements
         statements += not sql.startswith("BEGIN")  # as asyncpg's BEGIN/COMMIT, which are not seen here
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", counted)
+    for engine in db.engines:  # SQLite: turns run on the quick engine
+        event.listen(engine.sync_engine, "before_cursor_execute", counted)
     for n in range(count):
         await updates.handle(load.update(n, 900_000_000, chats=50))
     await channel.stop()

@@ -75,7 +75,7 @@ class Engine:
             raise
 
     async def _apology(self, inbound: Inbound) -> Replies:
-        async with self.db.transaction() as session:
+        async with self.db.transaction(quick=True) as session:
             locked = await locking.begin_turn(session, inbound, self.clock())
             if locked is None:
                 return Replies.of_duplicate()
@@ -85,7 +85,7 @@ class Engine:
 
     async def requeue(self, inbound: Inbound, outbox_id: int, page: int) -> Replies:
         """Queues another page of an earlier message to this chat (a long list's "more"), once per event."""
-        async with self.db.transaction() as session:
+        async with self.db.transaction(quick=True) as session:
             now = self.clock()
             if not await locking.record_event(session, inbound, now):
                 return Replies.of_duplicate()
@@ -100,7 +100,7 @@ class Engine:
             return Replies([Outbound.from_payload(again.channel, again.address, again.payload, again.id)])
 
     async def _handle_once(self, inbound: Inbound) -> Replies:
-        async with self.db.transaction() as session:
+        async with self.db.transaction(quick=True) as session:
             now = self.clock()
             locked = await locking.begin_turn(session, inbound, now)
             if locked is None:

@@ -49,6 +49,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
             finalize=escape,  # every shown value literal in the neutral markup (bot/markup.py)
+            auto_reload=False,  # templates do not change while the process runs: no stat() per message
         )
         self.env.filters["rupiah"] = rupiah
 

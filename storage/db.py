@@ -24,6 +24,8 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_inline
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -36,7 +38,7 @@ def async_url(url: str) -> str:
     return str(parsed.set(drivername=driver)) if driver else url
 
 
-def _prepare_sqlite(engine: AsyncEngine) -> None:
+def _prepare_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30000) -> None:
     """Take SQLite's write lock at BEGIN, so concurrent events for one chat run one after the other."""
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -46,7 +48,9 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, safe from corruption
-        cursor.execute("PRAGMA busy_timeout=30000")  # another process writing; this one's turns queue below
+        # another process writing (this one's transactions queue in asyncio, see _one_writer); 0 for the inline
+        # connections, which wait in asyncio instead (storage/sqlite_inline.py)
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -102,25 +106,43 @@ class Database:
         # a connection the server dropped is replaced by the idle pre-ping below (and the engine's retry)
         self.migration_lock_key = _lock_key(f"umkm-bot migrations {parsed.database} {schema or ''}")
         self.engine = create_async_engine(self.url, connect_args=connect_args, hide_parameters=True)
+        self.quick_engine = self.engine  # for short statements (see `transaction`); SQLite: its own, inline
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
+            if self.sqlite_path:
+                self.quick_engine = create_async_engine(self.url, async_creator=sqlite_inline.creator(
+                    self.sqlite_path), hide_parameters=True)
+                _prepare_sqlite(self.quick_engine, busy_timeout_ms=0)
         else:
             _pre_ping_when_idle(self.engine)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self.quick_sessions = async_sessionmaker(self.quick_engine, class_=AsyncSession, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
         self._writer: asyncio.Task[Any] | None = None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        async with self._one_writer(), self.sessions() as session, session.begin():
+    async def transaction(self, *, quick: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        `quick`: only short, indexed statements (a turn, a delivery claim). On SQLite they then run on the event
+        loop's thread (storage/sqlite_inline.py), which costs less than the hop to aiosqlite's worker thread;
+        anything that may scan (console pages, exports, jobs) leaves it off, so the loop never waits on it.
+        """
+        sessions = self.quick_sessions if quick else self.sessions
+        async with self._one_writer(), sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection inside one transaction (statements without the ORM's unit of work)."""
-        async with self._one_writer(), self.engine.begin() as conn:
+    async def begin(self, *, quick: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A Core connection inside one transaction (statements without the ORM's unit of work); `quick` as
+        for `transaction`."""
+        async with self._one_writer(), (self.quick_engine if quick else self.engine).begin() as conn:
             yield conn
+
+    @property
+    def engines(self) -> list[AsyncEngine]:
+        """Every engine of this database (SQLite has a second one for quick statements)."""
+        return [self.engine] if self.quick_engine is self.engine else [self.engine, self.quick_engine]
 
     @asynccontextmanager
     async def _one_writer(self) -> AsyncIterator[None]:
@@ -165,7 +187,8 @@ class Database:
             await conn.run_sync(_run_alembic, "downgrade", revision)
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        for engine in self.engines:
+            await engine.dispose()
 
 
 def alembic_config(connection=None) -> Config:  # type: ignore[no-untyped-def]
