@@ -54,7 +54,7 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 async def _with_db(settings: Settings, work: Any) -> Any:  # work: async (Database) -> T
     """Migrates the database, runs `work(db)`, and closes the database."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
     try:
         await db.upgrade()
         return await work(db)

@@ -14,6 +14,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///data/umkm.db"
+    # PostgreSQL connections each process keeps (half as many more at a peak); processes x 1.5 x this + 1 each
+    # must stay below the server's max_connections (100 by default)
+    database_pool_size: int = 20
     media_dir: Path = Path("data/media")
     # Where photos are stored: empty for the folder MEDIA_DIR, or s3://bucket/prefix (S3-compatible storage).
     media_url: str | None = None

@@ -201,7 +201,7 @@ async def serve(settings: Settings, host: str, port: int, sock: socket.socket | 
     With `sock` (one of `--workers N` processes) the listening socket is shared and migrations already ran.
     """
     check_settings(settings)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
     try:
         if sock is None:
             await db.upgrade()
@@ -241,7 +241,7 @@ async def serve(settings: Settings, host: str, port: int, sock: socket.socket | 
 
 async def work(settings: Settings, name: str | None = None) -> None:
     """`umkm-bot worker`: the delivery loop and the jobs (reminders, digests), apart from the web processes."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
     try:
         await db.upgrade()
         engine = Engine(db, settings)
@@ -307,7 +307,7 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int) -> Non
     check_settings(settings)
 
     async def migrate() -> None:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, pool_size=settings.database_pool_size)
         try:
             await db.upgrade()
         finally:

@@ -64,6 +64,12 @@ def _lock_key(name: str) -> int:
 
 
 PING_AFTER_IDLE = 5.0  # seconds
+# PostgreSQL connections a process keeps open (and half as many more at a peak, closed when returned). Enough
+# for the turns one process runs at once: with SQLAlchemy's default of 5, every burst above it opened and
+# closed connections (a server process each, prepared statements prepared again): 145 in a 10-second wrk run,
+# ~30% of the machine's CPU. Three processes at 30 (and a listening connection each) stay below PostgreSQL's
+# default max_connections of 100; DATABASE_POOL_SIZE sets it (bot/settings.py).
+POOL_SIZE = 20
 
 
 def _pre_ping_when_idle(engine: AsyncEngine) -> None:
@@ -88,8 +94,9 @@ def _pre_ping_when_idle(engine: AsyncEngine) -> None:
 class Database:
     """The engine, a session factory and the migrations for one DATABASE_URL."""
 
-    def __init__(self, url: str, schema: str | None = None) -> None:
-        """`schema` (PostgreSQL only) puts every table in that schema, e.g. one per test."""
+    def __init__(self, url: str, schema: str | None = None, pool_size: int = POOL_SIZE) -> None:
+        """`schema` (PostgreSQL only) puts every table in that schema, e.g. one per test; `pool_size`: see
+        POOL_SIZE."""
         self.url = async_url(url)
         self.schema = schema
         parsed = make_url(self.url)
@@ -105,7 +112,8 @@ class Database:
         # hide_parameters: SQL parameters (names, NIB, phones) never reach a log line or an error message;
         # a connection the server dropped is replaced by the idle pre-ping below (and the engine's retry)
         self.migration_lock_key = _lock_key(f"umkm-bot migrations {parsed.database} {schema or ''}")
-        self.engine = create_async_engine(self.url, connect_args=connect_args, hide_parameters=True)
+        pool = {} if self.is_sqlite else {"pool_size": pool_size, "max_overflow": pool_size // 2}
+        self.engine = create_async_engine(self.url, connect_args=connect_args, hide_parameters=True, **pool)
         self.quick_engine = self.engine  # for short statements (see `transaction`); SQLite: its own, inline
         if self.is_sqlite:
             _prepare_sqlite(self.engine)

@@ -83,3 +83,29 @@ async def test_a_turns_messages_are_written_in_order_by_one_insert_on_postgresql
         rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()  # type: ignore[arg-type]
     assert [(r.id, r.address, r.payload["text"]) for r in rows] == [(o.outbox_id, o.address, o.text) for o in sent]
     assert [r.payload["text"] for r in rows] == ["pesan 0", "pesan 1", "pesan 2"]
+
+
+async def test_a_burst_of_turns_reuses_the_pools_connections(database: Database, settings) -> None:  # type: ignore[no-untyped-def]
+    """Concurrent turns beyond SQLAlchemy's default pool (5) must not open and close a connection each time:
+    on PostgreSQL every new one is a server process and its statements prepared again."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    from bot.engine import Engine
+    from bot.messages import Inbound
+
+    opened = 0
+
+    def count(*_: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    for engine in database.engines:
+        event.listen(engine.sync_engine, "connect", count)
+    engine = Engine(database, settings)
+    for burst in range(3):
+        replies = await asyncio.gather(*(engine.handle(Inbound("fake", f"62811{n:03d}", f"b{burst}-{n}", "command",
+                                                               "/start")) for n in range(15)))
+        assert all(r and r[0].outbox_id for r in replies)
+    assert opened <= 15  # the default pool: 5 kept, up to 10 more opened and closed in every burst (35)
