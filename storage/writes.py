@@ -4,6 +4,9 @@ The ORM's unit of work costs more than a turn's few changed columns need. When t
 rows (no new or deleted objects), each one is written with a cached Core UPDATE of its changed columns; on
 PostgreSQL the UPDATEs ride in the same statement as the outbox INSERT (data-modifying CTEs), so an answer is
 one round trip instead of three. Anything else (a new product, a deleted photo) goes through `session.flush()`.
+Unlike the unit of work, an UPDATE that finds no row (deleted meanwhile) is not an error; the rows a turn changes
+are its chat's (locked by the turn) and its owner's business and products, which change in that owner's turns
+(and an officer's decision, which updates a product's status through the unit of work, never deletes it).
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ def _changed_rows(session: AsyncSession) -> list[Changed] | None:
     changed = []
     for instance in session.dirty:
         state = inspect(instance)
+        if [column.name for column in state.mapper.primary_key] != ["id"]:
+            return None  # written by `WHERE id = ...` only
         columns = {}
         for key, old in state.committed_state.items():
             new = state.dict.get(key, NO_VALUE)
