@@ -6,8 +6,9 @@ Feeds the onboarding mix of benchmarks/webhook.py (/start, the consent button, p
 code as the webhook (`TelegramUpdates.handle`, uvloop), one update at a time so that each one's CPU is its own,
 and prints per kind: CPU ms per update (the process's, so the database driver's threads too), SQL statements
 sent (BEGIN and COMMIT not included), and the part spent starting the turn (event + lock) and writing
-it (the unit of work's flush + the outbox insert). PostgreSQL in a database of its own, skipped with a line when
-none answers.
+it (the changed rows and the outbox insert, storage/writes.py). PostgreSQL in a database of its own, skipped with a
+line when none answers. Its last line times a turn's start (BEGIN, the event + lock statement, COMMIT) through
+the ORM session and the same SQL through asyncpg alone: what SQLAlchemy costs per transaction.
 """
 
 from __future__ import annotations
@@ -94,6 +95,49 @@ async def measure(url: str, chats: int, media: Path) -> list[str]:
     return lines
 
 
+async def driver_floor(url: str, count: int = 1500) -> str:
+    """The turn's start (BEGIN, the event + lock statement, COMMIT) through the ORM session as the engine runs
+    it, and the same SQL straight through asyncpg: what SQLAlchemy costs per transaction on the hot path."""
+    from datetime import UTC, datetime
+
+    import asyncpg
+    from sqlalchemy.dialects import postgresql
+
+    from bot import locking
+    from storage.db import Database
+
+    db = Database(url)
+    compiled = locking.RECORD_AND_LOCK.compile(dialect=postgresql.asyncpg.dialect())
+    raw = await asyncpg.connect(db.driver_dsn())
+    numbers = iter(range(10**9))
+
+    def params() -> dict[str, Any]:  # a chat that has no contact: the event is new every time, as in a turn
+        return {"channel": "floor", "address": "1", "event_id": f"f{next(numbers)}", "now": datetime.now(UTC)}
+
+    async def through_the_orm() -> None:
+        async with db.transaction(quick=True) as session:
+            (await session.exec(locking.RECORD_AND_LOCK, params=params())).one()
+
+    async def through_asyncpg() -> None:
+        given = {**compiled.params, **params()}
+        given["now"] = given["now"].replace(tzinfo=None)  # the column is timestamp without time zone
+        async with raw.transaction():
+            await raw.fetchrow(str(compiled), *(given[name] for name in compiled.positiontup or ()))
+
+    figures = {}
+    for name, run in (("ORM session", through_the_orm), ("asyncpg", through_asyncpg)) * 2:
+        for _ in range(200):  # warm-up: prepared statements, pool
+            await run()
+        started = time.process_time()
+        for _ in range(count):
+            await run()
+        figures[name] = (time.process_time() - started) / count * 1000
+    await raw.close()
+    await db.dispose()
+    return (f"BEGIN + event and lock statement + COMMIT, CPU ms: through the ORM session {figures['ORM session']:.2f}, "
+            f"the same SQL through asyncpg alone {figures['asyncpg']:.2f}")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chats", type=int, default=200)
@@ -112,6 +156,7 @@ async def main() -> None:
         try:
             print("PostgreSQL:\n" + head)
             print("\n".join(await measure(url, args.chats, Path(tmp))))
+            print(await driver_floor(url))
         finally:
             await webhook.drop_database(url)
 
