@@ -48,7 +48,7 @@ SPENT: Counter[str] = Counter()
 
 
 def watch_phases() -> None:
-    """Times the start of each turn (event + lock) and its writing (flush + outbox insert)."""
+    """Times the start of each turn (event + lock) and its writing (changed rows + outbox insert)."""
     from bot import locking
     from bot.outbox import OutboxWriter
 
@@ -143,7 +143,7 @@ async def main() -> None:
     parser.add_argument("--chats", type=int, default=200)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    head = ("| update | CPU ms | SQL statements | of which CPU ms: event + lock | writing (flush + outbox) |\n"
+    head = ("| update | CPU ms | SQL statements | of which CPU ms: event + lock | writing (changed rows + outbox) |\n"
             "|---|---|---|---|---|")
     watch_phases()
     with tempfile.TemporaryDirectory(prefix="umkm-turn-") as tmp:
