@@ -132,7 +132,7 @@ class Database:
     async def transaction(self, *, quick: bool = False) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error.
 
-        `quick`: only short, indexed statements (a turn, a delivery claim). On SQLite they then run on the event
+        `quick`: only short, indexed statements (a conversation's turn). On SQLite they then run on the event
         loop's thread (storage/sqlite_inline.py), which costs less than the hop to aiosqlite's worker thread;
         anything that may scan (console pages, exports, jobs) leaves it off, so the loop never waits on it.
         """
@@ -141,10 +141,9 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def begin(self, *, quick: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A Core connection inside one transaction (statements without the ORM's unit of work); `quick` as
-        for `transaction`."""
-        async with self._one_writer(), (self.quick_engine if quick else self.engine).begin() as conn:
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection inside one transaction (statements without the ORM's unit of work)."""
+        async with self._one_writer(), self.engine.begin() as conn:
             yield conn
 
     @property
