@@ -43,6 +43,7 @@ class Row:
     achieved: float = 0.0
     cpu_ms: float = float("nan")
     busy: float = float("nan")  # % of the whole machine (every core) busy during wrk: wrk, PostgreSQL, the bot
+    connections: int = -1  # PostgreSQL connections the bot opened during wrk (a pool too small opens many)
     sql: float = float("nan")
     rss: float = float("nan")
     bot_max: int = 0
@@ -72,6 +73,19 @@ async def drop_database(url: str) -> None:
     conn = await asyncpg.connect(load.PG_ADMIN)
     await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
     await conn.close()
+
+
+async def sessions_opened(url: str) -> int:
+    """PostgreSQL: server sessions ever opened on this database (this query's own included); 0 on SQLite."""
+    if not url.startswith("postgresql"):
+        return 0
+    import asyncpg
+
+    conn = await asyncpg.connect(Database(url).driver_dsn())
+    try:
+        return await conn.fetchval("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+    finally:
+        await conn.close()
 
 
 async def committed(url: str) -> int:
@@ -129,9 +143,11 @@ async def deployment(name: str, url: str, workers: int, api: load.TimedBotAPI, s
         arrivals_from = len(api.arrivals)
         pids = load.process_tree(process.pid)
         cpu, before, started = load.cpu_seconds(pids), await committed(url), time.monotonic()
-        machine = load.machine_jiffies()
+        machine, opened = load.machine_jiffies(), await sessions_opened(url)
         rate, row.bad = await load.wrk(port, seconds, base + 1_000_000)
         row.busy = load.busy_percent(machine, load.machine_jiffies())
+        if opened:  # less this second count's own connection
+            row.connections = await sessions_opened(url) - opened - 1
         elapsed = time.monotonic() - started
         done = await committed(url) - before
         row.rate = done / elapsed
@@ -177,12 +193,13 @@ def reply_cell(r: Row) -> str:
 
 def table(rows: list[Row], bare_rate: float) -> str:
     head = ("deployment", "updates/s", "x bare", "p50 ms @200/s", "p99 ms @200/s", "done/s @200/s",
-            "CPU ms/update", "machine busy %", "SQL/update", "RSS MB", "max/s to bot", "max/s to a chat",
-            "reply after 200, p50/max ms")
+            "CPU ms/update", "machine busy %", "DB connections opened", "SQL/update", "RSS MB", "max/s to bot",
+            "max/s to a chat", "reply after 200, p50/max ms")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = (r.name, f"{r.rate:,.0f}" + (f" ({r.bad} non-2xx)" if r.bad else ""), f"{r.rate / bare_rate:.3f}",
                  f"{r.p50:.1f}", f"{r.p99:.1f}", f"{r.achieved:.0f}", f"{r.cpu_ms:.2f}", f"{r.busy:.0f}",
+                 str(r.connections) if r.connections >= 0 else "-",
                  "-" if r.sql != r.sql else f"{r.sql:.1f}", f"{r.rss:.0f}",
                  str(r.bot_max) if r.bot_max else "-", str(r.chat_max) if r.chat_max else "-",
                  reply_cell(r))
