@@ -75,8 +75,8 @@ class Outbound:
     page: int = 1  # a later page of a long list (WhatsApp's "more"), the same choices
 
     def to_payload(self) -> dict[str, Any]:
-        """The outbox row's JSON: everything but the chat and the row's own id (written out: asdict's deep
-        copy cost a tenth of a turn)."""
+        """The outbox row's JSON: everything but the chat and the row's own id (written out: asdict's recursive
+        copy showed in the turn's profile; tests/test_messages.py keeps it complete)."""
         data = {"text": self.text, "choices": [{"id": c.id, "label": c.label} for c in self.choices],
                 "photos": list(self.photos), "request_contact": self.request_contact, "locale": self.locale,
                 "notice": copy.deepcopy(self.notice)}
