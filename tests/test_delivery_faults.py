@@ -86,20 +86,23 @@ async def test_a_lease_is_extended_while_sending(database: Database) -> None:
     [row_id] = await add_rows(database)
     sends: list[int] = []
 
-    class TakesASecond:
+    class TakesLong:
         channel = "fake"
 
         async def send(self, outbound: Outbound, parts: object = None) -> str | None:
             sends.append(outbound.outbox_id or 0)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(2.5)
             return "ok"
 
-    sender = TakesASecond()
-    slow = Deliverer(database, {"fake": sender}, lease_seconds=0.3, name="slow")
-    other = Deliverer(database, {"fake": sender}, lease_seconds=0.3, name="other")
+    # A send 2.5 times as long as the lease: without extensions the other deliverer takes the row after 1 s.
+    # (A lease of 0.3 s, extended every 0.1 s, was too tight for a loaded CI machine.)
+    sender = TakesLong()
+    slow = Deliverer(database, {"fake": sender}, lease_seconds=1.0, name="slow")
+    other = Deliverer(database, {"fake": sender}, lease_seconds=1.0, name="other")
 
     async def poll() -> None:
-        for _ in range(25):
+        deadline = asyncio.get_running_loop().time() + 3.0
+        while asyncio.get_running_loop().time() < deadline:
             await other.deliver_due()
             await asyncio.sleep(0.05)
 
