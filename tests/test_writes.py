@@ -82,6 +82,7 @@ async def test_changed_columns_and_outbox_rows_are_written_once_in_order(databas
 async def test_only_the_changed_columns_are_written(database: Database) -> None:
     """A column another transaction changed meanwhile is not overwritten with this session's stale value."""
     business_id, _, _ = await an_owner(database)
+    statements = counting(database)
     async with database.transaction() as session:
         business = await session.get(Business, business_id)
         assert business is not None
@@ -90,7 +91,11 @@ async def test_only_the_changed_columns_are_written(database: Database) -> None:
             async with database.engine.begin() as other:
                 await other.execute(Business.__table__.update().where(  # type: ignore[attr-defined]
                     Business.__table__.c.id == business_id).values(nib="9999999999999"))  # type: ignore[attr-defined]
+        statements.clear()
         await write_with_rows(session, OUTBOX, [])
+    [written] = writes_of(statements)  # on both databases: the one column, nothing else of the row
+    assert written.split(" SET ")[1].split(" WHERE ")[0].split("=")[0].strip() == "nama_usaha"
+    assert "nib" not in written and "," not in written.split(" SET ")[1].split(" WHERE ")[0]
     async with database.transaction() as session:
         business = await session.get(Business, business_id)
         assert business is not None and business.nama_usaha == "Baru"
