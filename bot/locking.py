@@ -26,6 +26,7 @@ from sqlmodel import select
 from bot import revision
 from bot.i18n import DEFAULT_LOCALE, locale_of_language
 from bot.messages import Inbound
+from storage import driver
 from storage.db import insert_loaded
 from storage.models import Business, Contact, Conversation, InboundEvent, OutboxMessage, OutboxStatus
 
@@ -50,9 +51,11 @@ def _insert_event(insert: Any) -> Any:
             .on_conflict_do_nothing(index_elements=["channel", "external_id"]).returning(EVENTS.c.id))
 
 
-def _lock_rows() -> Any:
+def _lock_rows(*rows: Any) -> Any:
     """SELECT ... FOR UPDATE OF contact, conversation: the rows, the owner's business, three yes/no questions,
-    and the conversation's version as the statement's snapshot saw it (differs after waiting for the lock)."""
+    and the conversation's version as the statement's snapshot saw it (differs after waiting for the lock).
+
+    `rows`: how the three rows are selected, as ORM entities (the default) or as their tables' columns."""
     def waiting(*conditions: Any) -> Any:
         return exists().where(OutboxMessage.channel == Contact.channel, OutboxMessage.address == Contact.address,
                               *conditions)
@@ -62,7 +65,7 @@ def _lock_rows() -> Any:
     held = waiting(OutboxMessage.status == OutboxStatus.held.value)
     held_back = waiting(OutboxMessage.status == OutboxStatus.pending.value, OutboxMessage.attempts == 0,
                         OutboxMessage.next_attempt_at > bindparam("now"))
-    return (select(Contact, Conversation, Business, held.label("held"), held_back.label("held_back"),
+    return (select(*(rows or (Contact, Conversation, Business)), held.label("held"), held_back.label("held_back"),
                    revision.notice_waiting().label("notice"), seen_version.label("seen_version"))
             .join(Conversation, Conversation.contact_id == Contact.id)  # type: ignore[arg-type]
             .outerjoin(Business, Business.owner_id == Contact.owner_id)  # type: ignore[arg-type]
@@ -71,15 +74,18 @@ def _lock_rows() -> Any:
 
 
 def _record_and_lock() -> Any:
-    """PostgreSQL: the event's insert and the lock in one statement; one row even when the contact is new."""
+    """PostgreSQL: the event's insert and the lock in one statement; one row even when the contact is new.
+
+    Plain columns (the new event's count, then LOCKED_TABLES' columns in order, then the lock's yes/no answers
+    and version), run through asyncpg by storage/driver.py."""
     event = _insert_event(pg_insert).cte("event")
     recorded = select(func.count().label("new_event")).select_from(event).subquery("recorded")
-    rows = _lock_rows().subquery("locked")
-    return (select(recorded.c.new_event, aliased(Contact, rows), aliased(Conversation, rows),
-                   aliased(Business, rows), rows.c.held, rows.c.held_back, rows.c.notice, rows.c.seen_version)
-            .select_from(recorded.outerjoin(rows, true())))
+    rows = _lock_rows(*(column for table in LOCKED_TABLES for column in table.columns)).subquery("locked")
+    return select(recorded.c.new_event, *rows.c).select_from(recorded.outerjoin(rows, true()))
 
 
+LOCKED = (Contact, Conversation, Business)
+LOCKED_TABLES = tuple(model.__table__ for model in LOCKED)  # type: ignore[attr-defined]
 LOCK = _lock_rows()
 RECORD_AND_LOCK = _record_and_lock()
 RECORD_EVENT = {"postgresql": _insert_event(pg_insert), "sqlite": _insert_event(sqlite_insert)}
@@ -96,15 +102,27 @@ async def begin_turn(session, inbound: Inbound, now: datetime) -> Locked | None:
     """Records the event and locks its chat's rows (created on a first message); None for a redelivery."""
     params = {"channel": inbound.channel, "address": inbound.address, "event_id": inbound.event_id, "now": now}
     if session.bind.dialect.name == "postgresql":
-        row = (await session.exec(RECORD_AND_LOCK, params=params)).one()
+        (row,) = await driver.fetch(session, RECORD_AND_LOCK, params)
         if not row[0]:
             return None
-        found = await _fresh(session, row[1:], params)
+        found = await _fresh(session, _loaded(session, row[1:]), params)
     else:
         if not await record_event(session, inbound, now):
             return None
         found = await _lock(session, params)
     return found or await _first_message(session, inbound, params)
+
+
+def _loaded(session, row: list[Any]) -> list[Any]:  # type: ignore[no-untyped-def]
+    """RECORD_AND_LOCK's columns after the event's as the lock's row: the contact, its conversation and the
+    owner's business as ORM objects attached to the session (None where the row is absent), then the answers."""
+    objects: list[Any] = []
+    start = 0
+    for model, table in zip(LOCKED, LOCKED_TABLES, strict=True):
+        values = dict(zip(table.columns.keys(), row[start:start + len(table.columns)], strict=True))
+        start += len(table.columns)
+        objects.append(driver.attach_loaded(session, model, values) if values["id"] is not None else None)
+    return objects + row[start:]
 
 
 async def _lock(session, params: dict[str, Any]) -> Locked | None:  # type: ignore[no-untyped-def]
@@ -127,7 +145,7 @@ async def _first_message(session, inbound: Inbound, params: dict[str, Any]) -> L
     contact = await _insert_contact(session, inbound, now)
     if contact is not None:
         conversation = Conversation(contact_id=contact.id, updated_at=now)
-        session.add(conversation)
+        await insert_loaded(session, conversation)  # no unit of work: the turn's writes stay one statement
         return Locked(contact, conversation)
     if (found := await _lock(session, params)) is not None:
         return found

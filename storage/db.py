@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -24,7 +24,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import sqlite_inline
+from storage import driver, sqlite_inline
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -212,13 +212,18 @@ def _run_alembic(sync_connection, action: str, revision: str) -> None:  # type: 
 async def insert_loaded(session: AsyncSession, row: SQLModel, unique: tuple[str, ...] = ()) -> bool:
     """Inserts a new ORM row with one Core INSERT ... RETURNING id and attaches it to the session as if loaded.
 
-    For the hot path: no unit of work for a row nobody has changed yet. With `unique` (columns of a unique
+    For the hot path: no unit of work for a row nobody has changed yet (on PostgreSQL sent by asyncpg,
+    storage/driver.py). With `unique` (columns of a unique
     key), a row that exists already is left alone (`ON CONFLICT DO NOTHING`) and False is returned.
     """
     table = row.__table__  # type: ignore[attr-defined]
     values = {column.name: getattr(row, column.name) for column in table.columns if column.name != "id"}
     statement = _insert_returning_id(table, session.bind.dialect.name, unique)
-    row_id = (await (await session.connection()).execute(statement, values)).scalar()
+    if session.bind.dialect.name == "postgresql":
+        inserted = await driver.fetch(session, statement, values)
+        row_id = inserted[0][0] if inserted else None
+    else:
+        row_id = (await (await session.connection()).execute(statement, values)).scalar()
     if row_id is None:
         return False
     row.id = row_id  # type: ignore[attr-defined]
@@ -230,7 +235,8 @@ async def insert_loaded(session: AsyncSession, row: SQLModel, unique: tuple[str,
 @cache
 def _insert_returning_id(table: Any, dialect: str, unique: tuple[str, ...]) -> Any:
     """Built once per table: the values go as parameters, so the compiled statement is reused too."""
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    values = {column.name: bindparam(column.name, type_=column.type) for column in table.columns if column.name != "id"}
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(values)
     if unique:
         statement = statement.on_conflict_do_nothing(index_elements=list(unique))
     return statement.returning(table.c.id)

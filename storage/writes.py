@@ -20,6 +20,8 @@ from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.state import InstanceState
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import driver
+
 Changed = tuple[InstanceState[Any], dict[str, Any]]  # a row's state and its changed columns
 
 
@@ -29,10 +31,10 @@ async def write_with_rows(session: AsyncSession, table: Any, rows: Sequence[dict
     if changed is None:
         await session.flush()
         changed = []
-    connection = await session.connection()
     if session.bind.dialect.name == "postgresql" and any(columns for _, columns in changed) and rows:
-        ids = await _all_in_one(connection, table, rows, changed)
+        ids = await _all_in_one(session, table, rows, changed)
     else:
+        connection = await session.connection()
         for state, columns in changed:
             if columns:
                 statement = _update(state.mapper.local_table, tuple(columns))
@@ -64,9 +66,10 @@ def _changed_rows(session: AsyncSession) -> list[Changed] | None:
     return changed
 
 
-async def _all_in_one(connection: Any, table: Any, rows: Sequence[dict[str, Any]],
+async def _all_in_one(session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]],
                       changed: list[Changed]) -> list[int]:
-    """PostgreSQL: `WITH changed_0 AS (UPDATE ...), ... INSERT INTO outbox ... RETURNING id`, one round trip."""
+    """PostgreSQL: `WITH changed_0 AS (UPDATE ...), ... INSERT INTO outbox ... RETURNING id`, one round trip,
+    sent by asyncpg (storage/driver.py)."""
     updates = [(state.mapper.local_table, tuple(columns)) for state, columns in changed if columns]
     statement = _combined(table, tuple(rows[0]), len(rows), tuple(updates))
     params: dict[str, Any] = {}
@@ -76,7 +79,7 @@ async def _all_in_one(connection: Any, table: Any, rows: Sequence[dict[str, Any]
     for j, row in enumerate(rows):
         params.update({f"r{j}_{key}": value for key, value in row.items()})
     # The ids come from one sequence, drawn in VALUES order: sorted, they are the rows' ids in order.
-    return sorted(row_id for (row_id,) in (await connection.execute(statement, params)).all())
+    return sorted(row_id for (row_id,) in await driver.fetch(session, statement, params))
 
 
 async def _insert(connection: Any, table: Any, rows: Sequence[dict[str, Any]]) -> list[int]:

@@ -1,0 +1,116 @@
+"""The turn's two hot statements straight through asyncpg, on the session's own connection, in its transaction.
+
+Every update pays for two statements: the event + lock (bot/locking.py) and the combined write
+(storage/writes.py). Through SQLAlchemy's execution path (cache lookup, parameter and result processing, ORM
+loading, the greenlet hop of its async adapter) each costs about three times the driver's own work
+(`python benchmarks/turn_cost.py`, last line). Here they are compiled once by SQLAlchemy and sent by asyncpg,
+their parameters and results converted by the same SQLAlchemy types, so a value reads and writes the same either
+way; rows become ORM objects attached to the session as if loaded, so the turn changes them as usual; errors are
+raised as SQLAlchemy's (a dropped connection invalidated, a serialization failure with its SQLSTATE), so the
+engine retries them as before. PostgreSQL only.
+
+This reaches into SQLAlchemy's asyncpg adapter (its lazily begun transaction and its execute lock), so the
+version is bounded in pyproject.toml and tests/test_driver.py checks both paths give the same objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A statement compiled for asyncpg: its SQL, its positional parameters and how values convert."""
+
+    sql: str
+    names: tuple[str, ...]  # the positional parameters ($1, $2...), by name
+    defaults: Mapping[str, Any]  # values the statement binds itself (constants such as a status)
+    binds: Mapping[str, Processor]  # parameter name -> SQLAlchemy's bind processor (None: as it is)
+    results: tuple[Processor, ...]  # per result column: SQLAlchemy's result processor
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        values = []
+        for name in self.names:
+            value = params[name] if name in params else self.defaults[name]
+            process = self.binds[name]
+            values.append(value if process is None or value is None else process(value))
+        return values
+
+    def row(self, record: Sequence[Any]) -> list[Any]:
+        return [value if process is None or value is None else process(value)
+                for value, process in zip(record, self.results, strict=True)]
+
+
+@cache
+def prepare(statement: Any, dialect: Dialect) -> Prepared:
+    """Compiles a Core statement (SELECT, or DML with RETURNING) once per dialect."""
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    binds = {name: _bind_processor(compiled.binds[name].type, dialect) for name in set(names)}
+    results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
+                    for column in statement.exported_columns)
+    return Prepared(str(compiled), names, dict(compiled.params), binds, results)
+
+
+def _bind_processor(type_: Any, dialect: Dialect) -> Processor:
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+async def fetch(session: AsyncSession, statement: Any, params: Mapping[str, Any]) -> list[list[Any]]:
+    """Runs `statement` in the session's transaction (begun if it was not) and returns its converted rows.
+
+    SQLAlchemy's `before_cursor_execute` listeners hear of it as of any statement (with no cursor or context).
+    """
+    connection = await session.connection()
+    prepared = prepare(statement, connection.dialect)
+    adapter = (await connection.get_raw_connection()).dbapi_connection
+    arguments = prepared.arguments(params)
+    # SQLAlchemy's cursor events, for whoever counts or logs statements (tests, benchmarks): no cursor, no context
+    connection.sync_connection.dispatch.before_cursor_execute(connection.sync_connection, None, prepared.sql,
+                                                             arguments, None, False)
+    try:
+        async with adapter._execute_mutex:  # the adapter's own lock: one statement at a time on a connection
+            if adapter._transaction is None:
+                await adapter._start_transaction()  # BEGIN, as SQLAlchemy's adapter does before a first statement
+            records = await adapter._connection.fetch(prepared.sql, *arguments)
+    except Exception as exc:
+        raise await _as_sqlalchemy_error(connection, adapter, prepared.sql, exc) from exc
+    return [prepared.row(record) for record in records]
+
+
+async def _as_sqlalchemy_error(connection: Any, adapter: Any, sql: str, exc: Exception) -> Exception:
+    """The error SQLAlchemy would have raised (e.g. `OperationalError` with the driver's error and SQLSTATE); a
+    connection that died is invalidated, so the pool does not hand it out again."""
+    try:
+        adapter._handle_exception(exc)  # raises the driver error translated to the adapter's DBAPI classes
+    except Exception as translated:
+        exc = translated
+    dialect = connection.dialect
+    lost = dialect.is_disconnect(exc, adapter, None)
+    if lost:
+        await connection.invalidate()
+    if not isinstance(exc, dialect.loaded_dbapi.Error):
+        return exc  # not a database error (a bug, a cancellation): as it was
+    return DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
+                               connection_invalidated=lost, dialect=dialect)
+
+
+def attach_loaded(session: AsyncSession, model: type[Any], values: Mapping[str, Any]) -> Any:
+    """An ORM object of `model` with `values` (every column), attached to the session as if it were loaded."""
+    instance = model.__mapper__.class_manager.new_instance()
+    state = inspect(instance)
+    state.dict.update(values)
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance

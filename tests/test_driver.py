@@ -1,0 +1,134 @@
+"""The turn's statements straight through asyncpg (storage/driver.py): the same objects as the ORM loads, written
+back as usual, inside the session's transaction, and errors raised as SQLAlchemy's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import func, inspect, text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import select
+
+from bot import locking
+from bot.messages import Inbound
+from storage import driver
+from storage.db import Database, is_transient
+from storage.models import Business, Contact, Conversation, InboundEvent, Owner
+from tests.conftest import _drop_schema, _postgres_or_skip
+
+MOMENT = datetime(2026, 11, 30, 23, 59, 58, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+async def postgres() -> AsyncIterator[Database]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    db = await _postgres_or_skip(schema)
+    await db.upgrade()
+    yield db
+    await db.dispose()
+    await _drop_schema(schema)
+
+
+async def an_owner_in_a_conversation(db: Database) -> None:
+    async with db.transaction() as session:
+        owner = Owner()
+        session.add(owner)
+        await session.flush()
+        contact = Contact(channel="fake", address="62811", owner_id=owner.id, display_name="Sari",
+                          last_inbound_at=MOMENT, created_at=MOMENT - timedelta(days=3))
+        business = Business(owner_id=owner.id, nama_usaha="Keripik Bu Sari", alamat="Jl. Merdeka\nNo. 5",
+                            skipped=["npwp", "email"], consent_at=MOMENT, consent_version="v1")
+        session.add_all([contact, business])
+        await session.flush()
+        session.add(Conversation(contact_id=contact.id, flow="profile", step="nib", version=7, updated_at=MOMENT,
+                                 data={"choices": ["1", "2"], "nested": {"harga": 25000, "ok": True}}))
+
+
+def columns(row: Any) -> dict[str, Any]:
+    return {key: getattr(row, key) for key in type(row).__table__.columns.keys()}  # type: ignore[attr-defined]
+
+
+async def test_the_lock_loads_the_same_objects_as_the_orm(postgres: Database) -> None:
+    await an_owner_in_a_conversation(postgres)
+    async with postgres.transaction() as session:
+        locked = await locking.begin_turn(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
+        assert locked is not None and locked.business is not None
+        through_driver = [columns(row) for row in (locked.contact, locked.conversation, locked.business)]
+        states = [inspect(row) for row in (locked.contact, locked.conversation, locked.business)]
+        assert all(state.persistent and not state.modified for state in states)
+    async with postgres.sessions() as session:  # the same rows through the ORM
+        contact = (await session.exec(select(Contact))).one()
+        conversation = (await session.exec(select(Conversation))).one()
+        business = (await session.exec(select(Business))).one()
+        through_orm = [columns(row) for row in (contact, conversation, business)]
+    assert through_driver == through_orm
+    for loaded, expected in zip(through_driver, through_orm, strict=True):
+        assert {k: type(v) for k, v in loaded.items()} == {k: type(v) for k, v in expected.items()}
+    assert through_driver[0]["last_inbound_at"] == MOMENT and through_driver[0]["last_inbound_at"].tzinfo
+    assert through_driver[1]["data"]["nested"] == {"harga": 25000, "ok": True}
+    assert through_driver[2]["skipped"] == ["npwp", "email"]
+
+
+async def test_objects_loaded_through_the_driver_are_written_back_by_the_session(postgres: Database) -> None:
+    await an_owner_in_a_conversation(postgres)
+    async with postgres.transaction() as session:
+        locked = await locking.begin_turn(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
+        assert locked is not None and locked.business is not None
+        locked.conversation.data = {**locked.conversation.data, "nib": "1234567890123"}
+        locked.conversation.version += 1
+        locked.business.skipped = [*locked.business.skipped, "kbli"]
+    async with postgres.sessions() as session:
+        conversation = (await session.exec(select(Conversation))).one()
+        business = (await session.exec(select(Business))).one()
+    assert conversation.version == 8 and conversation.data["nib"] == "1234567890123"
+    assert business.skipped == ["npwp", "email", "kbli"]
+
+
+async def test_a_driver_statement_is_part_of_the_sessions_transaction(postgres: Database) -> None:
+    await an_owner_in_a_conversation(postgres)
+    with pytest.raises(RuntimeError):
+        async with postgres.transaction() as session:
+            assert await locking.begin_turn(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
+            raise RuntimeError("the turn failed")
+    async with postgres.sessions() as session:  # rolled back with the session: the event was not recorded
+        assert (await session.exec(select(func.count()).select_from(InboundEvent))).one() == 0
+    async with postgres.transaction() as session:  # ... so it is handled when it comes again
+        assert await locking.begin_turn(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
+
+
+async def test_a_database_error_is_raised_as_sqlalchemys_with_its_sqlstate(postgres: Database) -> None:
+    with pytest.raises(DBAPIError) as raised:
+        async with postgres.transaction() as session:
+            await driver.fetch(session, select(func.sqrt(-1)), {})
+    assert getattr(raised.value.orig, "sqlstate", None) == "2201F"  # invalid argument for a power function
+    assert not is_transient(raised.value)
+    with pytest.raises(DBAPIError) as raised:
+        async with postgres.transaction() as session:
+            conflict = text("CREATE FUNCTION pg_temp.conflict() RETURNS int LANGUAGE plpgsql AS "
+                            "$$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")
+            await (await session.connection()).execute(conflict)
+            await driver.fetch(session, select(func.pg_temp.conflict()), {})
+    assert getattr(raised.value.orig, "sqlstate", None) == "40001"  # a serialization failure: the engine retries
+    assert is_transient(raised.value)
+    async with postgres.transaction() as session:  # the connection is usable again
+        assert await driver.fetch(session, select(func.abs(-2)), {}) == [[2]]
+
+
+async def test_a_connection_that_died_is_invalidated_and_not_used_again(postgres: Database) -> None:
+    async with postgres.transaction() as session:
+        pid = (await (await session.connection()).execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    admin = await asyncpg.connect(postgres.driver_dsn())
+    await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    await admin.close()
+    with pytest.raises(DBAPIError) as raised:
+        async with postgres.transaction() as session:
+            await driver.fetch(session, select(func.abs(-2)), {})
+    assert raised.value.connection_invalidated and is_transient(raised.value)
+    async with postgres.transaction() as session:
+        assert (await (await session.connection()).execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+        assert await driver.fetch(session, select(func.abs(-2)), {}) == [[2]]
