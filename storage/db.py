@@ -212,9 +212,9 @@ def _run_alembic(sync_connection, action: str, revision: str) -> None:  # type: 
 async def insert_loaded(session: AsyncSession, row: SQLModel, unique: tuple[str, ...] = ()) -> bool:
     """Inserts a new ORM row with one Core INSERT ... RETURNING id and attaches it to the session as if loaded.
 
-    For the hot path: no unit of work for a row nobody has changed yet (on PostgreSQL sent by asyncpg,
-    storage/driver.py). With `unique` (columns of a unique
-    key), a row that exists already is left alone (`ON CONFLICT DO NOTHING`) and False is returned.
+    For the hot path: no unit of work for a row nobody has changed yet (on PostgreSQL the INSERT is sent by
+    asyncpg, storage/driver.py). With `unique` (columns of a unique key), a row that exists already is left
+    alone (`ON CONFLICT DO NOTHING`) and False is returned.
     """
     table = row.__table__  # type: ignore[attr-defined]
     values = {column.name: getattr(row, column.name) for column in table.columns if column.name != "id"}
@@ -234,8 +234,10 @@ async def insert_loaded(session: AsyncSession, row: SQLModel, unique: tuple[str,
 
 @cache
 def _insert_returning_id(table: Any, dialect: str, unique: tuple[str, ...]) -> Any:
-    """Built once per table: the values go as parameters, so the compiled statement is reused too."""
-    values = {column.name: bindparam(column.name, type_=column.type) for column in table.columns if column.name != "id"}
+    """Built once per table: the values go as parameters, so the compiled statement is reused too. Every column
+    but `id` is named, so the statement compiles the same without its parameters (storage/driver.py)."""
+    values = {column.name: bindparam(column.name, type_=column.type) for column in table.columns
+              if column.name != "id"}
     statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(values)
     if unique:
         statement = statement.on_conflict_do_nothing(index_elements=list(unique))
