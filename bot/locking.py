@@ -145,7 +145,10 @@ async def _first_message(session, inbound: Inbound, params: dict[str, Any]) -> L
     contact = await _insert_contact(session, inbound, now)
     if contact is not None:
         conversation = Conversation(contact_id=contact.id, updated_at=now)
-        await insert_loaded(session, conversation)  # no unit of work: the turn's writes stay one statement
+        if session.bind.dialect.name == "postgresql":
+            await insert_loaded(session, conversation)  # no unit of work: the turn's writes stay one statement
+        else:
+            session.add(conversation)  # inserted at the end with the turn's values: one statement, not two
         return Locked(contact, conversation)
     if (found := await _lock(session, params)) is not None:
         return found
