@@ -27,10 +27,11 @@ from bot import revision
 from bot.i18n import DEFAULT_LOCALE, locale_of_language
 from bot.messages import Inbound
 from storage import driver
-from storage.db import insert_loaded
+from storage.db import insert_loaded, insert_loaded_pair
 from storage.models import Business, Contact, Conversation, InboundEvent, OutboxMessage, OutboxStatus
 
 EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
+UNIQUE_CONTACT = ("channel", "address")
 
 
 @dataclass
@@ -139,16 +140,20 @@ async def _fresh(session, row: Any, params: dict[str, Any]) -> Locked | None:  #
 
 
 async def _first_message(session, inbound: Inbound, params: dict[str, Any]) -> Locked:  # type: ignore[no-untyped-def]
-    """A new contact and conversation, one INSERT each (no savepoint: a concurrent first message of the same
-    person waits on the contact's unique key, then finds the row and takes its lock)."""
+    """A new contact and conversation (no savepoint: a concurrent first message of the same person waits on the
+    contact's unique key, then finds the row and takes its lock). PostgreSQL inserts both in one statement;
+    SQLite inserts the conversation at the end with the turn's values (its UPDATEs are a statement each)."""
     now = params["now"]
-    contact = await _insert_contact(session, inbound, now)
-    if contact is not None:
-        conversation = Conversation(contact_id=contact.id, updated_at=now)
-        if session.bind.dialect.name == "postgresql":
-            await insert_loaded(session, conversation)  # no unit of work: the turn's writes stay one statement
-        else:
-            session.add(conversation)  # inserted at the end with the turn's values: one statement, not two
+    # A new contact speaks the language of their app, when we speak it.
+    contact = Contact(channel=inbound.channel, address=inbound.address, last_inbound_at=now, created_at=now,
+                      locale=locale_of_language(inbound.language) or DEFAULT_LOCALE)
+    conversation = Conversation(updated_at=now, data={})
+    if session.bind.dialect.name == "postgresql":
+        created = await insert_loaded_pair(session, contact, conversation, "contact_id", unique=UNIQUE_CONTACT)
+    elif created := await insert_loaded(session, contact, unique=UNIQUE_CONTACT):
+        conversation.contact_id = contact.id
+        session.add(conversation)
+    if created:
         return Locked(contact, conversation)
     if (found := await _lock(session, params)) is not None:
         return found
@@ -159,11 +164,3 @@ async def _first_message(session, inbound: Inbound, params: dict[str, Any]) -> L
     session.add(conversation)
     await session.flush()
     return Locked(contact, conversation, held=True, held_back=True, notice_waiting=True)
-
-
-async def _insert_contact(session, inbound: Inbound, now: datetime) -> Contact | None:  # type: ignore[no-untyped-def]
-    """A new contact, inserted and attached to the session as loaded; None when it exists already."""
-    # A new contact speaks the language of their app, when we speak it.
-    contact = Contact(channel=inbound.channel, address=inbound.address, last_inbound_at=now, created_at=now,
-                      locale=locale_of_language(inbound.language) or DEFAULT_LOCALE)
-    return contact if await insert_loaded(session, contact, unique=("channel", "address")) else None

@@ -12,7 +12,7 @@ from bot.flows.words import consent_word, global_action
 from bot.messages import Inbound
 from bot.turn import Turn
 from bot.validators import yes_no
-from storage.db import insert_loaded
+from storage.db import insert_loaded_pair
 from storage.models import Business, Owner
 
 CONSENT_VERSION = "2026-11"
@@ -92,11 +92,9 @@ async def handle_consent(turn: Turn, inbound: Inbound) -> None:
         turn.say("consent_declined")
         return await privacy.forget_declined(turn)
     owner = Owner(phone=inbound.verified_phone or None, created_at=turn.now)
-    await insert_loaded(turn.session, owner)
+    business = Business(consent_at=turn.now, consent_version=CONSENT_VERSION, created_at=turn.now)
+    await insert_loaded_pair(turn.session, owner, business, "owner_id")
     turn.contact.owner_id = owner.id
-    business = Business(owner_id=owner.id, consent_at=turn.now, consent_version=CONSENT_VERSION,
-                        created_at=turn.now)
-    await insert_loaded(turn.session, business)
     turn.business = business
     turn.say("consent_given")
     await forms.ask(turn, BUSINESS, business, BUSINESS.steps[0])

@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import bindparam, event, text
+from sqlalchemy import bindparam, event, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -230,6 +230,47 @@ async def insert_loaded(session: AsyncSession, row: SQLModel, unique: tuple[str,
     make_transient_to_detached(row)
     session.add(row)
     return True
+
+
+async def insert_loaded_pair(session: AsyncSession, parent: SQLModel, child: SQLModel, link: str,
+                             unique: tuple[str, ...] = ()) -> bool:
+    """`insert_loaded` for a new row and a row of its own (`child.<link>` = the parent's id), e.g. a contact and
+    its conversation: on PostgreSQL one statement (the parent's INSERT in a CTE), elsewhere two. With `unique`,
+    a parent that exists already is left alone, nothing is inserted and False is returned."""
+    if session.bind.dialect.name != "postgresql":
+        if not await insert_loaded(session, parent, unique):
+            return False
+        setattr(child, link, parent.id)  # type: ignore[attr-defined]
+        return await insert_loaded(session, child)
+    tables = (parent.__table__, child.__table__)  # type: ignore[attr-defined]
+    values = {f"p_{column.name}": getattr(parent, column.name) for column in tables[0].columns if column.name != "id"}
+    values.update({f"c_{column.name}": getattr(child, column.name) for column in tables[1].columns
+                   if column.name not in ("id", link)})
+    inserted = await driver.fetch(session, _insert_pair_returning_ids(*tables, link, unique), values)
+    if not inserted:
+        return False
+    (child_id, parent_id), = inserted
+    parent.id, child.id = parent_id, child_id  # type: ignore[attr-defined]
+    setattr(child, link, parent_id)
+    for row in (parent, child):
+        make_transient_to_detached(row)
+        session.add(row)
+    return True
+
+
+@cache
+def _insert_pair_returning_ids(parent: Any, child: Any, link: str, unique: tuple[str, ...]) -> Any:
+    """PostgreSQL: WITH parent AS (INSERT ... RETURNING id) INSERT INTO child ... SELECT parent.id, ...
+    RETURNING the child's id and the parent's, built once per pair of tables."""
+    inserted = pg_insert(parent).values({column.name: bindparam(f"p_{column.name}", type_=column.type)
+                                        for column in parent.columns if column.name != "id"})
+    if unique:
+        inserted = inserted.on_conflict_do_nothing(index_elements=list(unique))
+    new_parent = inserted.returning(parent.c.id).cte("parent")
+    columns = [column for column in child.columns if column.name not in ("id", link)]
+    source = select(new_parent.c.id, *[bindparam(f"c_{column.name}", type_=column.type) for column in columns])
+    return (insert(child).from_select([link, *(column.name for column in columns)], source)
+            .returning(child.c.id, child.c[link]))
 
 
 @cache

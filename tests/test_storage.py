@@ -60,6 +60,32 @@ async def test_insert_loaded_attaches_the_row_and_leaves_an_existing_one_alone(d
     assert [(c.address, c.display_name, c.locale) for c in stored] == [("628111", "Sari", "en")]
 
 
+async def test_insert_loaded_pair_links_the_rows_in_one_statement_on_postgresql(database: Database) -> None:
+    from sqlalchemy import event
+
+    from storage.db import insert_loaded_pair
+    from storage.models import Conversation
+
+    inserts: list[str] = []
+    event.listen(database.engine.sync_engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, *_: inserts.append(sql) if "INSERT" in sql else None)
+    async with database.transaction() as session:
+        contact, conversation = Contact(channel="fake", address="628111"), Conversation(flow="start", data={})
+        assert await insert_loaded_pair(session, contact, conversation, "contact_id", unique=("channel", "address"))
+        assert conversation.contact_id == contact.id is not None and conversation.id is not None
+        assert contact in session and conversation in session and not session.dirty and not session.new
+        assert len(inserts) == (2 if database.is_sqlite else 1)
+        conversation.step = "nib"  # loaded rows: the unit of work writes a change to them
+        again = Contact(channel="fake", address="628111", display_name="Someone else")
+        assert not await insert_loaded_pair(session, again, Conversation(data={}), "contact_id",
+                                            unique=("channel", "address"))
+        assert again.id is None
+    async with database.transaction() as session:
+        stored = (await session.exec(select(Contact.address, Conversation.step).join(
+            Conversation, Conversation.contact_id == Contact.id))).all()  # type: ignore[arg-type]
+    assert [tuple(row) for row in stored] == [("628111", "nib")]
+
+
 async def test_a_turns_messages_are_written_in_order_by_one_insert_on_postgresql(database: Database) -> None:
     from sqlalchemy import event
 
