@@ -42,7 +42,12 @@ class Prepared:
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         values = []
         for name in self.names:
-            value = params[name] if name in params else self.defaults[name]
+            if name in params:
+                value = params[name]
+            elif name in self.defaults:
+                value = self.defaults[name]
+            else:
+                raise KeyError(f"a value is required for the parameter {name!r}")
             process = self.binds[name]
             values.append(value if process is None or value is None else process(value))
         return values
@@ -60,7 +65,8 @@ def prepare(statement: Any, dialect: Dialect) -> Prepared:
     binds = {name: _bind_processor(compiled.binds[name].type, dialect) for name in set(names)}
     results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                     for column in statement.exported_columns)
-    return Prepared(str(compiled), names, dict(compiled.params), binds, results)
+    defaults = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+    return Prepared(str(compiled), names, defaults, binds, results)
 
 
 def _bind_processor(type_: Any, dialect: Dialect) -> Processor:

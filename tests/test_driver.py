@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import func, inspect, text
+from sqlalchemy import Integer, func, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
@@ -132,3 +132,13 @@ async def test_a_connection_that_died_is_invalidated_and_not_used_again(postgres
     async with postgres.transaction() as session:
         assert (await (await session.connection()).execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
         assert await driver.fetch(session, select(func.abs(-2)), {}) == [[2]]
+
+
+async def test_a_parameter_left_out_is_an_error_not_a_null(postgres: Database) -> None:
+    from sqlalchemy import bindparam
+
+    async with postgres.transaction() as session:
+        assert await driver.fetch(session, select(func.coalesce(bindparam("given", type_=Integer), 7)),
+                                  {"given": 3}) == [[3]]
+        with pytest.raises(KeyError, match="given"):
+            await driver.fetch(session, select(func.coalesce(bindparam("given", type_=Integer), 7)), {})
