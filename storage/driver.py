@@ -1,7 +1,8 @@
-"""The turn's two hot statements straight through asyncpg, on the session's own connection, in its transaction.
+"""The turn's hot statements straight through asyncpg, on the session's own connection, in its transaction.
 
 Every update pays for two statements: the event + lock (bot/locking.py) and the combined write
-(storage/writes.py). Through SQLAlchemy's execution path (cache lookup, parameter and result processing, ORM
+(storage/writes.py); a new chat or a consent adds a Core insert (`storage.db.insert_loaded`,
+`insert_loaded_pair`). Through SQLAlchemy's execution path (cache lookup, parameter and result processing, ORM
 loading, the greenlet hop of its async adapter) each costs about three times the driver's own work
 (`python benchmarks/turn_cost.py`, last line). Here they are compiled once by SQLAlchemy and sent by asyncpg,
 their parameters and results converted by the same SQLAlchemy types, so a value reads and writes the same either
