@@ -314,7 +314,8 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int) -> Non
             await db.dispose()
 
     run_event_loop(migrate())
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP: asyncio's loop (where uvloop is missing) turns Nagle off only on sockets that say TCP
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
