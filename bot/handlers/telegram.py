@@ -52,6 +52,7 @@ from bot.delivery import (
 )
 from bot.engine import Engine
 from bot.handlers import telegram_shape
+from bot.handlers.telegram_http import AiohttpRequest
 from bot.handlers.webhook_body import parse_json, read_capped
 from bot.i18n import Renderer
 from bot.markup import split_html
@@ -109,6 +110,8 @@ class TelegramChannel:
             settings.telegram_bot_token,
             base_url=f"{root}/bot",
             base_file_url=f"{root}/file/bot",
+            request=AiohttpRequest(),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
         )
         # Pacing is the deliverer's (bot/pacing.py), held by the one elected sender of this bot.
         self.rate = settings.telegram_rate
