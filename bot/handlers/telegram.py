@@ -23,10 +23,8 @@ from telegram import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     KeyboardButton,
-    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
-    Update,
 )
 from telegram.error import (
     BadRequest,
@@ -126,29 +124,21 @@ class TelegramChannel:
 
     # --- inbound ---------------------------------------------------------------------------------------
 
-    async def to_inbound(self, data: dict[str, Any]) -> Inbound | None:
-        """The Inbound for one update, or None for an update the bot does not handle (logged)."""
-        try:
-            update = Update.de_json(data, self.bot)
-        except Exception as exc:  # any part python-telegram-bot cannot read (it checks no types)
-            log.warning("telegram update %s could not be read (%r); ignored", data.get("update_id"), exc)
-            return None
+    async def to_inbound(self, update: telegram_shape.Update) -> Inbound | None:
+        """The Inbound for one (checked) update, or None for an update the bot does not handle (logged)."""
         if update.callback_query is not None:
             query = update.callback_query
-            chat = query.message.chat if query.message else None
-            address = str(chat.id) if chat else str(query.from_user.id)
-            return Inbound(CHANNEL, address, str(update.update_id), "choice", query.data or "",
-                           display_name=query.from_user.full_name, language=query.from_user.language_code or "")
+            return Inbound(CHANNEL, str(query.message.chat.id), str(update.update_id), "choice", query.data,
+                           display_name=query.from_.full_name, language=query.from_.language_code or "")
         message = update.message
         if message is None:
             log.info("telegram update %s of an unhandled kind ignored", update.update_id)
             return None
         return await self._message_inbound(str(update.update_id), message)
 
-    async def _message_inbound(self, event_id: str, message: Message) -> Inbound:
+    async def _message_inbound(self, event_id: str, message: telegram_shape.Message) -> Inbound:
         base = {"channel": CHANNEL, "address": str(message.chat.id), "event_id": event_id,
-                "display_name": message.from_user.full_name if message.from_user else "",
-                "language": (message.from_user.language_code or "") if message.from_user else ""}
+                "display_name": message.from_.full_name, "language": message.from_.language_code or ""}
         if message.text is not None:
             text = message.text
             if text.startswith("/"):
@@ -166,7 +156,7 @@ class TelegramChannel:
                            photos=(await self._download(doc.file_id, doc.file_size),))
         if message.contact is not None:
             contact = message.contact
-            own = message.from_user is not None and contact.user_id == message.from_user.id
+            own = contact.user_id == message.from_.id
             verified = "+" + "".join(c for c in contact.phone_number if c in "0123456789") if own else ""
             return Inbound(**base, kind="contact", phone=contact.phone_number, verified_phone=verified)
         if message.location is not None:
@@ -316,11 +306,12 @@ class TelegramUpdates:
 
     async def handle(self, data: dict[str, Any]) -> Replies:
         """Applies the update (committed when this returns); [] for a duplicate, unhandled or malformed one."""
-        if (problem := telegram_shape.problem(data)) is not None:
-            log.warning("telegram update malformed (%s); ignored", problem)
+        update = telegram_shape.read(data)
+        if isinstance(update, str):
+            log.warning("telegram update malformed (%s); ignored", update)
             metrics.update(CHANNEL, "malformed")
             return Replies()
-        inbound = await self.channel.to_inbound(data)
+        inbound = await self.channel.to_inbound(update)
         if inbound is None:
             metrics.update(CHANNEL, "ignored")
         return await self.engine.handle(inbound) if inbound is not None else Replies()

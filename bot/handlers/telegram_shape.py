@@ -1,8 +1,10 @@
-"""The shape of the Telegram updates the bot reads, checked before an update becomes an Inbound.
+"""The Telegram updates the bot reads, checked and parsed in one pass before an update becomes an Inbound.
 
-Only the fields the bot uses are checked (others are allowed and ignored), strictly: a number where text is
-expected, a message without its chat or sender, an empty photo list or a button press without its data is
-refused here, so nothing is stored for it and no handler trips over it.
+Only the fields the bot uses, and the usual companions of a text (entities, a reply, a keyboard, a sender
+chat), are read; others are allowed and ignored. Strictly: a number where text is expected, junk entities, a
+message without its chat or sender, an empty photo list or a button press without its data is refused here,
+so nothing is stored for it and no handler trips over it. The handler reads the Inbound from this model:
+python-telegram-bot's `Update.de_json` would parse every field a second time, about a tenth of a webhook's CPU.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ class _Shape(BaseModel):
 class User(_Shape):
     id: TelegramId
     first_name: str = ""
+    last_name: str | None = None
+    language_code: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        """As python-telegram-bot's `User.full_name`: first and last name."""
+        return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
 
 
 class Chat(_Shape):
@@ -52,6 +61,16 @@ class Location(_Shape):
     longitude: float
 
 
+class Entity(_Shape):
+    type: str
+    offset: int
+    length: int
+
+
+class InlineKeyboard(_Shape):
+    inline_keyboard: list[list[dict[str, Any]]]
+
+
 class Message(_Shape):
     message_id: int
     date: int
@@ -62,6 +81,12 @@ class Message(_Shape):
     document: Document | None = None
     contact: SharedContact | None = None
     location: Location | None = None
+    media_group_id: str | None = None
+    entities: list[Entity] | None = None
+    caption_entities: list[Entity] | None = None
+    reply_to_message: dict[str, Any] | None = None
+    reply_markup: InlineKeyboard | None = None
+    sender_chat: Chat | None = None
 
 
 class ButtonMessage(_Shape):
@@ -83,13 +108,12 @@ class Update(_Shape):
     callback_query: CallbackQuery | None = None
 
 
-def problem(data: Any) -> str | None:
-    """Why `data` is not an update the bot can read, or None when it is one."""
+def read(data: Any) -> Update | str:
+    """The update `data` holds, or why it is not one the bot can read."""
     if not isinstance(data, dict):
         return f"not an object but {type(data).__name__}"
     try:
-        Update.model_validate(data)
+        return Update.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return None
