@@ -81,6 +81,17 @@ async def test_nothing_listening_is_a_network_error() -> None:
         await request.shutdown()
 
 
+async def test_an_http_proxy_from_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY names the fake API; the bot's own address does not resolve, so only the proxy can answer."""
+    async with FakeBotAPI() as api:
+        monkeypatch.setenv("HTTP_PROXY", api.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        async with bot_for("http://api.telegram.invalid") as bot:
+            await bot.send_message(42, "lewat proxy")
+        assert [c.params["text"] for c in api.sent("sendMessage", 42)] == ["lewat proxy"]
+
+
 async def test_a_request_is_usable_again_after_shutdown() -> None:
     async with FakeBotAPI() as api:
         request = AiohttpRequest()

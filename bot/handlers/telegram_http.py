@@ -43,7 +43,8 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size)
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=False,
+            # trust_env: HTTPS_PROXY / NO_PROXY are honoured, as python-telegram-bot's httpx client does
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=True,
                                                   headers={"User-Agent": self.USER_AGENT})
 
     async def shutdown(self) -> None:
