@@ -90,6 +90,11 @@ async def test_an_http_proxy_from_the_environment_is_used(monkeypatch: pytest.Mo
         async with bot_for("http://api.telegram.invalid") as bot:
             await bot.send_message(42, "lewat proxy")
         assert [c.params["text"] for c in api.sent("sendMessage", 42)] == ["lewat proxy"]
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        async with bot_for(api.url) as bot:  # exempt: straight to the API
+            await bot.send_message(42, "langsung")
+        assert [c.params["text"] for c in api.sent("sendMessage", 42)] == ["lewat proxy", "langsung"]
 
 
 async def test_a_request_is_usable_again_after_shutdown() -> None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 READ, WRITE, CONNECT, POOL, MEDIA_WRITE = 5.0, 5.0, 5.0, 1.0, 20.0
 
@@ -30,11 +32,24 @@ def _sum(*parts: float | None) -> float | None:
 class AiohttpRequest(BaseRequest):
     """One aiohttp session (created in `initialize`, inside the running loop) with a bounded connection pool."""
 
-    __slots__ = ("_session", "_pool_size")
+    __slots__ = ("_session", "_pool_size", "_proxies")
 
     def __init__(self, connection_pool_size: int = 256) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._pool_size = connection_pool_size
+        self._proxies: dict[tuple[str, str | None, int | None], tuple[URL | None, aiohttp.BasicAuth | None]] = {}
+
+    def _proxy(self, url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """HTTP(S)_PROXY for this address unless NO_PROXY exempts it, as python-telegram-bot's httpx client reads
+        them (aiohttp's own lookup, done once per scheme, host and port)."""
+        target = URL(url)
+        key = (target.scheme, target.host, target.port)
+        if key not in self._proxies:
+            try:
+                self._proxies[key] = get_env_proxy_for_url(target)
+            except LookupError:
+                self._proxies[key] = (None, None)
+        return self._proxies[key]
 
     @property
     def read_timeout(self) -> float | None:
@@ -43,9 +58,9 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size)
-            # trust_env: HTTPS_PROXY / NO_PROXY are honoured, as python-telegram-bot's httpx client does
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=True,
-                                                  headers={"User-Agent": self.USER_AGENT})
+            # not trust_env: with it aiohttp looks for ~/.netrc in a worker thread on every request; the proxy
+            # from the environment is looked up once per address instead (_proxy)
+            self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT})
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -78,7 +93,9 @@ class AiohttpRequest(BaseRequest):
                 form.add_field(name, content, filename=filename, content_type=mimetype)
             data = form
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            proxy, proxy_auth = self._proxy(url)
+            async with self._session.request(method, url, data=data, timeout=timeout, proxy=proxy,
+                                             proxy_auth=proxy_auth) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut(f"aiohttp: {type(exc).__name__} after the timeout") from exc
