@@ -88,6 +88,7 @@ def _record_and_lock() -> Any:
 LOCKED = (Contact, Conversation, Business)
 LOCKED_TABLES = tuple(model.__table__ for model in LOCKED)  # type: ignore[attr-defined]
 LOCK = _lock_rows()
+LOCK_COLUMNS = _lock_rows(*(column for table in LOCKED_TABLES for column in table.columns))  # read as _loaded
 RECORD_AND_LOCK = _record_and_lock()
 RECORD_EVENT = {"postgresql": _insert_event(pg_insert), "sqlite": _insert_event(sqlite_insert)}
 
@@ -96,7 +97,7 @@ async def record_event(session, inbound: Inbound, now: datetime) -> bool:  # typ
     """Stores the event id in one statement (no savepoint); False when it was stored before (a redelivery)."""
     statement = RECORD_EVENT[session.bind.dialect.name]
     params = {"channel": inbound.channel, "event_id": inbound.event_id, "now": now}
-    return (await (await session.connection()).execute(statement, params)).first() is not None
+    return bool(await driver.fetch(session, statement, params))
 
 
 async def begin_turn(session, inbound: Inbound, now: datetime) -> Locked | None:  # type: ignore[no-untyped-def]
@@ -110,7 +111,8 @@ async def begin_turn(session, inbound: Inbound, now: datetime) -> Locked | None:
     else:
         if not await record_event(session, inbound, now):
             return None
-        found = await _lock(session, params)
+        rows = await driver.fetch(session, LOCK_COLUMNS, params)
+        found = await _fresh(session, _loaded(session, rows[0]) if rows else None, params)
     return found or await _first_message(session, inbound, params)
 
 

@@ -219,11 +219,8 @@ async def insert_loaded(session: AsyncSession, row: SQLModel, unique: tuple[str,
     table = row.__table__  # type: ignore[attr-defined]
     values = {column.name: getattr(row, column.name) for column in table.columns if column.name != "id"}
     statement = _insert_returning_id(table, session.bind.dialect.name, unique)
-    if session.bind.dialect.name == "postgresql":
-        inserted = await driver.fetch(session, statement, values)
-        row_id = inserted[0][0] if inserted else None
-    else:
-        row_id = (await (await session.connection()).execute(statement, values)).scalar()
+    inserted = await driver.fetch(session, statement, values)
+    row_id = inserted[0][0] if inserted else None
     if row_id is None:
         return False
     row.id = row_id  # type: ignore[attr-defined]

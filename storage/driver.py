@@ -1,4 +1,5 @@
-"""The turn's hot statements straight through asyncpg, on the session's own connection, in its transaction.
+"""The turn's hot statements straight through the driver (asyncpg, or aiosqlite), on the session's own
+connection, in its transaction.
 
 Every update pays for two statements: the event + lock (bot/locking.py) and the combined write
 (storage/writes.py); a new chat or a consent adds a Core insert (`storage.db.insert_loaded`,
@@ -7,10 +8,12 @@ loading, the greenlet hop of its async adapter) each costs about three times the
 (`python benchmarks/turn_cost.py`, last line). Here they are compiled once by SQLAlchemy and sent by asyncpg,
 their parameters and results converted by the same SQLAlchemy types, so a value reads and writes the same either
 way; rows become ORM objects attached to the session as if loaded, so the turn changes them as usual; errors are
-raised as SQLAlchemy's (a dropped connection invalidated, a serialization failure with its SQLSTATE), so the
-engine retries them as before. PostgreSQL only.
+raised as SQLAlchemy's (a dropped connection invalidated, a serialization failure with its SQLSTATE, a unique
+key's conflict as `IntegrityError`), so the engine retries them as before. On SQLite the statements go to
+aiosqlite's connection (run on the event loop's thread for a turn, storage/sqlite_inline.py), whose transaction
+SQLAlchemy began (`BEGIN IMMEDIATE`) when the session took its connection.
 
-This reaches into SQLAlchemy's asyncpg adapter (its lazily begun transaction and its execute lock), so the
+This reaches into SQLAlchemy's async adapters (asyncpg's lazily begun transaction, the execute lock), so the
 version is bounded in pyproject.toml and tests/test_driver.py checks both paths give the same objects.
 """
 
@@ -88,12 +91,24 @@ async def fetch(session: AsyncSession, statement: Any, params: Mapping[str, Any]
                                                              arguments, None, False)
     try:
         async with adapter._execute_mutex:  # the adapter's own lock: one statement at a time on a connection
-            if adapter._transaction is None:
-                await adapter._start_transaction()  # BEGIN, as SQLAlchemy's adapter does before a first statement
-            records = await adapter._connection.fetch(prepared.sql, *arguments)
+            if connection.dialect.name == "sqlite":
+                records = await _sqlite_rows(adapter._connection, prepared.sql, arguments)
+            else:
+                if adapter._transaction is None:
+                    await adapter._start_transaction()  # BEGIN, as SQLAlchemy's adapter does before a statement
+                records = await adapter._connection.fetch(prepared.sql, *arguments)
     except Exception as exc:
         raise await _as_sqlalchemy_error(connection, adapter, prepared.sql, exc) from exc
     return [prepared.row(record) for record in records]
+
+
+async def _sqlite_rows(connection: Any, sql: str, arguments: list[Any]) -> list[Any]:
+    """The statement's rows through aiosqlite's connection (an `InlineConnection` for a turn)."""
+    cursor = await connection.execute(sql, arguments)
+    try:
+        return list(await cursor.fetchall())
+    finally:
+        await cursor.close()
 
 
 async def _as_sqlalchemy_error(connection: Any, adapter: Any, sql: str, exc: Exception) -> Exception:

@@ -34,12 +34,11 @@ async def write_with_rows(session: AsyncSession, table: Any, rows: Sequence[dict
     if session.bind.dialect.name == "postgresql" and any(columns for _, columns in changed) and rows:
         ids = await _all_in_one(session, table, rows, changed)
     else:
-        connection = await session.connection()
         for state, columns in changed:
             if columns:
                 statement = _update(state.mapper.local_table, tuple(columns))
-                await connection.execute(statement, {"_pk": state.identity[0], **columns})
-        ids = await _insert(connection, table, rows) if rows else []
+                await driver.fetch(session, statement, {"_pk": state.identity[0], **columns})
+        ids = await _insert(session, table, rows) if rows else []
     identity_map = session.sync_session.identity_map
     for state, _ in changed:
         state._commit_all(state.dict, identity_map)  # written: the unit of work has nothing left to do for it
@@ -82,14 +81,25 @@ async def _all_in_one(session: AsyncSession, table: Any, rows: Sequence[dict[str
     return sorted(row_id for (row_id,) in await driver.fetch(session, statement, params))
 
 
-async def _insert(connection: Any, table: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
-    result = await connection.execute(_insert_many(table), list(rows))
+async def _insert(session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """One row through the driver; several in one executemany, their ids in the rows' order."""
+    if len(rows) == 1:
+        ((row_id,),) = await driver.fetch(session, _insert_one(table, tuple(rows[0])), rows[0])
+        return [row_id]
+    result = await (await session.connection()).execute(_insert_many(table), list(rows))
     return [row_id for (row_id,) in result.all()]
 
 
 @cache
 def _insert_many(table: Any) -> Any:
     return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+
+@cache
+def _insert_one(table: Any, columns: tuple[str, ...]) -> Any:
+    """INSERT of one row with these columns, RETURNING its id, built once per shape."""
+    return insert(table).values({key: bindparam(key, type_=table.c[key].type) for key in columns}).returning(
+        table.c.id)
 
 
 @cache

@@ -1,5 +1,5 @@
-"""The turn's statements straight through asyncpg (storage/driver.py): the same objects as the ORM loads, written
-back as usual, inside the session's transaction, and errors raised as SQLAlchemy's."""
+"""The turn's statements straight through the driver (storage/driver.py; asyncpg, or aiosqlite): the same objects
+as the ORM loads, written back as usual, inside the session's transaction, and errors raised as SQLAlchemy's."""
 
 from __future__ import annotations
 
@@ -53,15 +53,15 @@ def columns(row: Any) -> dict[str, Any]:
     return {key: getattr(row, key) for key in type(row).__table__.columns.keys()}  # type: ignore[attr-defined]
 
 
-async def test_the_lock_loads_the_same_objects_as_the_orm(postgres: Database) -> None:
-    await an_owner_in_a_conversation(postgres)
-    async with postgres.transaction() as session:
+async def test_the_lock_loads_the_same_objects_as_the_orm(database: Database) -> None:
+    await an_owner_in_a_conversation(database)
+    async with database.transaction(quick=True) as session:
         locked = await locking.begin_turn(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
         assert locked is not None and locked.business is not None
         through_driver = [columns(row) for row in (locked.contact, locked.conversation, locked.business)]
         states = [inspect(row) for row in (locked.contact, locked.conversation, locked.business)]
         assert all(state.persistent and not state.modified for state in states)
-    async with postgres.sessions() as session:  # the same rows through the ORM
+    async with database.sessions() as session:  # the same rows through the ORM
         contact = (await session.exec(select(Contact))).one()
         conversation = (await session.exec(select(Conversation))).one()
         business = (await session.exec(select(Business))).one()
@@ -74,30 +74,30 @@ async def test_the_lock_loads_the_same_objects_as_the_orm(postgres: Database) ->
     assert through_driver[2]["skipped"] == ["npwp", "email"]
 
 
-async def test_objects_loaded_through_the_driver_are_written_back_by_the_session(postgres: Database) -> None:
-    await an_owner_in_a_conversation(postgres)
-    async with postgres.transaction() as session:
+async def test_objects_loaded_through_the_driver_are_written_back_by_the_session(database: Database) -> None:
+    await an_owner_in_a_conversation(database)
+    async with database.transaction(quick=True) as session:
         locked = await locking.begin_turn(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
         assert locked is not None and locked.business is not None
         locked.conversation.data = {**locked.conversation.data, "nib": "1234567890123"}
         locked.conversation.version += 1
         locked.business.skipped = [*locked.business.skipped, "kbli"]
-    async with postgres.sessions() as session:
+    async with database.sessions() as session:
         conversation = (await session.exec(select(Conversation))).one()
         business = (await session.exec(select(Business))).one()
     assert conversation.version == 8 and conversation.data["nib"] == "1234567890123"
     assert business.skipped == ["npwp", "email", "kbli"]
 
 
-async def test_a_driver_statement_is_part_of_the_sessions_transaction(postgres: Database) -> None:
-    await an_owner_in_a_conversation(postgres)
+async def test_a_driver_statement_is_part_of_the_sessions_transaction(database: Database) -> None:
+    await an_owner_in_a_conversation(database)
     with pytest.raises(RuntimeError):
-        async with postgres.transaction() as session:
+        async with database.transaction(quick=True) as session:
             assert await locking.begin_turn(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
             raise RuntimeError("the turn failed")
-    async with postgres.sessions() as session:  # rolled back with the session: the event was not recorded
+    async with database.sessions() as session:  # rolled back with the session: the event was not recorded
         assert (await session.exec(select(func.count()).select_from(InboundEvent))).one() == 0
-    async with postgres.transaction() as session:  # ... so it is handled when it comes again
+    async with database.transaction(quick=True) as session:  # ... so it is handled when it comes again
         assert await locking.begin_turn(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
 
 
@@ -134,11 +134,27 @@ async def test_a_connection_that_died_is_invalidated_and_not_used_again(postgres
         assert await driver.fetch(session, select(func.abs(-2)), {}) == [[2]]
 
 
-async def test_a_parameter_left_out_is_an_error_not_a_null(postgres: Database) -> None:
+async def test_a_parameter_left_out_is_an_error_not_a_null(database: Database) -> None:
     from sqlalchemy import bindparam
 
-    async with postgres.transaction() as session:
+    async with database.transaction(quick=True) as session:
         assert await driver.fetch(session, select(func.coalesce(bindparam("given", type_=Integer), 7)),
                                   {"given": 3}) == [[3]]
         with pytest.raises(KeyError, match="given"):
             await driver.fetch(session, select(func.coalesce(bindparam("given", type_=Integer), 7)), {})
+
+
+async def test_a_unique_conflict_is_sqlalchemys_integrity_error(database: Database) -> None:
+    """The engine retries a first message that lost the race to create its contact on IntegrityError."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.db import insert_loaded
+
+    async with database.transaction(quick=True) as session:
+        assert await insert_loaded(session, Contact(channel="fake", address="62811", created_at=MOMENT))
+    with pytest.raises(IntegrityError):
+        async with database.transaction(quick=True) as session:
+            await insert_loaded(session, Contact(channel="fake", address="62811", created_at=MOMENT))
+    async with database.transaction(quick=True) as session:  # with the unique key named: left alone
+        assert not await insert_loaded(session, Contact(channel="fake", address="62811", created_at=MOMENT),
+                                       unique=("channel", "address"))
