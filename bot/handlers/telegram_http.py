@@ -12,12 +12,12 @@ from typing import Any
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from yarl import URL
 
 READ, WRITE, CONNECT, POOL, MEDIA_WRITE = 5.0, 5.0, 5.0, 1.0, 20.0
+DefaultValue = type(BaseRequest.DEFAULT_NONE)  # "not given" (python-telegram-bot keeps the class private)
 
 
 def _given(value: Any, default: float | None) -> float | None:
