@@ -1,4 +1,5 @@
-"""Telegram through python-telegram-bot: Update -> Inbound, Outbound -> Bot API calls.
+"""Telegram: an update (checked and read by telegram_shape) -> Inbound, Outbound -> Bot API calls through
+python-telegram-bot (over aiohttp, telegram_http).
 
 All of Telegram's limits live here: callback_data <= 64 bytes, texts <= 4096 characters, albums of 2-10
 photos, at most ~30 messages a second overall and one a second per chat.
