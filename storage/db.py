@@ -212,8 +212,8 @@ def _run_alembic(sync_connection, action: str, revision: str) -> None:  # type: 
 async def insert_loaded(session: AsyncSession, row: SQLModel, unique: tuple[str, ...] = ()) -> bool:
     """Inserts a new ORM row with one Core INSERT ... RETURNING id and attaches it to the session as if loaded.
 
-    For the hot path: no unit of work for a row nobody has changed yet (on PostgreSQL the INSERT is sent by
-    asyncpg, storage/driver.py). With `unique` (columns of a unique key), a row that exists already is left
+    For the hot path: no unit of work for a row nobody has changed yet (the INSERT is sent by the driver,
+    storage/driver.py). With `unique` (columns of a unique key), a row that exists already is left
     alone (`ON CONFLICT DO NOTHING`) and False is returned.
     """
     table = row.__table__  # type: ignore[attr-defined]

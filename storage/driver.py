@@ -5,7 +5,7 @@ Every update pays for two statements: the event + lock (bot/locking.py) and the 
 (storage/writes.py); a new chat or a consent adds a Core insert (`storage.db.insert_loaded`,
 `insert_loaded_pair`). Through SQLAlchemy's execution path (cache lookup, parameter and result processing, ORM
 loading, the greenlet hop of its async adapter) each costs about three times the driver's own work
-(`python benchmarks/turn_cost.py`, last line). Here they are compiled once by SQLAlchemy and sent by asyncpg,
+(`python benchmarks/turn_cost.py`, last line). Here they are compiled once by SQLAlchemy and sent by the driver,
 their parameters and results converted by the same SQLAlchemy types, so a value reads and writes the same either
 way; rows become ORM objects attached to the session as if loaded, so the turn changes them as usual; errors are
 raised as SQLAlchemy's (a dropped connection invalidated, a serialization failure with its SQLSTATE, a unique
@@ -35,7 +35,7 @@ Processor = Callable[[Any], Any] | None
 
 @dataclass(frozen=True)
 class Prepared:
-    """A statement compiled for asyncpg: its SQL, its positional parameters and how values convert."""
+    """A statement compiled for the driver: its SQL, its positional parameters and how values convert."""
 
     sql: str
     names: tuple[str, ...]  # the positional parameters ($1, $2...), by name
