@@ -136,6 +136,15 @@ class Database:
         loop's thread (storage/sqlite_inline.py), which costs less than the hop to aiosqlite's worker thread;
         anything that may scan (console pages, exports, jobs) leaves it off, so the loop never waits on it.
         """
+        if quick and not self.is_sqlite:
+            async with self.engine.connect() as connection:
+                session = await driver.bind(connection)
+                try:
+                    yield session
+                    await driver.commit(session)
+                finally:
+                    await session.close()
+            return
         sessions = self.quick_sessions if quick else self.sessions
         async with self._one_writer(), sessions() as session, session.begin():
             yield session

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,14 +78,46 @@ def _bind_processor(type_: Any, dialect: Dialect) -> Processor:
     return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
+BOUND = "storage.driver.bound"  # session.info: (connection, adapter) of a session made by `bind`
+
+
+async def bind(connection: AsyncConnection) -> AsyncSession:
+    """A session on `connection`, whose transaction is begun (SQLAlchemy's, without I/O: asyncpg's BEGIN goes
+    with the first statement); `fetch` then finds the connection without asking the session for it, and
+    `commit` ends the transaction. For a turn on PostgreSQL (`storage.db.Database.transaction(quick=True)`):
+    SQLAlchemy's session-level begin, connection and commit cost about 0.3 ms a turn more
+    (`python benchmarks/turn_cost.py`)."""
+    connection.sync_connection.begin()
+    session = AsyncSession(bind=connection, expire_on_commit=False)  # joins the connection's transaction
+    session.info[BOUND] = (connection, (await connection.get_raw_connection()).dbapi_connection)
+    return session
+
+
+async def commit(session: AsyncSession) -> None:
+    """Flushes what the unit of work still holds, then COMMIT through the driver; SQLAlchemy's transaction is then
+    marked committed (the adapter has nothing left to send). A failed COMMIT raises as SQLAlchemy would."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    connection, adapter = session.info[BOUND]
+    if adapter._transaction is not None:
+        try:
+            await adapter._call_and_discard(adapter._transaction.commit)
+        except Exception as exc:
+            raise await _as_sqlalchemy_error(connection, adapter, "COMMIT", exc) from exc
+    connection.sync_connection.commit()
+
+
 async def fetch(session: AsyncSession, statement: Any, params: Mapping[str, Any]) -> list[list[Any]]:
     """Runs `statement` in the session's transaction (begun if it was not) and returns its converted rows.
 
     SQLAlchemy's `before_cursor_execute` listeners hear of it as of any statement (with no cursor or context).
     """
-    connection = await session.connection()
+    if BOUND in session.info:
+        connection, adapter = session.info[BOUND]
+    else:
+        connection = await session.connection()
+        adapter = (await connection.get_raw_connection()).dbapi_connection
     prepared = prepare(statement, connection.dialect)
-    adapter = (await connection.get_raw_connection()).dbapi_connection
     arguments = prepared.arguments(params)
     # SQLAlchemy's cursor events, for whoever counts or logs statements (tests, benchmarks): no cursor, no context
     connection.sync_connection.dispatch.before_cursor_execute(connection.sync_connection, None, prepared.sql,

@@ -158,3 +158,55 @@ async def test_a_unique_conflict_is_sqlalchemys_integrity_error(database: Databa
     async with database.transaction(quick=True) as session:  # with the unique key named: left alone
         assert not await insert_loaded(session, Contact(channel="fake", address="62811", created_at=MOMENT),
                                        unique=("channel", "address"))
+
+
+async def test_a_turns_commit_flushes_what_the_unit_of_work_still_holds(database: Database) -> None:
+    """A turn's transaction commits through the driver; rows added but not flushed are written first."""
+    await an_owner_in_a_conversation(database)
+    async with database.transaction(quick=True) as session:
+        assert await locking.begin_turn(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
+        session.add(InboundEvent(channel="fake", external_id="added-late", received_at=MOMENT))
+        (await session.exec(select(Conversation))).one().step = "npwp"  # through the ORM's execution path too
+    async with database.sessions() as session:
+        events = (await session.exec(select(InboundEvent.external_id).order_by(InboundEvent.id))).all()
+        assert events == ["e1", "added-late"]
+        assert (await session.exec(select(Conversation.step))).one() == "npwp"
+
+
+async def test_a_commit_that_fails_raises_sqlalchemys_error_and_keeps_nothing(postgres: Database) -> None:
+    """A deferred unique key is checked at COMMIT: its failure is an IntegrityError, nothing of the turn is kept,
+    and the pooled connection is clean for the next turn (not left in a failed transaction)."""
+    from sqlalchemy.exc import IntegrityError
+
+    deferred = text("CREATE TEMP TABLE IF NOT EXISTS once (id int, CONSTRAINT once_id UNIQUE (id) "
+                    "DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(IntegrityError) as raised:
+        async with postgres.transaction(quick=True) as session:
+            assert await locking.record_event(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
+            connection = await session.connection()
+            await connection.execute(deferred)
+            await connection.execute(text("INSERT INTO once VALUES (1), (1)"))  # accepted until COMMIT
+    assert getattr(raised.value.orig, "sqlstate", None) == "23505"
+    async with postgres.transaction(quick=True) as session:
+        assert await driver.fetch(session, select(func.count()).select_from(InboundEvent), {}) == [[0]]
+        assert await locking.record_event(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
+    async with postgres.sessions() as session:
+        assert (await session.exec(select(func.count()).select_from(InboundEvent))).one() == 1
+
+
+async def test_a_connection_that_dies_before_commit_is_invalidated(postgres: Database) -> None:
+    """The backend killed between a turn's statements and its COMMIT: a transient error the engine retries, on a
+    new connection."""
+    admin = await asyncpg.connect(postgres.driver_dsn())
+    try:
+        with pytest.raises(DBAPIError) as raised:
+            async with postgres.transaction(quick=True) as session:
+                assert await locking.record_event(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
+                ((pid,),) = await driver.fetch(session, select(func.pg_backend_pid()), {})
+                await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    assert raised.value.connection_invalidated and is_transient(raised.value)
+    async with postgres.transaction(quick=True) as session:
+        assert await driver.fetch(session, select(func.pg_backend_pid()), {}) != [[pid]]
+        assert await locking.record_event(session, Inbound("fake", "62811", "e1", "text", "halo"), MOMENT)
