@@ -15,8 +15,8 @@ from collections.abc import Iterator
 SPECIAL = "\\*_~`"
 _ESCAPE = re.compile(r"([\\*_~`])")
 # An escaped character, or a bold span (stars around text on one line that neither starts nor ends with a
-# space), or any other character.
-_TOKEN = re.compile(r"\\(.)|\*([^\s*\\](?:[^*\n\\]|\\.)*?(?<!\s))\*|(.)", re.DOTALL)
+# space), or a run of other characters (up to the next backslash or star), or a star that opens no span.
+_TOKEN = re.compile(r"\\(.)|\*([^\s*\\](?:[^*\n\\]|\\.)*?(?<!\s))\*|([^\\*]+|.)", re.DOTALL)
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 ZERO_WIDTH_SPACE = "\u200b"
 
