@@ -124,7 +124,6 @@ class Database:
         else:
             _pre_ping_when_idle(self.engine)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
-        self.quick_sessions = async_sessionmaker(self.quick_engine, class_=AsyncSession, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
         self._writer: asyncio.Task[Any] | None = None
 
@@ -134,10 +133,12 @@ class Database:
 
         `quick`: only short, indexed statements (a conversation's turn). On SQLite they then run on the event
         loop's thread (storage/sqlite_inline.py), which costs less than the hop to aiosqlite's worker thread;
-        anything that may scan (console pages, exports, jobs) leaves it off, so the loop never waits on it.
+        anything that may scan (console pages, exports, jobs) leaves it off, so the loop never waits on it. The
+        session then runs on a connection whose transaction storage/driver.py begins and commits (`driver.bind`),
+        without the session's own transaction machinery.
         """
-        if quick and not self.is_sqlite:
-            async with self.engine.connect() as connection:
+        if quick:
+            async with self._one_writer(), self.quick_engine.connect() as connection:
                 session = await driver.bind(connection)
                 try:
                     yield session
@@ -145,8 +146,7 @@ class Database:
                 finally:
                     await session.close()
             return
-        sessions = self.quick_sessions if quick else self.sessions
-        async with self._one_writer(), sessions() as session, session.begin():
+        async with self._one_writer(), self.sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager

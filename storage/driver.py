@@ -82,23 +82,32 @@ BOUND = "storage.driver.bound"  # session.info: (connection, adapter) of a sessi
 
 
 async def bind(connection: AsyncConnection) -> AsyncSession:
-    """A session on `connection`, whose transaction is begun (SQLAlchemy's, without I/O: asyncpg's BEGIN goes
-    with the first statement); `fetch` then finds the connection without asking the session for it, and
-    `commit` ends the transaction. For a turn on PostgreSQL (`storage.db.Database.transaction(quick=True)`):
+    """A session on `connection`, in a transaction begun on it; `fetch` then finds the connection without asking
+    the session for it, and `commit` ends the transaction. For a turn (`storage.db.Database.transaction(quick=True)`):
     SQLAlchemy's session-level begin, connection and commit cost about 0.3 ms a turn more
-    (`python benchmarks/turn_cost.py`)."""
-    connection.sync_connection.begin()
+    (`python benchmarks/turn_cost.py`).
+
+    PostgreSQL: SQLAlchemy's transaction is begun without I/O (asyncpg's BEGIN goes with the first statement).
+    SQLite: `BEGIN IMMEDIATE` at once (storage/db.py), so the write lock is held from the start."""
+    if connection.dialect.name == "sqlite":
+        await connection.begin()
+    else:
+        connection.sync_connection.begin()
     session = AsyncSession(bind=connection, expire_on_commit=False)  # joins the connection's transaction
     session.info[BOUND] = (connection, (await connection.get_raw_connection()).dbapi_connection)
     return session
 
 
 async def commit(session: AsyncSession) -> None:
-    """Flushes what the unit of work still holds, then COMMIT through the driver; SQLAlchemy's transaction is then
-    marked committed (the adapter has nothing left to send). A failed COMMIT raises as SQLAlchemy would."""
+    """Flushes what the unit of work still holds, then commits. On PostgreSQL the COMMIT goes through asyncpg and
+    SQLAlchemy's transaction is then marked committed (the adapter has nothing left to send); a failed COMMIT
+    raises as SQLAlchemy would."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
     connection, adapter = session.info[BOUND]
+    if connection.dialect.name == "sqlite":
+        await connection.commit()
+        return
     if adapter._transaction is not None:
         try:
             await adapter._call_and_discard(adapter._transaction.commit)
