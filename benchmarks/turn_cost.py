@@ -7,8 +7,9 @@ code as the webhook (`TelegramUpdates.handle`, uvloop), one update at a time so 
 and prints per kind: CPU ms per update (the process's, so the database driver's threads too), SQL statements
 sent (BEGIN and COMMIT not included), and the part spent starting the turn (event + lock) and writing
 it (the changed rows and the outbox insert, storage/writes.py). PostgreSQL in a database of its own, skipped with a
-line when none answers. Its last line times a turn's start (BEGIN, the event + lock statement, COMMIT) through
-SQLAlchemy's execution path, as the turn sends it (storage/driver.py), and through asyncpg alone.
+line when none answers. Its last line times a turn's start (BEGIN, the event + lock statement, COMMIT) in a
+session's own transaction through SQLAlchemy's execution path and through the driver, in a turn's transaction as
+it is now, and through asyncpg alone, then one bare round trip.
 """
 
 from __future__ import annotations
@@ -96,9 +97,10 @@ async def measure(url: str, chats: int, media: Path) -> list[str]:
 
 
 async def driver_floor(url: str, count: int = 1500) -> str:
-    """The turn's start (BEGIN, the event + lock statement, COMMIT) in an ORM session through SQLAlchemy's
-    execution path, as the turn runs it (the statement sent by storage/driver.py), and the same SQL straight
-    through asyncpg: what SQLAlchemy costs per transaction on the hot path."""
+    """The turn's start (BEGIN, the event + lock statement, COMMIT) four ways: in an ORM session's own transaction
+    through SQLAlchemy's execution path; the same session with the statement sent by storage/driver.py (the
+    previous round's turn); a turn's transaction now (`Database.transaction(quick=True)`: the session bound to a
+    connection the driver begins and commits); and asyncpg alone. Then what one round trip costs the client."""
     from datetime import UTC, datetime
 
     import asyncpg
@@ -117,10 +119,14 @@ async def driver_floor(url: str, count: int = 1500) -> str:
         return {"channel": "floor", "address": "1", "event_id": f"f{next(numbers)}", "now": datetime.now(UTC)}
 
     async def through_sqlalchemy() -> None:
-        async with db.transaction(quick=True) as session:
+        async with db.sessions() as session, session.begin():
             (await session.exec(locking.RECORD_AND_LOCK, params=params())).one()
 
-    async def through_the_driver() -> None:
+    async def session_and_driver() -> None:
+        async with db.sessions() as session, session.begin():
+            await driver.fetch(session, locking.RECORD_AND_LOCK, params())
+
+    async def as_a_turn() -> None:
         async with db.transaction(quick=True) as session:
             await driver.fetch(session, locking.RECORD_AND_LOCK, params())
 
@@ -129,8 +135,12 @@ async def driver_floor(url: str, count: int = 1500) -> str:
         async with raw.transaction():
             await raw.fetchrow(str(compiled), *(given[name] for name in compiled.positiontup or ()))
 
-    ways = (("SQLAlchemy", through_sqlalchemy), ("driver", through_the_driver), ("asyncpg", through_asyncpg))
-    figures = {}
+    async def round_trip() -> None:
+        await raw.fetchval("SELECT $1::int", 1)
+
+    ways = (("SQLAlchemy", through_sqlalchemy), ("session", session_and_driver), ("turn", as_a_turn),
+            ("asyncpg", through_asyncpg), ("round trip", round_trip))
+    figures: dict[str, float] = {}
     for name, run in ways * 2:
         for _ in range(200):  # warm-up: prepared statements, pool
             await run()
@@ -140,9 +150,11 @@ async def driver_floor(url: str, count: int = 1500) -> str:
         figures[name] = (time.process_time() - started) / count * 1000
     await raw.close()
     await db.dispose()
-    return (f"BEGIN + event and lock statement + COMMIT, CPU ms: in an ORM session through SQLAlchemy's execution "
-            f"{figures['SQLAlchemy']:.2f}, as a turn runs it (the statement sent by storage/driver.py) "
-            f"{figures['driver']:.2f}, the same SQL through asyncpg alone {figures['asyncpg']:.2f}")
+    return (f"BEGIN + event and lock statement + COMMIT, CPU ms: in an ORM session's transaction through "
+            f"SQLAlchemy's execution {figures['SQLAlchemy']:.2f}, the same session with the statement sent by "
+            f"storage/driver.py {figures['session']:.2f}, a turn's transaction now (driver.bind) "
+            f"{figures['turn']:.2f}, asyncpg alone {figures['asyncpg']:.2f}; one round trip through asyncpg "
+            f"(SELECT $1) {figures['round trip']:.3f}")
 
 
 async def main() -> None:

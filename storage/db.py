@@ -144,7 +144,7 @@ class Database:
                     yield session
                     await driver.commit(session)
                 finally:
-                    await session.close()
+                    session.sync_session.close()  # no I/O: the connection is not the session's to close
             return
         async with self._one_writer(), self.sessions() as session, session.begin():
             yield session

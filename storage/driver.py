@@ -94,7 +94,7 @@ async def bind(connection: AsyncConnection) -> AsyncSession:
     else:
         connection.sync_connection.begin()
     session = AsyncSession(bind=connection, expire_on_commit=False)  # joins the connection's transaction
-    session.info[BOUND] = (connection, (await connection.get_raw_connection()).dbapi_connection)
+    session.info[BOUND] = (connection, connection.sync_connection.connection.dbapi_connection)  # checked out: no I/O
     return session
 
 
