@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import driver, sqlite_inline
+from storage.parked import ParkedConnections
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -124,6 +125,9 @@ class Database:
         else:
             _pre_ping_when_idle(self.engine)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # turns' connections, kept between turns (SQLite's turns run one at a time: one is enough)
+        self.parked = ParkedConnections(self.quick_engine, 1 if self.is_sqlite else max(1, pool_size // 2),
+                                        PING_AFTER_IDLE)
         self._write_lock = asyncio.Lock()
         self._writer: asyncio.Task[Any] | None = None
 
@@ -135,10 +139,11 @@ class Database:
         loop's thread (storage/sqlite_inline.py), which costs less than the hop to aiosqlite's worker thread;
         anything that may scan (console pages, exports, jobs) leaves it off, so the loop never waits on it. The
         session then runs on a connection whose transaction storage/driver.py begins and commits (`driver.bind`),
-        without the session's own transaction machinery.
+        without the session's own transaction machinery, and the connection is kept for the next turn
+        (storage/parked.py).
         """
         if quick:
-            async with self._one_writer(), self.quick_engine.connect() as connection:
+            async with self._one_writer(), self.parked.connection() as connection:
                 session = await driver.bind(connection)
                 try:
                     yield session
@@ -203,6 +208,7 @@ class Database:
             await conn.run_sync(_run_alembic, "downgrade", revision)
 
     async def dispose(self) -> None:
+        await self.parked.close()
         for engine in self.engines:
             await engine.dispose()
 

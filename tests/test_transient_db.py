@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select
 
 import storage.db
 from bot.settings import Settings
+from storage import driver
 from storage.db import Database
 from tests.conftest import World
 
@@ -16,15 +17,17 @@ from tests.conftest import World
 async def test_a_dropped_connection_does_not_cost_the_answer(world: World, idle: bool,
                                                             monkeypatch: pytest.MonkeyPatch,
                                                             caplog: pytest.LogCaptureFixture) -> None:
-    """Fresh from use: the engine retries the event; idle in the pool: the pre-ping replaces the connection."""
+    """Fresh from use: the engine retries the event; idle: the connection goes back to the pool, whose pre-ping
+    replaces it."""
     if idle:
         monkeypatch.setattr(storage.db, "PING_AFTER_IDLE", 0.0)
+        monkeypatch.setattr(world.db.parked, "idle_limit", 0.0)
     if world.db.is_sqlite:
         pytest.skip("a dropped server connection is a PostgreSQL matter")
     user = world.user(424242)
     await user.send("/start")
-    async with world.db.engine.connect() as conn:  # the pooled connection the next update will get
-        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    async with world.db.transaction(quick=True) as session:  # the connection the next update's turn will get
+        ((pid,),) = await driver.fetch(session, select(func.pg_backend_pid()), {})
     admin = await asyncpg.connect(world.db.driver_dsn())
     await admin.execute("SELECT pg_terminate_backend($1)", pid)  # e.g. a PostgreSQL restart or failover
     await admin.close()

@@ -1,0 +1,91 @@
+"""Turns keep their connections between turns (storage/parked.py): no pool checkout while turns go well, the pool
+again after a failure, after an idle spell, and beyond `keep` connections."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import event, func, select
+
+from bot import locking
+from bot.messages import Inbound
+from storage import driver
+from storage.db import Database
+from storage.models import utcnow
+
+
+def count_checkouts(db: Database) -> list[int]:
+    checkouts = [0]
+    event.listen(db.quick_engine.sync_engine, "checkout", lambda *_: checkouts.__setitem__(0, checkouts[0] + 1))
+    return checkouts
+
+
+async def a_turn(db: Database, n: int) -> None:
+    async with db.transaction(quick=True) as session:
+        assert await locking.begin_turn(session, Inbound("fake", "62811", f"e{n}", "text", "halo"), utcnow())
+
+
+async def test_turns_reuse_one_connection_without_the_pool(database: Database) -> None:
+    await a_turn(database, 0)
+    checkouts = count_checkouts(database)
+    for n in range(1, 6):
+        await a_turn(database, n)
+    assert checkouts[0] == 0 and database.parked.count == 1
+    if not database.is_sqlite:
+        pids = set()
+        for _ in range(3):
+            async with database.transaction(quick=True) as session:
+                ((pid,),) = await driver.fetch(session, select(func.pg_backend_pid()), {})
+                pids.add(pid)
+        assert len(pids) == 1
+
+
+async def test_a_failed_turn_gives_its_connection_back_to_the_pool(database: Database) -> None:
+    await a_turn(database, 0)
+    assert database.parked.count == 1
+    with pytest.raises(RuntimeError):
+        async with database.transaction(quick=True) as session:
+            assert await locking.begin_turn(session, Inbound("fake", "62811", "e1", "text", "halo"), utcnow())
+            raise RuntimeError("the turn failed")
+    assert database.parked.count == 0  # rolled back through the pool, not parked half-done
+    checkouts = count_checkouts(database)
+    await a_turn(database, 1)  # the same event again: it was rolled back, so it is new
+    assert checkouts[0] == 1 and database.parked.count == 1
+
+
+async def test_a_connection_idle_too_long_goes_back_to_the_pool(database: Database,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool's checkout pings a connection that sat idle (storage/db.py); a parked one must meet it too."""
+    await a_turn(database, 0)
+    monkeypatch.setattr(database.parked, "idle_limit", 0.0)
+    checkouts = count_checkouts(database)
+    await a_turn(database, 1)
+    assert checkouts[0] == 1
+
+
+async def test_no_more_than_keep_connections_are_parked(database: Database) -> None:
+    """The rest of the pool stays free for delivery, the console and jobs."""
+    if database.is_sqlite:
+        pytest.skip("SQLite's turns run one at a time")
+    keep = database.parked.keep
+    release, all_started = asyncio.Event(), asyncio.Event()
+    started = 0
+
+    async def held(n: int) -> None:
+        nonlocal started
+        async with database.transaction(quick=True) as session:
+            await driver.fetch(session, select(func.abs(-n)), {})
+            started += 1
+            if started == keep + 3:
+                all_started.set()
+            await release.wait()
+
+    turns = [asyncio.create_task(held(n)) for n in range(keep + 3)]
+    await asyncio.wait_for(all_started.wait(), 10)
+    release.set()
+    await asyncio.gather(*turns)
+    assert database.parked.count == keep
+    await database.dispose()
+    assert database.parked.count == 0
+    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
