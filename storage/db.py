@@ -147,7 +147,7 @@ class Database:
                 session = await driver.bind(connection)
                 try:
                     yield session
-                    await driver.commit(session)
+                    await driver.commit(session, begin_next=self.parked.has_room)
                 finally:
                     session.sync_session.close()  # no I/O: the connection is not the session's to close
             return

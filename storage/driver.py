@@ -98,22 +98,41 @@ async def bind(connection: AsyncConnection) -> AsyncSession:
     return session
 
 
-async def commit(session: AsyncSession) -> None:
+async def commit(session: AsyncSession, *, begin_next: bool = False) -> None:
     """Flushes what the unit of work still holds, then commits. On PostgreSQL the COMMIT goes through asyncpg and
     SQLAlchemy's transaction is then marked committed (the adapter has nothing left to send); a failed COMMIT
-    raises as SQLAlchemy would."""
+    raises as SQLAlchemy would.
+
+    `begin_next` (PostgreSQL; for a connection kept for the next turn, storage/parked.py): `COMMIT; BEGIN` in one
+    round trip (the simple protocol runs both; after a failed COMMIT the BEGIN does not run), so the next turn
+    finds its transaction begun and sends no BEGIN of its own: three round trips a turn instead of four. The
+    connection waits "idle in transaction" with nothing read, locked or written; given back to the pool, it is
+    rolled back there."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
     connection, adapter = session.info[BOUND]
     if connection.dialect.name == "sqlite":
         await connection.commit()
         return
+    begin_next = begin_next and _plain_begin(adapter)
     if adapter._transaction is not None:
         try:
-            await adapter._call_and_discard(adapter._transaction.commit)
+            if begin_next:
+                await adapter._connection.execute("COMMIT; BEGIN")  # asyncpg's transaction object goes on
+            else:
+                await adapter._call_and_discard(adapter._transaction.commit)
         except Exception as exc:
             raise await _as_sqlalchemy_error(connection, adapter, "COMMIT", exc) from exc
-    connection.sync_connection.commit()
+    running, adapter._transaction = adapter._transaction, None
+    try:
+        connection.sync_connection.commit()  # SQLAlchemy's transaction ended; the adapter has nothing to send
+    finally:
+        adapter._transaction = running if begin_next else None
+
+
+def _plain_begin(adapter: Any) -> bool:
+    """Whether the adapter begins with a plain `BEGIN` (no isolation level, read-only or deferrable of its own)."""
+    return adapter.isolation_level is None and not adapter.readonly and not adapter.deferrable
 
 
 async def fetch(session: AsyncSession, statement: Any, params: Mapping[str, Any]) -> list[list[Any]]:

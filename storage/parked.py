@@ -31,6 +31,11 @@ class ParkedConnections:
     def count(self) -> int:
         return len(self._idle)
 
+    @property
+    def has_room(self) -> bool:
+        """Whether a connection ending its turn now would be parked (its next transaction may then be begun)."""
+        return len(self._idle) < self.keep
+
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         connection = await self._take()
