@@ -44,8 +44,7 @@ class ParkedConnections:
         except BaseException:
             await connection.close()  # rolled back and given back to the pool (dropped there if it died)
             raise
-        if (len(self._idle) < self.keep and not connection.closed and not connection.invalidated
-                and not connection.in_transaction()):
+        if self.has_room and not connection.closed and not connection.invalidated and not connection.in_transaction():
             self._idle.append((time.monotonic(), connection))
         else:
             await connection.close()
