@@ -120,3 +120,24 @@ async def test_a_parked_connection_starts_its_next_transaction_with_the_commit(d
             assert (await session.exec(select(func.count()).select_from(InboundEvent))).one()[0] == 2
     finally:
         await admin.close()
+
+
+async def test_a_connection_left_parked_goes_back_to_the_pool_by_itself(database: Database,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no turn to come (a quiet night), a parked connection does not wait "idle in transaction" for long."""
+    monkeypatch.setattr(database.parked, "idle_limit", 0.05)
+    async with database.transaction(quick=True) as session:
+        ((pid,),) = await driver.fetch(session, select(func.pg_backend_pid() if not database.is_sqlite
+                                                       else func.abs(-1)), {})
+    assert database.parked.count == 1
+    for _ in range(100):
+        if database.parked.count == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert database.parked.count == 0
+    if not database.is_sqlite:
+        admin = await asyncpg.connect(database.driver_dsn())
+        try:  # rolled back on its way to the pool
+            assert await admin.fetchval("SELECT state FROM pg_stat_activity WHERE pid = $1", pid) == "idle"
+        finally:
+            await admin.close()
