@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.base import instance_state
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 Processor = Callable[[Any], Any] | None
@@ -190,10 +189,20 @@ async def _as_sqlalchemy_error(connection: Any, adapter: Any, sql: str, exc: Exc
 
 
 def attach_loaded(session: AsyncSession, model: type[Any], values: Mapping[str, Any]) -> Any:
-    """An ORM object of `model` with `values` (every column), attached to the session as if it were loaded."""
-    instance = model.__mapper__.class_manager.new_instance()
-    state = inspect(instance)
+    """An ORM object of `model` with `values` (every column), in the session as if a query had loaded it.
+
+    What SQLAlchemy's loading does for a new row (orm/loading.py): the identity key set, the state put in the
+    session's identity map. `make_transient_to_detached` + `session.add` reach the same state through the
+    cascade and attach machinery at about twice the cost (`python benchmarks/turn_cost.py`)."""
+    sync = session.sync_session
+    mapper = model.__mapper__
+    key = mapper.identity_key_from_primary_key([values[column.key] for column in mapper.primary_key])
+    if key in sync.identity_map:
+        raise InvalidRequestError(f"{model.__name__} {key[1]} is already in this session")
+    instance = mapper.class_manager.new_instance()
+    state = instance_state(instance)
     state.dict.update(values)
-    make_transient_to_detached(instance)
-    session.add(instance)
+    state.key, state.identity_token = key, key[2]
+    state.session_id = sync.hash_key
+    sync.identity_map._add_unpresent(state, key)
     return instance

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy import Integer, func, inspect, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlmodel import select
 
 from bot import locking
@@ -61,6 +61,10 @@ async def test_the_lock_loads_the_same_objects_as_the_orm(database: Database) ->
         through_driver = [columns(row) for row in (locked.contact, locked.conversation, locked.business)]
         states = [inspect(row) for row in (locked.contact, locked.conversation, locked.business)]
         assert all(state.persistent and not state.modified for state in states)
+        for row in (locked.contact, locked.conversation, locked.business):  # in the identity map: no query
+            assert await session.get(type(row), row.id) is row
+        with pytest.raises(InvalidRequestError):  # one object per row in a session, as the ORM keeps it
+            driver.attach_loaded(session, Contact, columns(locked.contact))
     async with database.sessions() as session:  # the same rows through the ORM
         contact = (await session.exec(select(Contact))).one()
         conversation = (await session.exec(select(Conversation))).one()
