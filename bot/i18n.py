@@ -37,11 +37,20 @@ def make_date_filter(locale: str):  # type: ignore[no-untyped-def]
     return date
 
 
+class _Environment(Environment):
+    """jinja2's Environment with each template's globals in a plain dict: the ChainMap jinja2 keeps is copied into
+    every render's context key by key: about half of a short message's render (12 -> 6 us). Nothing here adds
+    globals once templates are loaded, so the copy taken at loading stays right."""
+
+    def make_globals(self, d: Any) -> Any:
+        return dict(super().make_globals(d))
+
+
 class Renderer:
     """Renders `templates/<locale>/<name>.j2` and looks up button/field labels in `labels.j2`."""
 
     def __init__(self, templates_dir: Path) -> None:
-        self.env = Environment(
+        self.env = _Environment(
             loader=FileSystemLoader(str(templates_dir)),
             undefined=StrictUndefined,
             autoescape=False,
