@@ -61,7 +61,7 @@ async def test_the_lock_loads_the_same_objects_as_the_orm(database: Database) ->
         through_driver = [columns(row) for row in (locked.contact, locked.conversation, locked.business)]
         states = [inspect(row) for row in (locked.contact, locked.conversation, locked.business)]
         assert all(state.persistent and not state.modified for state in states)
-        for row in (locked.contact, locked.conversation, locked.business):  # in the identity map: no query
+        for row in (locked.contact, locked.conversation, locked.business):  # in the identity map, not loaded again
             assert await session.get(type(row), row.id) is row
         with pytest.raises(InvalidRequestError):  # one object per row in a session, as the ORM keeps it
             driver.attach_loaded(session, Contact, columns(locked.contact))
