@@ -60,7 +60,8 @@ def watch_phases() -> None:
 async def measure(url: str, chats: int, media: Path) -> list[str]:
     from bot.delivery import Deliverer
     from bot.engine import Engine
-    from bot.handlers.telegram import TelegramChannel, TelegramUpdates
+    from bot.handlers.telegram import TelegramChannel
+    from bot.handlers.telegram_webhook import TelegramUpdates
     from bot.settings import Settings
     from storage.db import Database
 

@@ -101,7 +101,8 @@ async def statements_per_update(url: str, api: load.TimedBotAPI, media: Path, co
     """SQL statements per update in the webhook's request (same code as the server), counted in-process."""
     from bot.delivery import Deliverer
     from bot.engine import Engine
-    from bot.handlers.telegram import TelegramChannel, TelegramUpdates
+    from bot.handlers.telegram import TelegramChannel
+    from bot.handlers.telegram_webhook import TelegramUpdates
     from bot.settings import Settings
 
     db = Database(url)

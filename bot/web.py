@@ -31,8 +31,9 @@ from bot import health, metrics
 from bot.delivery import Deliverer, Sender
 from bot.dinas import app as dinas
 from bot.engine import Engine
-from bot.handlers.telegram import TelegramChannel, TelegramUpdates
-from bot.handlers.telegram import webhook_route as telegram_webhook_route
+from bot.handlers.telegram import TelegramChannel
+from bot.handlers.telegram_webhook import TelegramUpdates
+from bot.handlers.telegram_webhook import webhook_route as telegram_webhook_route
 from bot.i18n import Renderer
 from bot.jobs import Jobs
 from bot.media import media_store

@@ -8,15 +8,10 @@ photos, at most ~30 messages a second overall and one a second per chat.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import re
 from typing import Any
 
-from starlette.background import BackgroundTask
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
@@ -39,23 +34,20 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot import media, metrics
+from bot import media
 from bot.delivery import (
     AddressChanged,
     ConfigurationError,
-    Deliverer,
     Parts,
     PermanentError,
     TemporaryError,
     Unpaced,
 )
-from bot.engine import Engine
 from bot.handlers import telegram_shape
 from bot.handlers.telegram_http import AiohttpRequest
-from bot.handlers.webhook_body import parse_json, read_capped
 from bot.i18n import Renderer
 from bot.markup import split_html
-from bot.messages import Inbound, Outbound, PhotoIn, Replies
+from bot.messages import Inbound, Outbound, PhotoIn
 from bot.settings import Settings
 from storage.db import DatabaseUnavailable
 
@@ -294,84 +286,3 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
     except TimeoutError:
         pass
-
-
-class TelegramUpdates:
-    """Handles one update the same way for the webhook and for long polling: to an Inbound, then the engine."""
-
-    def __init__(self, channel: TelegramChannel, engine: Engine, deliverer: Deliverer) -> None:
-        self.channel = channel
-        self.engine = engine
-        self.deliverer = deliverer
-        self._sending: set[asyncio.Task[None]] = set()
-
-    async def handle(self, data: dict[str, Any]) -> Replies:
-        """Applies the update (committed when this returns); [] for a duplicate, unhandled or malformed one."""
-        update = telegram_shape.read(data)
-        if isinstance(update, str):
-            log.warning("telegram update malformed (%s); ignored", update)
-            metrics.update(CHANNEL, "malformed")
-            return Replies()
-        inbound = await self.channel.to_inbound(update)
-        if inbound is None:
-            metrics.update(CHANNEL, "ignored")
-        return await self.engine.handle(inbound) if inbound is not None else Replies()
-
-    async def handle_and_send(self, data: dict[str, Any]) -> None:
-        """For polling: handle, then send the replies in the background so the next update need not wait."""
-        outbound = await self.handle(data)
-        query_id = callback_query_id(data)
-        if query_id and not outbound.duplicate:
-            self._background(self.channel.answer_callback(query_id))
-        if outbound:
-            self._background(self.deliverer.deliver(outbound))
-
-    def _background(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
-
-    async def drain(self) -> None:
-        if self._sending:
-            await asyncio.gather(*self._sending, return_exceptions=True)
-
-
-def callback_query_id(data: dict[str, Any]) -> str | None:
-    """The id of a button tap's callback query, to be answered once (not for a replayed update)."""
-    query = data.get("callback_query")
-    query_id = query.get("id") if isinstance(query, dict) else None
-    return query_id if isinstance(query_id, str) and query_id else None
-
-
-def webhook_route(settings: Settings, updates: TelegramUpdates) -> Route:
-    """`POST /telegram/webhook`: 403 without the right secret; the update is committed before the 200."""
-
-    async def telegram_webhook(request: Request) -> Response:
-        secret = settings.telegram_webhook_secret or ""
-        given = request.headers.get(SECRET_HEADER, "")
-        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
-            log.warning("telegram webhook: wrong or missing secret token from %s", request.client)
-            metrics.update(CHANNEL, "refused")
-            return Response(status_code=403)
-        body = await read_capped(request, settings.max_webhook_bytes)
-        if body is None:
-            log.warning("telegram webhook: body over %d bytes refused unread", settings.max_webhook_bytes)
-            metrics.update(CHANNEL, "refused")
-            return Response(status_code=413)
-        data = parse_json(body)
-        if not isinstance(data, dict):
-            log.warning("telegram webhook: not a JSON object (%d bytes)", len(body))
-            metrics.update(CHANNEL, "malformed")
-            return Response(status_code=400)
-        try:
-            outbound = await updates.handle(data)
-        except DatabaseUnavailable:
-            return Response(status_code=503)  # not applied: Telegram delivers the update again
-        background = BackgroundTask(updates.deliverer.deliver, outbound)
-        query_id = callback_query_id(data)
-        if query_id and not outbound.duplicate:  # the Bot API takes one method call as the webhook's answer
-            return JSONResponse({"method": "answerCallbackQuery", "callback_query_id": query_id},
-                                background=background)
-        return Response(status_code=200, background=background)
-
-    return Route("/telegram/webhook", telegram_webhook, methods=["POST"])

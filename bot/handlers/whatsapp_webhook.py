@@ -8,6 +8,7 @@ from typing import Any
 
 from pywa.utils import HUB_SIG
 from starlette.background import BackgroundTask
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -16,12 +17,12 @@ from bot import metrics
 from bot.common import ascii_number
 from bot.delivery import Deliverer, record_provider_status
 from bot.engine import Engine
-from bot.handlers.webhook_body import parse_json, read_capped, signature_matches, well_formed_signature
+from bot.handlers.webhook_body import signature_matches, well_formed_signature
+from bot.handlers.webhook_guard import Webhook, guarded
 from bot.handlers.whatsapp import CHANNEL, WhatsAppChannel
 from bot.handlers.whatsapp_render import MORE_PREFIX
 from bot.messages import Inbound, Outbound
 from bot.settings import Settings
-from storage.db import DatabaseUnavailable, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,11 @@ class WhatsAppUpdates:
                 outbound.extend(await self.engine.handle(inbound))
         return outbound
 
+    async def answer(self, payload: dict[str, Any]) -> Response:
+        """The webhook's answer to an applied payload: 200, the replies sent after it in the background."""
+        outbound = await self.handle(payload)
+        return Response(status_code=200, background=BackgroundTask(self.deliverer.deliver, outbound))
+
     async def _next_page(self, inbound: Inbound) -> list[Outbound]:
         """The next page of a long list (the engine's choices are all there; WhatsApp shows ten), via the outbox."""
         outbox_id, _, page_text = inbound.text.removeprefix(MORE_PREFIX).partition(":")
@@ -65,7 +71,19 @@ class WhatsAppUpdates:
         return await self.engine.requeue(inbound, row_id, page)
 
 
+def signature_present(settings: Settings, headers: Headers) -> bool:
+    """An app secret is set and X-Hub-Signature-256 looks like one: checked before any body is read."""
+    return bool(settings.whatsapp_app_secret) and well_formed_signature(headers.get(HUB_SIG, ""))
+
+
+def signature_valid(settings: Settings, headers: Headers, body: bytes) -> bool:
+    """X-Hub-Signature-256 is Meta's HMAC-SHA256 of the raw body with the app secret."""
+    return signature_matches(settings.whatsapp_app_secret or "", body, headers.get(HUB_SIG, ""))
+
+
 def routes(settings: Settings, updates: WhatsAppUpdates) -> list[Route]:
+    """`GET /whatsapp/webhook` (Meta's handshake) and `POST /whatsapp/webhook` (updates, through the guard)."""
+
     async def verify(request: Request) -> Response:
         """Meta's subscription handshake: the challenge back only for our verify token."""
         params = request.query_params
@@ -76,35 +94,9 @@ def routes(settings: Settings, updates: WhatsAppUpdates) -> list[Route]:
             return PlainTextResponse(params.get("hub.challenge", ""))
         return Response(status_code=403)
 
-    async def receive(request: Request) -> Response:
-        """A signed update: 401 and nothing stored unless X-Hub-Signature-256 matches the raw body."""
-        signature = request.headers.get(HUB_SIG, "")
-        secret = settings.whatsapp_app_secret or ""
-        if not secret or not well_formed_signature(signature):
-            log.warning("whatsapp webhook: missing or malformed signature from %s", request.client)
-            metrics.update(CHANNEL, "refused")
-            return Response(status_code=401)
-        body = await read_capped(request, settings.max_webhook_bytes)
-        if body is None:
-            log.warning("whatsapp webhook: body over %d bytes refused unread", settings.max_webhook_bytes)
-            metrics.update(CHANNEL, "refused")
-            return Response(status_code=413)
-        if not signature_matches(secret, body, signature):
-            log.warning("whatsapp webhook: wrong signature from %s", request.client)
-            metrics.update(CHANNEL, "refused")
-            return Response(status_code=401)
-        payload = parse_json(body)
-        if not isinstance(payload, dict):
-            log.warning("whatsapp webhook: not a JSON object (%d bytes)", len(body))
-            metrics.update(CHANNEL, "malformed")
-            return Response(status_code=400)
-        try:
-            outbound = await updates.handle(payload)
-        except Exception as exc:
-            if isinstance(exc, DatabaseUnavailable) or is_transient(exc):
-                log.warning("whatsapp webhook: database unavailable; Meta will deliver it again")
-                return Response(status_code=503)
-            raise
-        return Response(status_code=200, background=BackgroundTask(updates.deliverer.deliver, outbound))
-
+    webhook = Webhook(channel=CHANNEL, max_bytes=settings.max_webhook_bytes, refused_status=401,
+                      check_headers=lambda headers: signature_present(settings, headers),
+                      check_body=lambda headers, body: signature_valid(settings, headers, body),
+                      apply=updates.answer)
+    receive = guarded(webhook)  # a signed update: 401 and nothing stored unless the signature matches the body
     return [Route("/whatsapp/webhook", verify, methods=["GET"]), Route("/whatsapp/webhook", receive, methods=["POST"])]
