@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bot.dinas.scope import districts  # noqa: E402
+from bot.region_scope import districts  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import Renderer
 from bot.messages import Choice
 from bot.outbox import OutboxWriter
-from bot.review import region_filter
+from bot.region_scope import in_region
 from bot.settings import Settings
 from bot.workdays import is_working_day
 from storage.db import Database
@@ -188,12 +188,12 @@ class Jobs:
                 # Counted and the oldest ten read in SQL: the waiting rows of all regions are never loaded.
                 total = (await session.exec(select(func.count()).select_from(Product)
                                             .join(Business, col(Business.id) == Product.business_id)
-                                            .where(*waiting, region_filter(officer)))).one()
+                                            .where(*waiting, in_region(officer.region_code)))).one()
                 if not total:
                     continue
                 theirs = (await session.exec(select(Product, Business)
                                              .join(Business, col(Business.id) == Product.business_id)
-                                             .where(*waiting, region_filter(officer))
+                                             .where(*waiting, in_region(officer.region_code))
                                              .order_by(col(Product.submitted_at), col(Product.id)).limit(10))).all()
                 contacts = (await session.exec(select(Contact).where(Contact.officer_id == officer.id))).all()
                 for contact in contacts:

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, exists, func, literal, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.dinas.scope import in_region
 from bot.flows.base import Form
 from bot.flows.business import BUSINESS
 from bot.flows.product import FOOD, PACKAGED_FOOD, PRODUCT
+from bot.region_scope import in_region
 from storage.models import Business, Contact, Conversation, Product, ProductPhoto, ProductStatus
 
 STALE_AFTER = timedelta(days=7)

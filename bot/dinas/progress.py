@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from bot.dinas import funnel, stats, targets
 from bot.dinas.auth import Visit, officer_page
 from bot.dinas.data_pages import page
-from bot.dinas.scope import districts, is_province
+from bot.region_scope import districts, is_province
 from bot.regions import get_region
 from bot.workdays import JAKARTA
 

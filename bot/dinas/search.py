@@ -19,8 +19,8 @@ from bot.common import ascii_number
 from bot.dinas import catalogue, sheets
 from bot.dinas.auth import Visit, officer_page
 from bot.dinas.data_pages import error_page, page
-from bot.dinas.scope import districts, in_region, is_province
 from bot.flows.product import KATEGORI
+from bot.region_scope import districts, in_region, is_province
 from bot.regions import get_region
 from bot.workdays import JAKARTA
 from storage.models import Business, Product, ProductStatus

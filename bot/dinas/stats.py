@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import String, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.dinas.scope import in_region
+from bot.region_scope import in_region
 from bot.workdays import JAKARTA, working_days_between
 from storage.models import Business, Decision, Product, ProductHistory, ProductStatus, Review
 
