@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from bot import regions
-from bot.engine import Engine
-from bot.officer import send_submission
+from bot.i18n import Renderer
+from bot.outbox import OutboxWriter
+from bot.region_scope import in_any_region, in_region
 from bot.settings import Settings
-from bot.turn import Turn
+from bot.submission import send_submission
 from storage.db import Database
-from storage.models import Business, Contact, Conversation, Officer, Product, ProductStatus
+from storage.models import Business, Contact, Officer, Product, ProductStatus, utcnow
 
 
 class AdminError(ValueError):
@@ -46,7 +47,7 @@ async def add_officer(db: Database, name: str, region: str, channel: str, addres
     """Registers an officer reachable at `channel:address` for a region (kab/kota or province), and sends
     them the submissions that waited because their region had no officer yet."""
     found = resolve_region(region)
-    waiting = [p.id for p, b in await unrouted_submissions(db) if regions.covers(found.code, b.region_code or "")]
+    waiting = [p.id for p, _ in await unrouted_submissions(db, within=found.code)]
     async with db.transaction() as session:
         contact = (await session.exec(select(Contact).where(
             Contact.channel == channel, Contact.address == address))).first()
@@ -61,22 +62,23 @@ async def add_officer(db: Database, name: str, region: str, channel: str, addres
         contact.officer_id = officer.id
         session.add(contact)
         await session.flush()
-        sent = await _send_backlog(db, session, contact, waiting, settings or Settings())
+        sent = await _send_backlog(session, contact, waiting, settings or Settings())
     return OfficerRow(officer, found.label, [f"{channel}:{address}"], sent)
 
 
-async def _send_backlog(db: Database, session, contact: Contact, product_ids: list[int | None],  # type: ignore[no-untyped-def]
+async def _send_backlog(session, contact: Contact, product_ids: list[int | None],  # type: ignore[no-untyped-def]
                         settings: Settings) -> int:
     """Writes each waiting submission to the new officer's outbox, as `officer.notify_officers` would have."""
-    turn = Turn(Engine(db, settings), session, contact, Conversation(contact_id=contact.id))
+    outbox = OutboxWriter(session, utcnow())
+    renderer = Renderer(settings.templates_dir)
     sent = 0
     for product_id in product_ids:
         product = await session.get(Product, product_id, with_for_update=True)
         business = await session.get(Business, product.business_id) if product else None
         if product is not None and business is not None and product.status == ProductStatus.submitted:
-            await send_submission(turn, contact, product, business)
+            await send_submission(session, outbox, renderer, contact, product, business)
             sent += 1
-    await turn.commit_outbox()
+    await outbox.flush()
     return sent
 
 
@@ -102,11 +104,13 @@ async def remove_officer(db: Database, officer_id: int) -> Officer:
     return officer
 
 
-async def unrouted_submissions(db: Database) -> list[tuple[Product, Business]]:
-    """Submitted products whose district has no active officer: nobody was notified of them."""
+async def unrouted_submissions(db: Database, within: str | None = None) -> list[tuple[Product, Business]]:
+    """Submitted products whose district has no active officer (only those `within` a region, if given)."""
     async with db.transaction() as session:
-        officers = (await session.exec(select(Officer).where(Officer.active == True))).all()  # noqa: E712
-        pending = (await session.exec(select(Product, Business).where(
-            Product.business_id == Business.id, Product.status == ProductStatus.submitted))).all()
-    return [(p, b) for p, b in pending
-            if not any(regions.covers(o.region_code, b.region_code or "") for o in officers)]
+        covered = (await session.exec(select(Officer.region_code).where(Officer.active == True))).all()  # noqa: E712
+        query = (select(Product, Business).where(Product.business_id == Business.id,
+                                                 Product.status == ProductStatus.submitted, ~in_any_region(covered))
+                 .order_by(Product.id))  # type: ignore[arg-type]
+        if within is not None:
+            query = query.where(in_region(within))
+        return [(p, b) for p, b in (await session.exec(query)).all()]

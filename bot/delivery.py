@@ -45,6 +45,7 @@ from bot.sender import (
     TemporaryError,
     Unpaced,
 )
+from bot.sending import run_elected
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, utcnow
 
@@ -158,8 +159,6 @@ class Deliverer:
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0, limit: int = 50) -> None:
         """The elected-sender loop for every channel, until `stop` is set (see bot/sending.py)."""
-        from bot.sending import run_elected
-
         await run_elected(self, stop, interval, limit)
 
     # --- claim ----------------------------------------------------------------------------------------
@@ -235,7 +234,11 @@ class Deliverer:
         batch = waiting[:]
         del waiting[:len(batch)]
         if batch:
-            await outcomes.record(self, batch)
+            now = self.clock()
+            await outcomes.record(self.db, self.owner, now, batch)
+            for result in batch:
+                if result.kind == "paused":
+                    await self.pause(result.claim.outbound.channel, result.error_text or "", now)
 
     async def _keep_leases(self, unfinished: set[int | None], waiting: list[outcomes.Outcome],
                            sent_all: asyncio.Event, arrived: asyncio.Event) -> None:
@@ -305,6 +308,14 @@ class Deliverer:
         return min(self.max_delay, self.base_delay * 2 ** min(attempts - 1, 30))
 
     # --- paused channels ------------------------------------------------------------------------------
+
+    async def pause(self, channel: str, reason: str, now: datetime) -> None:
+        """Stops sending on `channel` until a probe says it works again; says so loudly, once."""
+        if channel not in self.paused:
+            log.error("delivery: %s PAUSED, its messages wait: %s. Fix the credentials; sending resumes by itself "
+                      "(checked every %.0f s) or at the next restart.", channel, reason, self.probe_interval)
+        self.paused[channel] = reason
+        await outcomes.pause_channel(self.db, channel, reason, now)
 
     async def load_paused(self) -> None:
         """The channels a former run paused (probed again before anything is sent)."""

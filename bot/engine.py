@@ -8,15 +8,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
 from bot import locking, metrics, officer, owner
 from bot.i18n import Renderer
-from bot.messages import Inbound, Outbound, Replies
+from bot.messages import Inbound, Replies
+from bot.outbox import OutboxWriter
 from bot.settings import Settings
-from bot.turn import Turn
+from bot.turn import Turn, TurnContext
 from storage.db import Database, DatabaseUnavailable, is_transient
-from storage.models import OutboxMessage, OutboxStatus, utcnow
+from storage.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class Engine:
         self.settings = settings
         self.renderer = renderer or Renderer(settings.templates_dir)
         self.clock = clock
+        self.context = TurnContext(settings, self.renderer, clock)
 
     @metrics.timed_update
     async def handle(self, inbound: Inbound) -> Replies:
@@ -79,7 +80,7 @@ class Engine:
             locked = await locking.begin_turn(session, inbound, self.clock())
             if locked is None:
                 return Replies.of_duplicate()
-            turn = Turn(self, session, locked.contact, locked.conversation)
+            turn = Turn(self.context, session, locked.contact, locked.conversation)
             turn.send(locked.contact, turn.text("errors/internal"))
             return Replies(await turn.commit_outbox())
 
@@ -93,11 +94,9 @@ class Engine:
             if row is None or (row.channel, row.address) != (inbound.channel, inbound.address):
                 log.info("%s: stale 'more' for message %s ignored", inbound.channel, outbox_id)
                 return Replies()
-            again = OutboxMessage(channel=row.channel, address=row.address, payload={**row.payload, "page": page},
-                                  next_attempt_at=now, created_at=now)
-            session.add(again)
-            await session.flush()
-            return Replies([Outbound.from_payload(again.channel, again.address, again.payload, again.id)])
+            outbox = OutboxWriter(session, now)
+            outbox.send_again(row, page=page)
+            return Replies(await outbox.flush())
 
     async def _handle_once(self, inbound: Inbound) -> Replies:
         async with self.db.transaction(quick=True) as session:
@@ -108,32 +107,19 @@ class Engine:
                 metrics.mark_update("duplicate")
                 return Replies.of_duplicate()
             contact, conversation = locked.contact, locked.conversation
-            released = await _release_held(session, inbound, now) if locked.held else []
             if contact.last_inbound_at is None or now - contact.last_inbound_at >= SEEN_AGAIN_AFTER:
                 contact.last_inbound_at = now
             if inbound.display_name and not contact.display_name and (contact.owner_id or contact.officer_id):
                 contact.display_name = inbound.display_name[:100]  # never kept for someone who has not consented
-            turn = Turn(self, session, contact, conversation, business=locked.business,
+            turn = Turn(self.context, session, contact, conversation, business=locked.business,
                         notice_waiting=locked.notice_waiting, held_back=locked.held_back)
+            if locked.held:  # this person wrote again: what waited for that goes out first, in order
+                await turn.outbox.release(contact.channel, contact.address, held=True)
             if contact.officer_id is not None:
                 await officer.handle(turn, inbound)
             else:
                 await owner.handle(turn, inbound)
             conversation.version += 1
             conversation.updated_at = self.clock()
-            return Replies(released + await turn.commit_outbox())
+            return Replies(await turn.commit_outbox())
 
-
-async def _release_held(session, inbound: Inbound, now: datetime) -> list[Outbound]:  # type: ignore[no-untyped-def]
-    """Messages held until this person wrote again (WhatsApp's 24-hour window) go out first, in order."""
-    query = (select(OutboxMessage)
-             .where(OutboxMessage.channel == inbound.channel, OutboxMessage.address == inbound.address,
-                    OutboxMessage.status == OutboxStatus.held)
-             .order_by(OutboxMessage.id)  # type: ignore[arg-type]
-             .with_for_update())
-    released = []
-    for row in (await session.exec(query)).all():
-        row.status = OutboxStatus.pending
-        row.next_attempt_at = now
-        released.append(Outbound.from_payload(row.channel, row.address, row.payload, row.id))
-    return released

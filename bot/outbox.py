@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +31,7 @@ class OutboxWriter:
         self._rows: list[tuple[dict[str, Any], Outbound]] = []
         self._held: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
         self.known_clear: set[tuple[str, str]] = set()  # chats known to have no message held back
+        self._released: list[Outbound] = []
 
     def hold_back(self, contact: Contact, until: datetime, meta: dict[str, Any]) -> None:
         """From now on in this transaction, messages to `contact` wait until `until` and carry `meta`."""
@@ -64,36 +66,56 @@ class OutboxWriter:
                             "payload": {**outbound.to_payload(), **(meta or {})},
                             "next_attempt_at": not_before or self.now}, outbound))
 
+    def send_again(self, row: OutboxMessage, **changes: Any) -> None:
+        """Queues a copy of an earlier message `row` to its chat, its payload changed by `changes` (a long
+        list's next page: `page=2`)."""
+        payload = {**row.payload, **changes}
+        outbound = Outbound.from_payload(row.channel, row.address, payload)
+        self._rows.append(({"channel": row.channel, "address": row.address, "payload": payload,
+                            "next_attempt_at": self.now}, outbound))
+
+    async def release(self, channel: str, address: str, *, held: bool = False, held_back: bool = False) -> None:
+        """Lets a chat's waiting messages go out now, in their order, ahead of this transaction's own.
+
+        `held`: those held until the person wrote again (WhatsApp's 24-hour window; they just did).
+        `held_back`: those held back on purpose (an album's reply, see bot/album.py), because another message
+        goes to the chat now. The only place a waiting message is released; `flush()` returns them first.
+        """
+        waiting = []
+        if held:
+            waiting.append(OutboxMessage.status == OutboxStatus.held)
+        if held_back:
+            ours = [outbound.outbox_id for _, outbound in self._rows if outbound.outbox_id is not None]
+            waiting.append(and_(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.attempts == 0,
+                                col(OutboxMessage.next_attempt_at) > self.now, col(OutboxMessage.id).not_in(ours)))
+        if not waiting:
+            return
+        query = (select(OutboxMessage)
+                 .where(OutboxMessage.channel == channel, OutboxMessage.address == address, or_(*waiting))
+                 .order_by(col(OutboxMessage.id))
+                 .with_for_update())
+        for row in (await self.session.exec(query)).all():
+            row.status = OutboxStatus.pending
+            row.next_attempt_at = self.now
+            self.session.add(row)
+            self._released.append(Outbound.from_payload(row.channel, row.address, row.payload, row.id))
+
     async def flush(self) -> list[Outbound]:
         """Writes the queued messages so they have outbox ids; the caller's transaction commits them.
 
-        A message held back on purpose for a chat goes out now, before this transaction's own messages to
-        that chat, so the chat's order holds.
+        Returns the messages released in this transaction (see `release`) first, then its own. A message held
+        back on purpose for a chat is released now when this transaction sends that chat a message due now, so
+        the chat's order holds.
         """
         ids = await write_with_rows(self.session, OUTBOX, [self._values(row) for row, _ in self._rows])
         for (_, outbound), outbox_id in zip(self._rows, ids, strict=True):
             outbound.outbox_id = outbox_id
-        released = await self._release_held_back()
-        return released + [outbound for _, outbound in self._rows]
+        chats = {(row["channel"], row["address"]) for row, _ in self._rows
+                 if row["next_attempt_at"] <= self.now} - self.known_clear
+        for channel, address in sorted(chats):
+            await self.release(channel, address, held_back=True)
+        return self._released + [outbound for _, outbound in self._rows]
 
     def _values(self, row: dict[str, Any]) -> dict[str, Any]:
         """A queued row as inserted (Core, with the turn's other writes: see storage/writes.py)."""
         return {**row, "status": OutboxStatus.pending.value, "attempts": 0, "parts_sent": 0, "created_at": self.now}
-
-    async def _release_held_back(self) -> list[Outbound]:
-        ours = {outbound.outbox_id for _, outbound in self._rows}
-        chats = {(row["channel"], row["address"]) for row, _ in self._rows
-                 if row["next_attempt_at"] <= self.now} - self.known_clear
-        released = []
-        for channel, address in sorted(chats):
-            query = (select(OutboxMessage)
-                     .where(OutboxMessage.channel == channel, OutboxMessage.address == address,
-                            OutboxMessage.status == OutboxStatus.pending, OutboxMessage.attempts == 0,
-                            col(OutboxMessage.next_attempt_at) > self.now, col(OutboxMessage.id).not_in(ours))
-                     .order_by(col(OutboxMessage.id))
-                     .with_for_update())
-            for row in (await self.session.exec(query)).all():
-                row.next_attempt_at = self.now
-                self.session.add(row)
-                released.append(Outbound.from_payload(row.channel, row.address, row.payload, row.id))
-        return released

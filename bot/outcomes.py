@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import bindparam, exists, select, update
 from sqlmodel import select as orm_select
@@ -19,9 +19,6 @@ from bot import metrics
 from bot.messages import Outbound
 from storage.db import Database
 from storage.models import ChannelState, Contact, OutboxMessage, OutboxStatus
-
-if TYPE_CHECKING:
-    from bot.delivery import Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +64,14 @@ def metric_label(result: Outcome) -> str:
     return result.kind
 
 
-async def record(deliverer: Deliverer, results: list[Outcome]) -> None:
-    """Writes every outcome of a round; the rows leave their lease (and `paused` ones their attempt)."""
+async def record(db: Database, owner: str, now: datetime, results: list[Outcome]) -> None:
+    """Writes every outcome of a round by the deliverer `owner`; the rows leave their lease (and `paused` ones
+    their attempt). Pausing the channel itself is the deliverer's (`Deliverer.pause`)."""
     for result in results:
         metrics.sent(result.claim.outbound.channel, metric_label(result))
-    now = deliverer.clock()
-    owner = deliverer.owner
     free = {"lease_owner": None, "leased_until": None}
     sent = [{"b_id": r.claim.outbound.outbox_id, "b_pid": r.provider_id} for r in results if r.kind == "sent"]
-    async with deliverer.db.begin() as conn:
+    async with db.begin() as conn:
         if sent:
             await conn.execute(update(OUTBOX).where(_mine(owner)).values(
                 status=OutboxStatus.sent.value, provider_message_id=bindparam("b_pid"), sent_at=now,
@@ -95,9 +91,6 @@ async def record(deliverer: Deliverer, results: list[Outcome]) -> None:
             await conn.execute(update(OUTBOX).where(row).values(last_error=result.error_text, **free, **values))
             if result.kind == "moved" and result.address:
                 await _move_chat(conn, result.claim.outbound, result.address)
-    for result in results:
-        if result.kind == "paused":
-            await pause_channel(deliverer, result.claim.outbound.channel, result.error_text or "", now)
 
 
 async def _move_chat(conn: Any, outbound: Outbound, address: str) -> None:
@@ -111,13 +104,9 @@ async def _move_chat(conn: Any, outbound: Outbound, address: str) -> None:
                                              CONTACT.c.address == outbound.address, ~taken).values(address=address))
 
 
-async def pause_channel(deliverer: Deliverer, channel: str, reason: str, now: datetime) -> None:
-    """Stops sending on `channel` until a probe says it works again; says so loudly, once."""
-    if channel not in deliverer.paused:
-        log.error("delivery: %s PAUSED, its messages wait: %s. Fix the credentials; sending resumes by itself "
-                  "(checked every %.0f s) or at the next restart.", channel, reason, deliverer.probe_interval)
-    deliverer.paused[channel] = reason
-    async with deliverer.db.transaction() as session:
+async def pause_channel(db: Database, channel: str, reason: str, now: datetime) -> None:
+    """Records that `channel` is paused (`ChannelState`), and why, until `resume_channel`."""
+    async with db.transaction() as session:
         state = await session.get(ChannelState, channel, with_for_update=True)
         if state is None:
             state = ChannelState(channel=channel)

@@ -16,15 +16,37 @@ import fcntl
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from bot.delivery import Deliverer
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 ELECTION_RETRY = 2.0
 NOTIFY_CHANNEL = "umkm_outbox"
+
+
+class Deliverer(Protocol):
+    """What the loop drives: `bot.delivery.Deliverer` (which runs this loop from `run`)."""
+
+    db: Database
+    name: str
+    senders: dict[str, Any]
+    wakeups: dict[str, asyncio.Event]
+    paused: dict[str, str]
+    probe_interval: float
+    running: bool
+
+    async def reclaim_own_leases(self) -> None: ...
+
+    async def load_paused(self) -> None: ...
+
+    async def probe_paused(self) -> bool: ...
+
+    async def take_over(self, channel: str) -> None: ...
+
+    async def deliver_due(self, channel: str | None = None, address: str | None = None, limit: int = 50,
+                          where: Any = None) -> int: ...
 
 
 class _PostgresElection:

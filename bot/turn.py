@@ -2,42 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import Renderer
 from bot.messages import Choice, Outbound
 from bot.outbox import OutboxWriter
+from bot.settings import Settings
 from storage.models import Business, Contact, Conversation
 
-if TYPE_CHECKING:
-    from bot.engine import Engine
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What a turn needs of the bot around it (the engine makes one): settings, the words, the clock."""
+
+    settings: Settings
+    renderer: Renderer
+    clock: Callable[[], datetime]
 
 
 class Turn:
     """The handling of one inbound event: the locked contact and conversation, and the replies so far."""
 
-    def __init__(self, engine: Engine, session: AsyncSession, contact: Contact, conversation: Conversation, *,
+    def __init__(self, context: TurnContext, session: AsyncSession, contact: Contact, conversation: Conversation, *,
                  business: Business | None = None, notice_waiting: bool = True, held_back: bool = True) -> None:
         """What the engine read with the lock: the owner's `business` (None: not read), whether a revision
         notice is waiting, whether the chat has replies held back; unknown (True) means "look"."""
-        self.engine = engine
+        self.context = context
         self.session = session
         self.contact = contact
         self.conversation = conversation
         self.business = business
         self.notice_waiting = notice_waiting
-        self.now: datetime = engine.clock()
+        self.now: datetime = context.clock()
         self.outbox = OutboxWriter(session, self.now)
         if not held_back:
             self.outbox.known_clear.add((contact.channel, contact.address))
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
-        return self.engine.settings
+    def settings(self) -> Settings:
+        return self.context.settings
+
+    @property
+    def renderer(self) -> Renderer:
+        return self.context.renderer
+
+    @property
+    def engine(self) -> TurnContext:
+        """The former name of `context` (bot/officer.py still reads `turn.engine.renderer`)."""
+        return self.context
 
     @property
     def locale(self) -> str:
@@ -61,13 +79,13 @@ class Turn:
     # --- words ----------------------------------------------------------------------------------------
 
     def text(self, template: str, locale: str | None = None, **ctx: Any) -> str:
-        return self.engine.renderer.render(locale or self.locale, template, **ctx)
+        return self.renderer.render(locale or self.locale, template, **ctx)
 
     def label(self, group: str, key: str, locale: str | None = None) -> str:
-        return self.engine.renderer.label(locale or self.locale, group, key)
+        return self.renderer.label(locale or self.locale, group, key)
 
     def labels(self, locale: str | None = None) -> dict[str, Any]:
-        return self.engine.renderer.labels(locale or self.locale)
+        return self.renderer.labels(locale or self.locale)
 
     def button(self, choice_id: str, key: str, locale: str | None = None) -> Choice:
         """A choice whose label is `labels.buttons[key]`."""
