@@ -9,7 +9,8 @@ import asyncio
 import logging
 import os
 import re
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -41,11 +42,17 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(USAGE_ERROR)
 
 
-def _logging(level: int | None, settings: Settings) -> None:
-    """One setup for every command (bot/logs.py): LOG_FORMAT, LOG_LEVEL, secrets and personal data masked."""
+@contextmanager
+def _logging(level: int | None, settings: Settings) -> Iterator[None]:
+    """One setup for every command (bot/logs.py): LOG_FORMAT, LOG_LEVEL, secrets and personal data masked; put
+    back when the command ends, so a command run in-process (CliRunner, a script) leaves no handler behind."""
     from bot import logs
 
-    logs.setup(settings, level)
+    restore = logs.setup(settings, level)
+    try:
+        yield
+    finally:
+        restore()
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -78,13 +85,13 @@ def run(
     from bot.web import run_event_loop, serve, serve_workers
 
     settings = Settings()
-    _logging(None, settings)
-    if port is None:
-        port = _port_from_env()
-    if workers > 1:
-        serve_workers(settings, host, port, workers)
-    else:
-        run_event_loop(serve(settings, host, port))
+    with _logging(None, settings):
+        if port is None:
+            port = _port_from_env()
+        if workers > 1:
+            serve_workers(settings, host, port, workers)
+        else:
+            run_event_loop(serve(settings, host, port))
 
 
 @app.command()
@@ -96,8 +103,8 @@ def worker(
     from bot.web import run_event_loop, work
 
     settings = Settings()
-    _logging(None, settings)
-    run_event_loop(work(settings, name))
+    with _logging(None, settings):
+        run_event_loop(work(settings, name))
 
 
 def _port_from_env() -> int:
@@ -120,11 +127,11 @@ def chat(
     if not address or any(c.isspace() for c in address):
         _fail("--as needs an id without spaces, e.g. --as officer-1.")
     settings = Settings()
-    _logging(logging.WARNING, settings)
-    try:
-        _run(terminal_chat(settings, address))
-    except KeyboardInterrupt:
-        typer.echo("")
+    with _logging(logging.WARNING, settings):
+        try:
+            _run(terminal_chat(settings, address))
+        except KeyboardInterrupt:
+            typer.echo("")
 
 
 # --- officers -----------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -116,9 +116,27 @@ def secrets_of(settings: Settings) -> list[str]:
     return [str(v) for v in values if v]
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stderr` as it is when a line is written, not as it was when logging was set up: a command
+    run in-process (typer's CliRunner, a test, an embedding script) swaps sys.stderr for a stream it closes at the
+    end, and a handler holding that stream would then fail on every later line ("Logging error")."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:  # StreamHandler.setStream: always sys.stderr
+        pass
+
+
 def handler_for(settings: Settings, stream: Any = None) -> logging.Handler:
-    """A handler that writes `settings.log_format` lines with secrets cut and personal data masked."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """A handler that writes `settings.log_format` lines with secrets cut and personal data masked: to `stream`
+    if given, else to whatever sys.stderr is at each line."""
+    handler = logging.StreamHandler(stream) if stream is not None else StderrHandler()
     handler.addFilter(ContextFilter())
     handler.addFilter(SecretFilter(secrets_of(settings)))
     handler.addFilter(SamaranFilter(mode="partial"))
@@ -126,16 +144,23 @@ def handler_for(settings: Settings, stream: Any = None) -> logging.Handler:
     return handler
 
 
-def setup(settings: Settings, level: int | str | None = None, stream: Any = None) -> None:
-    """Routes every logger through one handler (replacing earlier ones): for `run`, `worker` and `chat`."""
+def setup(settings: Settings, level: int | str | None = None, stream: Any = None) -> Callable[[], None]:
+    """Routes every logger through one handler (replacing earlier ones): for `run`, `worker` and `chat`.
+
+    Returns what puts the logging set up before back (bot/cli.py calls it when the command ends, so a command run
+    in-process leaves no handler of its own behind)."""
     # Keyed by the deployment's secrets, so a phone number cannot be found again by hashing guesses.
     material = settings.log_key or "\n".join(secrets_of(settings))
     if material:
         _key[0] = hashlib.sha256(b"umkm-bot contact ref\n" + material.encode()).digest()
     root = logging.getLogger()
+    touched = [logging.getLogger(name) for name in (*QUIET, "uvicorn", "uvicorn.error", "uvicorn.access")]
+    saved = (list(root.handlers), root.level,
+             [(logger, list(logger.handlers), logger.level, logger.propagate) for logger in touched])
     for old in list(root.handlers):
         root.removeHandler(old)
-    root.addHandler(handler_for(settings, stream))
+    handler = handler_for(settings, stream)
+    root.addHandler(handler)
     root.setLevel(level if level is not None else settings.log_level.upper())
     for name, quiet in QUIET.items():
         logging.getLogger(name).setLevel(quiet)
@@ -143,3 +168,16 @@ def setup(settings: Settings, level: int | str | None = None, stream: Any = None
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).setLevel(logging.NOTSET)  # follows LOG_LEVEL
         logging.getLogger(name).propagate = True
+
+    def restore() -> None:
+        handlers, root_level, loggers = saved
+        root.removeHandler(handler)
+        for old in handlers:
+            root.addHandler(old)
+        root.setLevel(root_level)
+        for logger, logger_handlers, logger_level, propagate in loggers:
+            logger.handlers[:] = logger_handlers
+            logger.setLevel(logger_level)
+            logger.propagate = propagate
+
+    return restore

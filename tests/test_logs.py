@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +99,26 @@ def test_contact_ref_is_stable_and_keyed() -> None:
     first = logs.contact_ref("whatsapp", NUMBER)
     assert first == logs.contact_ref("whatsapp", NUMBER) and first != logs.contact_ref("telegram", NUMBER)
     assert len(first) == 14 and NUMBER not in first
+
+
+
+def test_a_command_run_in_process_leaves_no_handler_behind(captured: io.StringIO, tmp_path: Path) -> None:
+    """CliRunner swaps sys.stderr for a stream it closes when the command ends: the logging `chat` set up is put
+    back when it ends, so a later line neither fails ("--- Logging error ---") nor goes to the dead stream."""
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'umkm.db'}"}
+    assert CliRunner().invoke(app, ["chat"], input="", env=env).exit_code == 0
+    assert (list(root.handlers), root.level) == before
+
+
+def test_the_handler_writes_to_stderr_as_it_is_at_each_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    handler = logs.handler_for(Settings(_env_file=None))
+    for stream in (io.StringIO(), io.StringIO()):
+        monkeypatch.setattr(sys, "stderr", stream)
+        handler.handle(logging.makeLogRecord({"msg": "a line", "levelno": logging.WARNING}))
+        assert "a line" in stream.getvalue()
