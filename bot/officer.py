@@ -1,11 +1,16 @@
 """The Dinas officer's chat: submissions routed by region, and buttons translated into review decisions.
 
-Every decision itself is made by `bot.review` (shared with the web console); this module only asks.
+Every decision, and whether one may still be made, is the review service's (`bot.review`, shared with the web
+console); this module parses buttons and text, asks it, and says what came of it. Review buttons carry the
+round of the submission the officer received (`rv:<a|r|x>:<product>:<round>`), so one sent again since is
+not decided on unseen. Buttons are dispatched by table (ANY_OFFICER_BUTTONS, BUTTONS, REVIEW_BUTTONS).
 """
 
 from __future__ import annotations
 
-from bot import forms, present, regions, review
+from collections.abc import Awaitable, Callable
+
+from bot import forms, regions, review, submission
 from bot.common import set_locale, show_language, typed_number_as_choice
 from bot.dinas.auth import issue_link
 from bot.flows.business import BUSINESS
@@ -13,22 +18,7 @@ from bot.flows.product import PRODUCT
 from bot.flows.words import global_action
 from bot.messages import Choice, Inbound
 from bot.turn import Turn
-from storage.models import (
-    Business,
-    Contact,
-    Decision,
-    Officer,
-    Product,
-    ProductStatus,
-    Review,
-    ReviewSource,
-)
-
-parse_reason = review.parse_reason
-
-
-async def latest_review(turn: Turn, product_id: int) -> Review | None:
-    return await review.latest_review(turn.session, product_id)
+from storage.models import Business, Contact, Decision, Officer, Product, ReviewSource
 
 
 async def notify_officers(turn: Turn, product: Product, business: Business) -> int:
@@ -42,19 +32,8 @@ async def notify_officers(turn: Turn, product: Product, business: Business) -> i
 
 
 async def send_submission(turn: Turn, contact: Contact, product: Product, business: Business) -> None:
-    labels = turn.labels(contact.locale)
-    product_rows = present.rows(labels, contact.locale, PRODUCT,
-                                await forms.answers_of(turn, PRODUCT, product), product.skipped)
-    business_rows = present.rows(labels, contact.locale, BUSINESS,
-                                 await forms.answers_of(turn, BUSINESS, business), business.skipped)
-    photos = [p.path for p in await forms.active_photos(turn, product.id)]  # type: ignore[arg-type]
-    choices = [turn.button(f"rv:{code}:{product.id}", key, contact.locale)
-               for code, key in (("a", "approve"), ("r", "ask_revision"), ("x", "reject"))]
-    text = turn.text("officer/submission", contact.locale, product=product, business=business,
-                     product_rows=product_rows, business_rows=business_rows,
-                     resubmission=await review.resubmission(turn.session, product, business))
-    notice = {"kind": "new_submission", "params": [product.nama_produk or "", business.nama_usaha or ""]}
-    turn.send(contact, text, choices=choices, photos=photos, notice=notice)
+    """Queues the submission, with its photos and review buttons, to one officer chat."""
+    await submission.send_submission(turn.session, turn.outbox, turn.renderer, contact, product, business)
 
 
 async def handle(turn: Turn, inbound: Inbound) -> None:
@@ -64,15 +43,14 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
     inbound = typed_number_as_choice(turn, inbound)
     action = global_action(inbound.text) if inbound.kind in ("text", "command") else None
     choice = inbound.text if inbound.kind == "choice" else ""
-    if choice.startswith("lang:"):
-        set_locale(turn, choice)
-        return show_menu(turn, officer)
+    if (found := find_button(ANY_OFFICER_BUTTONS, choice)) is not None:
+        return await found[0](turn, officer, found[1])
     if action == "whoami":
         region = regions.get_region(officer.region_code)
         turn.say("your_id", channel=turn.contact.channel, address=turn.contact.address, officer=officer,
                  region=region.label if region else officer.region_code)
         return show_menu(turn, officer)
-    if action == "language" or choice == "off:lang":
+    if action == "language":
         return show_language(turn)
     if not officer.active:
         turn.say("officer/inactive")
@@ -100,56 +78,104 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
     await resume(turn, officer)
 
 
+Button = Callable[[Turn, Officer, str], Awaitable[None]]
+
+
+def find_button(table: dict[str, Button], choice: str) -> tuple[Button, str] | None:
+    """The handler of a button id and the rest of the id: the whole id first, else its prefix before ":"."""
+    if choice in table:
+        return table[choice], ""
+    prefix, colon, rest = choice.partition(":")
+    return (table[prefix], rest) if colon and prefix in table else None
+
+
 async def run_button(turn: Turn, officer: Officer, choice: str) -> None:
-    name, _, arg = choice.partition(":")
-    code, _, product_id = arg.partition(":")
-    if name == "rv" and (number := review.parse_id(product_id)) is not None:
-        product = await reviewable(turn, officer, number)
-        if product is None:
-            return
-        if code == "a":
-            return await decide(turn, officer, product, Decision.approved)
-        if code == "r":
-            turn.set_state("review_fields", product_id=product.id, flagged=[])
-            return await show_flag_picker(turn, product)
-        if code == "x":
-            turn.set_state("review_reason", product_id=product.id, decision=Decision.rejected, flagged=[])
-            return turn.say("officer/ask_reason", decision=Decision.rejected)
-    if name == "flag" and turn.conversation.flow == "review_fields":
-        return await toggle_flag(turn, officer, arg)
-    if name == "off" and arg == "pending":
-        return await show_pending(turn, officer)
-    if name == "show" and (number := review.parse_id(arg)) is not None:
-        product = await reviewable(turn, officer, number)
-        if product is not None:
-            business = await turn.session.get(Business, product.business_id)
-            await send_submission(turn, turn.contact, product, business)  # type: ignore[arg-type]
-        return
-    if name == "menu":
-        return show_menu(turn, officer)
+    """Runs the button an active officer pressed; an unknown or outdated one is answered as stale."""
+    found = find_button(BUTTONS, choice)
+    if found is None:
+        return await stale_button(turn, officer)
+    await found[0](turn, officer, found[1])
+
+
+async def stale_button(turn: Turn, officer: Officer) -> None:
     turn.say("errors/stale_button")
     await resume(turn, officer)
 
 
-async def reviewable(turn: Turn, officer: Officer, product_id: int) -> Product | None:
-    """The product if this officer may decide on it now; otherwise says why not and returns None."""
+async def choose_language(turn: Turn, officer: Officer, locale: str) -> None:
+    set_locale(turn, f"lang:{locale}")
+    show_menu(turn, officer)
+
+
+async def ask_language(turn: Turn, officer: Officer, _: str) -> None:
+    show_language(turn)
+
+
+async def review_button(turn: Turn, officer: Officer, rest: str) -> None:
+    """`rv:<a|r|x>:<product id>:<round seen>`, from a submission message: approve, or start a revision/rejection."""
+    code, _, ids = rest.partition(":")
+    product_text, _, seen_text = ids.partition(":")
+    product_id = review.parse_id(product_text)
+    if code not in REVIEW_BUTTONS or product_id is None:
+        return await stale_button(turn, officer)
+    await REVIEW_BUTTONS[code](turn, officer, product_id, review.parse_round(seen_text))
+
+
+async def approve(turn: Turn, officer: Officer, product_id: int, seen: int | None) -> None:
+    await decide(turn, officer, product_id, seen, Decision.approved)
+
+
+async def start_revision(turn: Turn, officer: Officer, product_id: int, seen: int | None) -> None:
+    if (waiting := await may_decide(turn, officer, product_id, seen)) is not None:
+        turn.set_state("review_fields", product_id=product_id, seen=seen, flagged=[])
+        await show_flag_picker(turn, waiting.product)
+
+
+async def start_rejection(turn: Turn, officer: Officer, product_id: int, seen: int | None) -> None:
+    if await may_decide(turn, officer, product_id, seen) is not None:
+        turn.set_state("review_reason", product_id=product_id, seen=seen, decision=Decision.rejected, flagged=[])
+        turn.say("officer/ask_reason", decision=Decision.rejected)
+
+
+async def show_button(turn: Turn, officer: Officer, rest: str) -> None:
+    """`show:<product id>`, from the pending list: the submission as it is now, with its buttons."""
+    if (product_id := review.parse_id(rest)) is None:
+        return await stale_button(turn, officer)
+    seen = await review.current_round(turn.session, product_id)  # opened now: the officer sees this round
+    if (waiting := await may_decide(turn, officer, product_id, seen)) is not None:
+        await send_submission(turn, turn.contact, waiting.product, waiting.business)
+
+
+async def pending_button(turn: Turn, officer: Officer, _: str) -> None:
+    await show_pending(turn, officer)
+
+
+async def menu_button(turn: Turn, officer: Officer, _: str) -> None:
+    show_menu(turn, officer)
+
+
+async def may_decide(turn: Turn, officer: Officer, product_id: int, seen: int | None) -> review.Outcome | None:
+    """Asks the review service whether the officer may still decide on the round they saw; else says why not."""
     try:
-        product, _ = await review.in_region(turn.session, officer, product_id)
+        outcome = await review.standing(turn.session, officer, product_id, seen)
     except review.NotInRegion:
         turn.say("officer/not_your_region")
         return None
-    if product.status != ProductStatus.submitted:
-        await say_already_decided(turn, product)
-        show_menu(turn, officer)
-        return None
-    return product
+    if outcome.result == review.Result.waiting:
+        return outcome
+    await say_why_not(turn, officer, outcome)
+    return None
 
 
-async def say_already_decided(turn: Turn, product: Product) -> None:
-    last = await latest_review(turn, product.id)  # type: ignore[arg-type]
-    decider = await turn.session.get(Officer, last.officer_id) if last else None
-    turn.say("officer/already_decided", product=product, review=last,
-             decider=decider.name if decider else "-")
+async def say_why_not(turn: Turn, officer: Officer, outcome: review.Outcome) -> None:
+    """Another officer decided first (who, when), or the owner sent it again: then the latest version."""
+    if outcome.result == review.Result.changed:
+        turn.set_state("officer_menu")
+        turn.say("officer/changed", product=outcome.product)
+        return await send_submission(turn, turn.contact, outcome.product, outcome.business)
+    turn.say("officer/already_decided", product=outcome.product, review=outcome.review,
+             decider=outcome.decider.name if outcome.decider else "-")
+    show_menu(turn, officer)
 
 
 async def show_flag_picker(turn: Turn, product: Product, error: str | None = None) -> None:
@@ -164,15 +190,20 @@ async def show_flag_picker(turn: Turn, product: Product, error: str | None = Non
              prefix=turn.text(f"errors/{error}") if error else "")
 
 
-async def toggle_flag(turn: Turn, officer: Officer, field: str) -> None:
-    product = await reviewable(turn, officer, int(turn.data["product_id"]))
-    if product is None:
+async def flag_button(turn: Turn, officer: Officer, field: str) -> None:
+    """`flag:<field>` toggles a field to revise; `flag:done` goes on to the note."""
+    if turn.conversation.flow != "review_fields":
+        return await stale_button(turn, officer)
+    waiting = await may_decide(turn, officer, int(turn.data["product_id"]), turn.data.get("seen"))
+    if waiting is None:
         return
+    product = waiting.product
     flagged = list(turn.data.get("flagged", []))
     if field == "done":
-        if not flagged:
-            return await show_flag_picker(turn, product, error="flag_one")
-        turn.set_state("review_reason", product_id=product.id, decision=Decision.revision, flagged=flagged)
+        if (problem := review.flags_problem(Decision.revision, flagged)) is not None:
+            return await show_flag_picker(turn, product, error=problem)
+        turn.set_state("review_reason", product_id=product.id, seen=turn.data.get("seen"),
+                       decision=Decision.revision, flagged=flagged)
         return turn.say("officer/ask_reason", decision=Decision.revision)
     if field not in review.FLAGGABLE:
         turn.say("errors/stale_button")
@@ -185,32 +216,41 @@ async def toggle_flag(turn: Turn, officer: Officer, field: str) -> None:
 
 
 async def receive_reason(turn: Turn, officer: Officer, text: str) -> None:
+    """The note of a revision or the reason of a rejection: the decision goes to the review service."""
     data = turn.data
-    try:
-        reason = parse_reason(text)
-    except ValueError as exc:
-        turn.say("officer/ask_reason", decision=data["decision"], prefix=turn.text(f"errors/{exc.args[0]}"))
-        return
-    product = await reviewable(turn, officer, int(data["product_id"]))
-    if product is not None:
-        await decide(turn, officer, product, Decision(data["decision"]), reason, data.get("flagged", []))
+    await decide(turn, officer, int(data["product_id"]), data.get("seen"), data["decision"], text,
+                 data.get("flagged", []))
 
 
-async def decide(turn: Turn, officer: Officer, product: Product, decision: Decision, reason: str = "",
-                 flagged: list[str] | None = None) -> None:
-    """Asks the review service to record the decision; says whether it counted or who decided first."""
+async def decide(turn: Turn, officer: Officer, product_id: int, seen: int | None, decision: str,
+                 reason: str = "", flagged: list[str] | None = None) -> None:
+    """Hands the decision, on the round the officer saw, to the review service, and says what came of it."""
     actor = review.Actor(officer, ReviewSource.chat)
     try:
-        outcome = await review.decide(turn.session, turn.outbox, turn.engine.renderer, actor, product.id,  # type: ignore[arg-type]
-                                      decision, reason, flagged)
+        outcome = await review.decide(turn.session, turn.outbox, turn.renderer, actor, product_id,
+                                      decision, reason, flagged, seen=seen)
     except review.NotInRegion:
         turn.say("officer/not_your_region")
         return show_menu(turn, officer)
+    except review.InvalidDecision as invalid:
+        if "reason" in invalid.problems:  # the conversation stays on the question
+            return turn.say("officer/ask_reason", decision=decision,
+                            prefix=turn.text(f"errors/{invalid.problems['reason']}"))
+        return await stale_button(turn, officer)
     if not outcome.decided:
-        await say_already_decided(turn, outcome.product)
-        return show_menu(turn, officer)
-    turn.say("officer/decided", decision=decision, product=outcome.product)
+        return await say_why_not(turn, officer, outcome)
+    turn.say("officer/decided", decision=outcome.review.decision, product=outcome.product)  # type: ignore[union-attr]
     show_menu(turn, officer)
+
+
+#: Buttons any officer may press, active or not: a whole id, or the prefix before ":" -> handler(rest of id).
+ANY_OFFICER_BUTTONS: dict[str, Button] = {"lang": choose_language, "off:lang": ask_language}
+#: Buttons of an active officer.
+BUTTONS: dict[str, Button] = {
+    "rv": review_button, "flag": flag_button, "show": show_button, "off:pending": pending_button, "menu": menu_button,
+}
+#: The three buttons of a submission message (`rv:<code>:...`).
+REVIEW_BUTTONS = {"a": approve, "r": start_revision, "x": start_rejection}
 
 
 async def show_pending(turn: Turn, officer: Officer) -> None:

@@ -22,7 +22,6 @@ _KIND_PENALTY = 10
 CONFIDENT = 90
 
 _PROVINCE_CODE = re.compile(r'[0-9]{2}')
-_KABKOTA_CODE = re.compile(r'[0-9]{2}\.[0-9]{2}')
 _CODE_QUERY = re.compile(r'[0-9]{2}(?:[.\s-]?[0-9]{2})?')
 _NOT_ALNUM = re.compile(r'[^0-9a-z]+', re.ASCII)
 
@@ -203,11 +202,3 @@ def get_region(code: str) -> Region | None:
         return None
     e = _by_code().get(normalize_wilayah_code(code))
     return e.region if e else None
-
-
-def covers(officer_code: str, kabkota_code: str) -> bool:
-    """True when the officer's region is the kabupaten/kota itself or its province ("18" covers "18.03")."""
-    o, k = normalize_wilayah_code(officer_code), normalize_wilayah_code(kabkota_code)
-    if not _KABKOTA_CODE.fullmatch(k) and not _PROVINCE_CODE.fullmatch(k):
-        return False
-    return o == k or (_PROVINCE_CODE.fullmatch(o) is not None and k.startswith(f'{o}.'))

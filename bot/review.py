@@ -1,16 +1,19 @@
 """The decisions on a submission, for every front door (chat officer flow, web console).
 
 Approve / ask revision (flagged fields + note) / reject (reason). The first decision wins: the product row is
-locked (`FOR UPDATE` on PostgreSQL; SQLite takes its write lock at BEGIN) and its status checked again. The
+locked (`FOR UPDATE` on PostgreSQL; SQLite takes its write lock at BEGIN) and its status checked again, with
+the round the officer saw (`seen`: a decision on an older round of a product sent again is refused). The only
+place that decides: the doors pass the officer's choice as made and present the `Outcome`. The
 owner is told on their own channel and the region's other officers are told who decided, through the caller's
 `OutboxWriter`, in the caller's transaction. Every decision is a `Review` row: who, when, from where (`source`),
 why (reason, flagged fields), and a snapshot of the answers, so a resubmission can show what changed.
-Region queries run in SQL: an officer's region is a kab/kota code ("18.03") or a province code ("18").
+Region queries run in SQL, with the one region rule of `bot.region_scope`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func
@@ -21,12 +24,12 @@ from bot.common import ascii_number
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
 from bot.i18n import Renderer
-from bot.messages import Choice
 from bot.outbox import OutboxWriter
+from bot.region_scope import covering_codes, in_region
+from bot.review_notices import tell_other_officers, tell_owner
 from bot.validators import text as text_validator
 from storage.models import (
     Business,
-    Contact,
     Decision,
     Officer,
     Product,
@@ -44,12 +47,18 @@ STATUS_AFTER = {
 FLAGGABLE = tuple(s.field for s in (*PRODUCT.steps, *BUSINESS.steps))
 ASKED_ORDER = tuple(s.field for s in (*BUSINESS.steps, *PRODUCT.steps))  # a revision asks the profile first
 parse_reason = text_validator(3, 1000)
+DECISIONS = {d.value: d for d in Decision}
 
 
 def parse_id(value: object) -> int | None:
     """An id from a button or a URL: ASCII digits only, 1 to 2**31 - 1; anything else is None."""
     number = ascii_number(value) if isinstance(value, str) and value == value.strip() else None
     return number if number else None
+
+
+def parse_round(value: object) -> int | None:
+    """A round from a button or a form: ASCII digits, 0 to 2**31 - 1; anything else (or nothing) is None."""
+    return ascii_number(value) if isinstance(value, str) and value == value.strip() else None
 
 
 @dataclass(frozen=True)
@@ -60,14 +69,36 @@ class Actor:
     source: ReviewSource
 
 
+class Result(StrEnum):
+    """Where a submission stands for an officer who saw one round of it."""
+
+    waiting = "waiting"              # still waiting, as the officer saw it: they may decide
+    recorded = "recorded"            # their decision was recorded
+    decided_first = "decided_first"  # another decision came first
+    changed = "changed"              # the owner sent it again since the officer saw it: nothing recorded
+
+
 @dataclass
 class Outcome:
-    """`decided`: this decision was recorded; else `review`/`decider` say who decided first (if anyone)."""
+    """The result, the product as it is now, and the decision recorded or the one that came first."""
 
-    decided: bool
+    result: Result
     product: Product
+    business: Business
     review: Review | None
     decider: Officer | None
+
+    @property
+    def decided(self) -> bool:
+        return self.result == Result.recorded
+
+
+class InvalidDecision(ValueError):
+    """Every problem with a decision as chosen: field ("decision", "flagged", "reason") -> message key."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(next(iter(problems.values())), problems)
+        self.problems = problems
 
 
 class NotInRegion(LookupError):
@@ -84,29 +115,16 @@ class Resubmission:
     flagged: list[str] = field(default_factory=list)
 
 
-# --- regions, in SQL -----------------------------------------------------------------------------------
-
-def _kabkota_and_province(kabkota_code: str) -> list[str]:
-    code = (kabkota_code or "").strip()
-    return [code, code.split(".")[0]] if "." in code else [code]
-
+# --- regions, in SQL (the rule itself: bot/region_scope.py) --------------------------------------------
 
 async def officers_covering(session: AsyncSession, kabkota_code: str) -> list[Officer]:
     """Active officers whose region is this kab/kota or its province."""
-    if not kabkota_code:
+    codes = covering_codes(kabkota_code)
+    if not codes:
         return []
-    query = (select(Officer)
-             .where(Officer.active == True, col(Officer.region_code).in_(_kabkota_and_province(kabkota_code)))  # noqa: E712
+    query = (select(Officer).where(Officer.active == True, col(Officer.region_code).in_(codes))  # noqa: E712
              .order_by(col(Officer.id)))
     return list((await session.exec(query)).all())
-
-
-def region_filter(officer: Officer) -> Any:
-    """SQL condition: the business is in the officer's kab/kota, or in a district of their province."""
-    code = officer.region_code.strip()
-    if "." in code:
-        return Business.region_code == code
-    return col(Business.region_code).like(f"{code}.%")
 
 
 async def pending_for(session: AsyncSession, officer: Officer, limit: int = 50,
@@ -114,7 +132,7 @@ async def pending_for(session: AsyncSession, officer: Officer, limit: int = 50,
     """Submitted products of the officer's region(s), the longest waiting first."""
     query = (select(Product, Business)
              .join(Business, col(Business.id) == Product.business_id)
-             .where(Product.status == ProductStatus.submitted, region_filter(officer))
+             .where(Product.status == ProductStatus.submitted, in_region(officer.region_code))
              .order_by(col(Product.submitted_at), col(Product.id))
              .limit(limit).offset(offset))
     return [(p, b) for p, b in (await session.exec(query)).all()]
@@ -122,14 +140,14 @@ async def pending_for(session: AsyncSession, officer: Officer, limit: int = 50,
 
 async def pending_count(session: AsyncSession, officer: Officer) -> int:
     query = (select(func.count()).select_from(Product).join(Business, col(Business.id) == Product.business_id)
-             .where(Product.status == ProductStatus.submitted, region_filter(officer)))
+             .where(Product.status == ProductStatus.submitted, in_region(officer.region_code)))
     return int((await session.exec(query)).one())
 
 
-async def in_region(session: AsyncSession, officer: Officer, product_id: int) -> tuple[Product, Business]:
+async def find_in_region(session: AsyncSession, officer: Officer, product_id: int) -> tuple[Product, Business]:
     """The product and its business if the officer may see them; raises NotInRegion."""
     query = (select(Product, Business).join(Business, col(Business.id) == Product.business_id)
-             .where(Product.id == product_id, region_filter(officer)))
+             .where(Product.id == product_id, in_region(officer.region_code)))
     row = (await session.exec(query)).first()
     if row is None:
         raise NotInRegion(product_id)
@@ -174,6 +192,24 @@ async def resubmission(session: AsyncSession, product: Product, business: Busine
     return Resubmission(number=len(revisions), changed=changed, note=last.reason, flagged=list(last.flagged_fields))
 
 
+def round_after(last: Review | None) -> int:
+    """Names the submission on show by the decision before it: the latest review's id, 0 for the first.
+
+    An owner can send a product again only after a decision (a revision), so this changes with every round.
+    """
+    return (last.id or 0) if last is not None else 0
+
+
+async def current_round(session: AsyncSession, product_id: int) -> int:
+    """The round of the submission as it is now, for the officer's buttons and forms to carry."""
+    return round_after(await latest_review(session, product_id))
+
+
+def parse_decision(value: object) -> Decision | None:
+    """The decision exactly as chosen ("approved", "revision", "rejected"); anything else is None."""
+    return DECISIONS.get(value) if isinstance(value, str) else None
+
+
 def flags_problem(decision: Decision, flagged: list[str]) -> str | None:
     """The message key of what is wrong with a revision's flagged fields (none, or unknown ones), else None."""
     if decision != Decision.revision:
@@ -185,72 +221,69 @@ def flags_problem(decision: Decision, flagged: list[str]) -> str | None:
     return None
 
 
-def check_decision(decision: Decision, reason: str, flagged: list[str]) -> str:
-    """The cleaned reason; raises ValueError(key) for a revision without fields or a missing reason."""
+def problems(decision: Decision | None, reason: str, flagged: list[str]) -> dict[str, str]:
+    """Every problem with a decision as chosen, field -> message key; empty when it can be recorded."""
+    if decision is None:
+        return {"decision": "no_decision"}
+    found = {}
     if (problem := flags_problem(decision, flagged)) is not None:
-        raise ValueError(problem)
-    if decision == Decision.approved:
-        return reason.strip()[:1000]
-    return parse_reason(reason)
+        found["flagged"] = problem
+    if decision != Decision.approved:
+        try:
+            parse_reason(reason)
+        except ValueError as exc:
+            found["reason"] = str(exc.args[0])
+    return found
+
+
+async def standing(session: AsyncSession, officer: Officer, product_id: int, seen: int | None,
+                   lock: bool = False) -> Outcome:
+    """Where the submission stands for an officer who saw round `seen` of it; raises NotInRegion.
+
+    With `lock`, the product row is locked first (`FOR UPDATE`; SQLite holds its write lock from BEGIN), so
+    the answer holds until the caller's transaction ends.
+    """
+    product, business = await find_in_region(session, officer, product_id)
+    if lock:
+        product = (await session.exec(select(Product).where(Product.id == product.id).with_for_update()
+                                      .execution_options(populate_existing=True))).one()
+    last = await latest_review(session, product_id)
+    if product.status != ProductStatus.submitted:
+        decider = await session.get(Officer, last.officer_id) if last else None
+        return Outcome(Result.decided_first, product, business, last, decider)
+    if seen is None or seen != round_after(last):
+        return Outcome(Result.changed, product, business, last, None)
+    return Outcome(Result.waiting, product, business, None, None)
 
 
 async def decide(session: AsyncSession, outbox: OutboxWriter, renderer: Renderer, actor: Actor,
-                 product_id: int, decision: Decision, reason: str = "", flagged: list[str] | None = None,
-                 ) -> Outcome:
-    """Records the first decision on a submission and tells the owner and the other officers.
+                 product_id: int, decision: Decision | str | None, reason: str = "",
+                 flagged: list[str] | None = None, *, seen: int | None) -> Outcome:
+    """Records the officer's decision on the round they saw, and tells the owner and the other officers.
 
-    Raises NotInRegion for a product the actor may not see, ValueError(key) for a bad reason or flags
-    (nothing changed in either case). A product no longer waiting returns `decided=False` with who decided.
+    Under the product's lock: a product decided meanwhile answers `decided_first` with who decided, one sent
+    again since round `seen` answers `changed`; then a missing or unknown decision, a revision without valid
+    flagged fields or a missing reason raises InvalidDecision. NotInRegion for a product the actor may not
+    see. Nothing changes unless the result is `recorded`.
     """
-    now = outbox.now
-    product, business = await in_region(session, actor.officer, product_id)
-    locked = await session.exec(select(Product).where(Product.id == product.id).with_for_update()
-                                .execution_options(populate_existing=True))
-    product = locked.one()
-    if product.status != ProductStatus.submitted:
-        review = await latest_review(session, product_id)
-        decider = await session.get(Officer, review.officer_id) if review else None
-        return Outcome(False, product, review, decider)
-    reason = check_decision(decision, reason, list(flagged or []))
-    flagged = [name for name in ASKED_ORDER if name in (flagged or [])]  # as the owner is asked, no duplicates
-    review = Review(product_id=product.id, officer_id=actor.officer.id, decision=decision, reason=reason,
-                    flagged_fields=flagged if decision == Decision.revision else [], source=actor.source,
-                    snapshot=await snapshot(session, product, business), created_at=now)
+    found = await standing(session, actor.officer, product_id, seen, lock=True)
+    if found.result != Result.waiting:
+        return found
+    chosen, flagged = parse_decision(decision), list(flagged or [])
+    if wrong := problems(chosen, reason, flagged):
+        raise InvalidDecision(wrong)
+    assert chosen is not None
+    product, business = found.product, found.business
+    review = Review(product_id=product.id, officer_id=actor.officer.id, decision=chosen,
+                    reason=reason.strip()[:1000] if chosen == Decision.approved else parse_reason(reason),
+                    flagged_fields=[name for name in ASKED_ORDER if name in flagged]  # as asked, no duplicates
+                    if chosen == Decision.revision else [],
+                    source=actor.source, snapshot=await snapshot(session, product, business), created_at=outbox.now)
     session.add(review)
-    product.status = STATUS_AFTER[decision]
-    product.updated_at = now
-    await _tell_owner(session, outbox, renderer, product, business, review)
-    await _tell_other_officers(session, outbox, renderer, actor.officer, product, business, review)
+    product.status = STATUS_AFTER[chosen]
+    product.updated_at = outbox.now
+    await tell_owner(session, outbox, renderer, product, business, review)
+    others = [o for o in await officers_covering(session, business.region_code or "") if o.id != actor.officer.id]
+    await tell_other_officers(session, outbox, renderer, others, actor.officer, product, review)
     await session.flush()
-    return Outcome(True, product, review, actor.officer)
-
-
-async def _tell_owner(session: AsyncSession, outbox: OutboxWriter, renderer: Renderer, product: Product,
-                      business: Business, review: Review) -> None:
-    """The owner's most recently used chat gets the result, with the button to fix or to the menu."""
-    contacts = (await session.exec(select(Contact).where(Contact.owner_id == business.owner_id))).all()
-    if not contacts:
-        return
-    contact = max(contacts, key=lambda c: (c.last_inbound_at is not None, c.last_inbound_at, c.id))
-    locale = contact.locale
-    key, choice = ("fix_now", f"fix:{product.id}") if review.decision == Decision.revision else \
-        ("to_menu", "menu:main")
-    text = renderer.render(locale, f"owner/{review.decision}", product=product, reason=review.reason,
-                           fields=list(review.flagged_fields))
-    decision_label = renderer.labels(locale)["decisions"][review.decision]
-    outbox.send(contact, text, choices=[Choice(choice, renderer.label(locale, "buttons", key))],
-                notice={"kind": "review_result", "params": [product.nama_produk or "", decision_label]})
-
-
-async def _tell_other_officers(session: AsyncSession, outbox: OutboxWriter, renderer: Renderer,
-                               decider: Officer, product: Product, business: Business, review: Review) -> None:
-    """The region's other officers learn who decided, so nobody opens a finished submission."""
-    others = [o for o in await officers_covering(session, business.region_code or "") if o.id != decider.id]
-    if not others:
-        return
-    contacts = (await session.exec(select(Contact).where(
-        col(Contact.officer_id).in_([o.id for o in others])).order_by(col(Contact.id)))).all()
-    for contact in contacts:
-        text = renderer.render(contact.locale, "officer/decided_elsewhere", product=product,
-                               decision=review.decision, decider=decider.name, source=review.source)
-        outbox.send(contact, text)
+    return Outcome(Result.recorded, product, business, review, actor.officer)

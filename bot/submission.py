@@ -24,6 +24,11 @@ from storage.models import Business, Contact, Product, ProductPhoto
 BUTTONS = (("a", "approve"), ("r", "ask_revision"), ("x", "reject"))
 
 
+def review_button_id(code: str, product_id: int, seen: int) -> str:
+    """`rv:<a|r|x>:<product id>:<round>`: the round of the submission shown, so a stale tap is refused."""
+    return f"rv:{code}:{product_id}:{seen}"
+
+
 async def send_submission(session: AsyncSession, outbox: OutboxWriter, renderer: Renderer, contact: Contact,
                           product: Product, business: Business) -> None:
     """Queues the submission of `product` to the officer chat `contact`, in its language."""
@@ -33,7 +38,9 @@ async def send_submission(session: AsyncSession, outbox: OutboxWriter, renderer:
     product_rows = present.rows(labels, locale, PRODUCT, _answers(PRODUCT, product, len(photos) or None),
                                 product.skipped)
     business_rows = present.rows(labels, locale, BUSINESS, _answers(BUSINESS, business), business.skipped)
-    choices = [Choice(f"rv:{code}:{product.id}", renderer.label(locale, "buttons", key)) for code, key in BUTTONS]
+    seen = await review.current_round(session, product.id)  # type: ignore[arg-type]
+    choices = [Choice(review_button_id(code, product.id, seen), renderer.label(locale, "buttons", key))  # type: ignore[arg-type]
+               for code, key in BUTTONS]
     text = renderer.render(locale, "officer/submission", product=product, business=business,
                            product_rows=product_rows, business_rows=business_rows,
                            resubmission=await review.resubmission(session, product, business))

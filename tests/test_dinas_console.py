@@ -36,6 +36,15 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def form_fields(html: str, decision: str) -> dict[str, str]:
+    """The hidden fields of the page's form for one decision, as a browser would send them."""
+    for form in re.findall(r"<form.*?</form>", html, re.S):
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+        if fields.get("decision") == decision:
+            return fields
+    raise AssertionError(f"no {decision} form")
+
+
 def session_cookie(web: httpx.AsyncClient) -> str:
     return next(c.value for c in web.cookies.jar if c.name == "dinas_session")  # type: ignore[misc]
 
@@ -193,14 +202,14 @@ async def test_decide_on_the_web_tells_the_owner_and_a_late_decision_sees_who(ne
     assert "<script>alert" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     token = csrf_of(page.text)
 
-    missing = await web.post("/dinas/products/1/decision", data={"decision": "revision", "note": "x", "csrf": token})
+    missing = await web.post("/dinas/products/1/decision", data={**form_fields(page.text, "revision"), "note": "x"})
     assert missing.status_code == 400 and "error-summary" in missing.text
     assert 'href="#flagged"' in missing.text and 'href="#note"' in missing.text
     assert await product_status(db) == "submitted"
 
     sent = await web.post("/dinas/products/1/decision", data={
-        "decision": "revision", "flagged": ["harga", "deskripsi"], "note": "Harga & deskripsi <b>kurang</b>.",
-        "csrf": token})
+        **form_fields(page.text, "revision"), "flagged": ["harga", "deskripsi"],
+        "note": "Harga & deskripsi <b>kurang</b>."})
     assert sent.status_code == 303 and sent.headers["location"] == "/dinas/products/1?done=1"
     async with db.transaction() as session:
         review = (await session.exec(select(Review))).one()
@@ -215,6 +224,35 @@ async def test_decide_on_the_web_tells_the_owner_and_a_late_decision_sees_who(ne
     late = await web.post("/dinas/products/1/decision", data={"decision": "approved", "csrf": token})
     assert late.status_code == 409 and "lebih dulu" in late.text and "Budi" in late.text
     assert await count_rows(db, Review) == 1
+
+
+async def test_a_web_decision_on_a_submission_sent_again_since_is_refused(network: Network,
+                                                                         web: httpx.AsyncClient) -> None:
+    """Budi opens the product; meanwhile he asks a revision in the chat and the owner sends it again; the
+    Approve form he opened first records nothing (409, told it changed); the page shows the latest version."""
+    db = network.engine.db
+    owner, budi = await signed_in(network, web)
+    opened = await web.get("/dinas/products/1")
+    await budi.press(next(c.id for m in budi.inbox for c in m.choices if c.id.startswith("rv:r:")))
+    await budi.tap("Harga satuan")
+    await budi.tap("Selesai memilih")
+    await budi.send("Harga terlalu tinggi dibanding pasar.")
+    await owner.tap("Perbaiki sekarang")
+    await owner.send("22.500")
+    await owner.tap("Kirim ke Dinas")
+    assert await product_status(db) == "submitted"
+
+    stale = await web.post("/dinas/products/1/decision", data=form_fields(opened.text, "approved"))
+    assert stale.status_code == 409, stale.text
+    assert "mengirim ulang produk ini" in stale.text and "Rp22.500" in stale.text
+    assert await product_status(db) == "submitted" and await count_rows(db, Review) == 1
+    for missing in ({}, {"decision": ""}, {"decision": "setuju"}):  # no decision: never an approval by default
+        fields = {k: v for k, v in form_fields(stale.text, "approved").items() if k != "decision"} | missing
+        refused = await web.post("/dinas/products/1/decision", data=fields)
+        assert refused.status_code == 400 and 'href="#decision"' in refused.text
+    assert await product_status(db) == "submitted" and await count_rows(db, Review) == 1
+    fresh = await web.post("/dinas/products/1/decision", data=form_fields(stale.text, "approved"))
+    assert fresh.status_code == 303 and await product_status(db) == "approved"
 
 
 def _keys(value: object, prefix: str = "") -> set[str]:

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import regions
-from bot.regions import Region, covers, find_any, find_kabkota, get_region
+from bot.region_scope import covers
+from bot.regions import Region, find_any, find_kabkota, get_region
 
 LAMPUNG_UTARA = Region('18.03', 'Kabupaten Lampung Utara', 'Lampung')
 
@@ -188,27 +189,6 @@ def test_find_any_no_match(query: str) -> None:
 ])
 def test_get_region(code: str, expected: Region | None) -> None:
     assert get_region(code) == expected
-
-
-@pytest.mark.parametrize(('officer', 'kabkota', 'expected'), [
-    ('18.03', '18.03', True),
-    ('18', '18.03', True),
-    ('18', '18.71', True),
-    ('1803', '18.03', True),
-    ('18', '1803', True),
-    ('32', '32.01', True),
-    ('18.0', '18.03', False),
-    ('1', '18.03', False),
-    ('18.03', '18.04', False),
-    ('18.03', '18', False),
-    ('19', '18.03', False),
-    ('', '18.03', False),
-    ('', '', False),
-    ('lampung', '18.03', False),
-    ('18', '18.03.01', False),
-])
-def test_covers(officer: str, kabkota: str, expected: bool) -> None:
-    assert covers(officer, kabkota) is expected
 
 
 def test_every_kabkota_is_found_by_its_own_name_and_code() -> None:

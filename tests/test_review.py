@@ -23,13 +23,16 @@ async def officer(network: Network, officer_id: int) -> Officer:
     return found
 
 
-async def web_decide(network: Network, officer_id: int, decision: Decision, reason: str = "",
-                     flagged: list[str] | None = None) -> review.Outcome:
-    """A decision as the web console makes it: its own transaction and outbox writer."""
+async def web_decide(network: Network, officer_id: int, decision: Decision | str | None, reason: str = "",
+                     flagged: list[str] | None = None, seen: int | None = None) -> review.Outcome:
+    """A decision as the web console makes it: its own transaction and outbox writer; by default on the round
+    of the submission as it is now (the officer has just opened it)."""
     actor = review.Actor(await officer(network, officer_id), ReviewSource.web)
     async with network.engine.db.transaction() as session:
+        seen = await review.current_round(session, 1) if seen is None else seen
         outbox = OutboxWriter(session, utcnow())
-        outcome = await review.decide(session, outbox, network.engine.renderer, actor, 1, decision, reason, flagged)
+        outcome = await review.decide(session, outbox, network.engine.renderer, actor, 1, decision, reason, flagged,
+                                      seen=seen)
         await outbox.flush()
         return outcome
 
@@ -65,9 +68,9 @@ async def test_regions_are_chosen_in_sql(network: Network) -> None:
             assert [p.id for p, _ in await review.pending_for(session, mine)] == expected
             assert await review.pending_count(session, mine) == len(expected)
         with pytest.raises(review.NotInRegion):
-            await review.in_region(session, await session.get(Officer, 3), 1)
+            await review.find_in_region(session, await session.get(Officer, 3), 1)
         with pytest.raises(review.NotInRegion):
-            await review.in_region(session, await session.get(Officer, 1), 999)
+            await review.find_in_region(session, await session.get(Officer, 1), 999)
 
 
 async def test_web_approval_tells_the_owner_and_the_other_officers(network: Network) -> None:
@@ -105,6 +108,10 @@ async def test_bad_revisions_change_nothing(network: Network) -> None:
             assert error.value.args[0] == key
     with pytest.raises(ValueError):
         await web_decide(network, 1, Decision.rejected, " ")
+    for missing in (None, "", "approve", "APPROVED"):  # taken exactly as chosen: nothing defaults to approval
+        with pytest.raises(review.InvalidDecision) as invalid:
+            await web_decide(network, 1, missing, "Bagus sekali")
+        assert invalid.value.problems == {"decision": "no_decision"}
     assert await product_status(db) == "submitted" and await count_rows(db, Review) == 0
     assert len(await outbox_rows(network)) == before
 
@@ -124,7 +131,7 @@ async def test_business_fields_can_be_flagged_and_a_resubmission_shows_changes(n
         product.harga, product.status = 19000, "submitted"
     async with db.transaction() as session:
         product = await session.get(Product, 1)
-        business = (await review.in_region(session, await session.get(Officer, 1), 1))[1]
+        business = (await review.find_in_region(session, await session.get(Officer, 1), 1))[1]
         again = await review.resubmission(session, product, business)
     assert again == review.Resubmission(number=1, changed=["harga"],
                                         note="NIB tidak cocok dengan KBLI; harga terlalu tinggi.",
@@ -183,3 +190,44 @@ async def test_dasbor_is_for_officers_only(network: Network) -> None:
     assert "/dinas/login/" not in " ".join(owner.texts())
     await officer.send("/dasbor")
     assert "/dinas/login/" in " ".join(officer.texts()[-2:])
+
+
+async def test_a_chat_decision_on_a_submission_sent_again_since_is_refused(network: Network) -> None:
+    """Budi got the submission; Wati asked for a revision; the owner sent it again; Budi then taps Approve on
+    the message he got first: nothing is recorded, he is told it changed and gets the latest version."""
+    db = network.engine.db
+    owner, budi = await submit_with_officer(network)
+    await add_officer(db, "Wati", "18", "fake", "officer-2")
+    first = next(m for m in budi.inbox if m.choices and m.choices[0].id.startswith("rv:a:"))
+    outcome = await web_decide(network, 2, Decision.revision, "Harga terlalu tinggi.", ["harga"])
+    assert outcome.decided
+    await owner.press("fix:1")  # the button of the notice the web decision queued
+    await owner.send("22.500")
+    await owner.tap("Kirim ke Dinas")
+    assert await product_status(db) == "submitted"
+
+    start = len(budi.inbox)
+    await budi.press(first.choices[0].id)
+    assert await product_status(db) == "submitted" and await count_rows(db, Review) == 1
+    told = budi.texts(start)
+    assert any("dikirim ulang oleh pemilik" in t and "tidak dicatat" in t for t in told), told
+    assert "Rp22.500" in budi.last and "DISETUJUI" not in owner.last  # the latest version, with its buttons
+    await budi.tap("Setujui")
+    assert await product_status(db) == "approved" and "DISETUJUI" in owner.last
+
+
+async def test_a_stale_revision_or_rejection_is_refused_before_asking_anything(network: Network) -> None:
+    """Old Ask revision / Reject buttons, and a button from before rounds existed, change nothing."""
+    db = network.engine.db
+    owner, budi = await submit_with_officer(network)
+    old = [c.id for c in budi.inbox[-1].choices]
+    await web_decide(network, 1, Decision.revision, "Harga terlalu tinggi.", ["harga"])
+    await owner.press("fix:1")  # the button of the notice the web decision queued
+    await owner.send("22.500")
+    await owner.tap("Kirim ke Dinas")
+    for button in (*old[1:], "rv:a:1"):
+        start = len(budi.inbox)
+        await budi.press(button)
+        assert any("dikirim ulang oleh pemilik" in t for t in budi.texts(start)), button
+    await budi.send("Alasan yang panjang sekali")  # not taken as a reason: the conversation left the question
+    assert await product_status(db) == "submitted" and await count_rows(db, Review) == 1

@@ -1,7 +1,8 @@
 """One product (/dinas/products/{id}): every field, full photos, history, and the decision forms; its photos.
 
 A product outside the officer's region, or an unknown id, answers 404 and changes nothing. Deciding goes
-through `bot.review.decide`, exactly as the chat does.
+through `bot.review.decide`, exactly as the chat does: each form carries the round the officer saw (`seen`),
+and the service answers whether the decision was recorded, came too late (409) or was on an old round (409).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
 from bot.media import read_photo
 from bot.outbox import OutboxWriter
+from bot.region_scope import in_region
 from storage.models import Business, Decision, Product, ProductHistory, ProductPhoto, ProductStatus, ReviewSource
 
 if TYPE_CHECKING:
     from bot.dinas.app import Console
 
-DECISIONS = {d.value: d for d in Decision}
+#: The form field and message of each problem the review service finds (a missing reason: see form_errors).
+FORM_ERRORS = {"decision": "error_decision", "flagged": "error_fields"}
 
 
 @dataclass
@@ -78,7 +81,8 @@ async def render_product(visit: Visit, product: Product, business: Business, sta
         flag_product=[s.field for s in PRODUCT.fields(product_answers)],
         flag_business=[s.field for s in BUSINESS.steps],
         history=await events(visit, product), waiting=product.status == ProductStatus.submitted,
-        last=last, decider=decider, resubmission=await review.resubmission(visit.session, product, business),
+        last=last, decider=decider, seen=review.round_after(last),
+        resubmission=await review.resubmission(visit.session, product, business),
         errors=errors or {}, form=ctx.pop("form", {}), **ctx)
 
 
@@ -87,7 +91,7 @@ async def find(visit: Visit) -> tuple[Product, Business] | None:
     if product_id is None:
         return None
     try:
-        return await review.in_region(visit.session, visit.officer, product_id)
+        return await review.find_in_region(visit.session, visit.officer, product_id)
     except review.NotInRegion:
         return None
 
@@ -101,48 +105,48 @@ async def product_page(visit: Visit) -> Response:
     return await render_product(visit, *found, decided=visit.request.query_params.get("done") == "1")
 
 
-def form_errors(decision: Decision | None, flagged: list[str], reason: str) -> dict[str, str]:
-    """GOV.UK style, every problem at once: field id -> message key; empty when the decision can be recorded."""
-    if decision is None:
-        return {"decision": "error_decision"}
+def form_errors(problems: dict[str, str], decision: str) -> dict[str, str]:
+    """The service's problems as GOV.UK-style form errors: field id -> message key, every problem at once."""
     errors = {}
-    if review.flags_problem(decision, flagged) is not None:
-        errors["flagged"] = "error_fields"
-    if decision != Decision.approved:
-        try:
-            review.parse_reason(reason)
-        except ValueError:
-            errors["note" if decision == Decision.revision else "reason"] = \
-                "error_note" if decision == Decision.revision else "error_reason"
+    for name in problems:
+        if name == "reason":
+            errors |= {"note": "error_note"} if decision == Decision.revision else {"reason": "error_reason"}
+        else:
+            errors[name] = FORM_ERRORS[name]
     return errors
 
 
 @officer_page
 async def decide(visit: Visit) -> Response:
-    """Records the decision through the review service; a second decision is told who decided first."""
-    found = await find(visit)
-    if found is None:
-        return visit.console.pages.message(visit.request, "not_found", visit.locale, status=404)
-    product, business = found
+    """Hands the officer's choice, on the round they saw, to the review service, and shows what came of it."""
+    product_id = review.parse_id(visit.request.path_params["product_id"])
     assert visit.form is not None
-    decision = DECISIONS.get(str(visit.form.get("decision", "")))
+    decision = str(visit.form.get("decision", ""))
     flagged = [str(v) for v in visit.form.getlist("flagged")]
     text_field = "note" if decision == Decision.revision else "reason"
     reason = str(visit.form.get(text_field, ""))
-    errors = form_errors(decision, flagged, reason)
-    if product.status == ProductStatus.submitted and errors:
-        return await render_product(visit, product, business, status=400, errors=errors,
-                                    form={"decision": decision or "", "flagged": flagged, text_field: reason})
     outbox = OutboxWriter(visit.session, visit.console.clock())
-    outcome = await review.decide(visit.session, outbox, visit.console.renderer,
-                                  review.Actor(visit.officer, ReviewSource.web), product.id,  # type: ignore[arg-type]
-                                  decision or Decision.approved, reason, flagged)
+    try:
+        if product_id is None:
+            raise review.NotInRegion(product_id)
+        outcome = await review.decide(visit.session, outbox, visit.console.renderer,
+                                      review.Actor(visit.officer, ReviewSource.web), product_id, decision, reason,
+                                      flagged, seen=review.parse_round(visit.form.get("seen")))
+    except review.NotInRegion:
+        return visit.console.pages.message(visit.request, "not_found", visit.locale, status=404)
+    except review.InvalidDecision as invalid:
+        product, business = await review.find_in_region(visit.session, visit.officer, product_id)
+        return await render_product(visit, product, business, status=400,
+                                    errors=form_errors(invalid.problems, decision),
+                                    form={"decision": decision, "flagged": flagged, text_field: reason})
     if not outcome.decided:
-        return await render_product(visit, outcome.product, business, status=409, decided_first=True)
+        return await render_product(visit, outcome.product, outcome.business, status=409,
+                                    decided_first=outcome.result == review.Result.decided_first,
+                                    changed=outcome.result == review.Result.changed)
     outbound = await outbox.flush()
     from bot.dinas.app import redirect
 
-    response = redirect(f"/dinas/products/{product.id}?done=1")
+    response = redirect(f"/dinas/products/{product_id}?done=1")
     if visit.console.deliver is not None:  # after the commit and the response, as a webhook's replies
         response.background = BackgroundTask(visit.console.deliver, outbound)
     return response
@@ -156,7 +160,7 @@ async def photo(visit: Visit) -> Response:
     if photo_id is not None:
         query = (select(ProductPhoto).join(Product, col(Product.id) == ProductPhoto.product_id)
                  .join(Business, col(Business.id) == Product.business_id)
-                 .where(ProductPhoto.id == photo_id, review.region_filter(visit.officer)))
+                 .where(ProductPhoto.id == photo_id, in_region(visit.officer.region_code)))
         row = (await visit.session.exec(query)).first()
     data = await read_photo(row.path, visit.console.settings) if row else None
     if row is None or data is None:
