@@ -2,38 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from babel.numbers import format_decimal
-from sqlmodel import func, select
 
-from bot import album, present, reading
+from bot import present, reading
 from bot.flows.base import Form, Step
 from bot.flows.business import BUSINESS
-from bot.flows.product import MAX_PHOTOS, PRODUCT
+from bot.flows.product import PRODUCT
 from bot.flows.words import is_done_word
-from bot.media import store_photo
 from bot.messages import Choice, Inbound
+from bot.product_photos import (
+    active_photos,
+    ask_which_photo,
+    photo_buttons,
+    photo_count,
+    replace_flagged_photos,
+    store_photos,
+)
 from bot.turn import Turn
 from bot.validators import Unusual
-from storage.models import Business, Product, ProductPhoto
+from storage.models import Business, Product
 
 FORMS = {f.name: f for f in (BUSINESS, PRODUCT)}
 Record = Business | Product
 Outcome = Literal["asked", "done"]
-
-
-async def active_photos(turn: Turn, product_id: int) -> list[ProductPhoto]:
-    query = (select(ProductPhoto)
-             .where(ProductPhoto.product_id == product_id, ProductPhoto.removed_at.is_(None))  # type: ignore[union-attr]
-             .order_by(ProductPhoto.id))  # type: ignore[arg-type]
-    return list((await turn.session.exec(query)).all())
-
-
-async def photo_count(turn: Turn, product_id: int) -> int:
-    query = select(func.count()).select_from(ProductPhoto).where(
-        ProductPhoto.product_id == product_id, ProductPhoto.removed_at.is_(None))  # type: ignore[union-attr]
-    return int((await turn.session.exec(query)).one())
 
 
 async def answers_of(turn: Turn, form: Form, record: Record) -> dict[str, Any]:
@@ -98,16 +92,13 @@ async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: I
         return await _receive_photos(turn, record, step, inbound)
     if inbound.kind == "choice" and inbound.text == "step:skip":
         return await skip(turn, form, record, step)
-    pending = turn.data.get("confirm")
-    if pending and pending.get("field") == step.field:
-        turn.update_data(confirm=None)
-        confirmed = reading.confirmation(inbound)
-        if confirmed is True:
-            save(record, step, pending["value"], turn)
-            return await advance(turn, form, record, step)
-        if confirmed is False:
-            await ask(turn, form, record, step)
-            return "asked"
+    if (confirmed := await _receive_confirmation(turn, form, record, step, inbound)) is not None:
+        return confirmed
+    return await _receive_answer(turn, form, record, step, inbound)
+
+
+async def _receive_answer(turn: Turn, form: Form, record: Record, step: Step, inbound: Inbound) -> Outcome:
+    """Parses and checks the answer: saved and on to the next step, or the same question with a correction."""
     try:
         value = reading.parse(step, inbound)
         if step.check is not None and not isinstance(value, list):
@@ -125,13 +116,34 @@ async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: I
         await ask(turn, form, record, step, error=None, candidates=value)
         return "asked"
     save(record, step, value, turn)
-    if step.field == "kategori" and isinstance(record, Product):
-        from bot import listing, repeat  # both build on this module
-
-        await listing.note_unfit_category(turn, record)
-        if await repeat.offer_same(turn, record):
-            return "asked"
+    if step.field == "kategori" and isinstance(record, Product) and await _offered_same(turn, record):
+        return "asked"
     return await advance(turn, form, record, step)
+
+
+async def _receive_confirmation(turn: Turn, form: Form, record: Record, step: Step,
+                                inbound: Inbound) -> Outcome | None:
+    """The yes/no to an unusual answer kept aside: saved, or asked again; None when it is neither (an answer)."""
+    pending = turn.data.get("confirm")
+    if not pending or pending.get("field") != step.field:
+        return None
+    turn.update_data(confirm=None)
+    confirmed = reading.confirmation(inbound)
+    if confirmed is True:
+        save(record, step, pending["value"], turn)
+        return await advance(turn, form, record, step)
+    if confirmed is False:
+        await ask(turn, form, record, step)
+        return "asked"
+    return None
+
+
+async def _offered_same(turn: Turn, product: Product) -> bool:
+    """After the category: a note when it does not fit the business; True when copying answers was offered."""
+    from bot import listing, repeat  # both build on this module
+
+    await listing.note_unfit_category(turn, product)
+    return await repeat.offer_same(turn, product)
 
 
 def _ask_to_confirm(turn: Turn, step: Step, exc: Unusual) -> None:
@@ -202,98 +214,54 @@ async def advance(turn: Turn, form: Form, record: Record, step: Step) -> Outcome
 async def _receive_photos(turn: Turn, record: Record, step: Step, inbound: Inbound) -> Outcome:
     assert isinstance(record, Product) and record.id is not None
     if inbound.kind == "photos":
-        await _replace_flagged_photos(turn, record)
-        if await _store_photos(turn, record, inbound):
+        await replace_flagged_photos(turn, record)
+        if await store_photos(turn, record, inbound):
             return await advance(turn, PRODUCT, record, step)  # photos in: on to the summary, no "done" needed
         return "asked"
-    if inbound.kind == "choice" and inbound.text == "photos:remove":
-        return await _ask_which_photo(turn, record)
-    if inbound.kind == "choice" and inbound.text.startswith("photos:del:"):
-        photo = next((p for p in await active_photos(turn, record.id)
-                      if str(p.id) == inbound.text.removeprefix("photos:del:")), None)
-        if photo is not None:
-            photo.removed_at = turn.now
-            record.updated_at = turn.now
-            await turn.session.flush()
-        await ask(turn, PRODUCT, record, step, error=None if photo else "stale_button")
-        return "asked"
-    wants_done = (inbound.kind == "choice" and inbound.text == "photos:done") or (
-        inbound.kind == "text" and is_done_word(inbound.text))
-    if inbound.kind == "choice" and inbound.text == "photos:clear":
-        for photo in await active_photos(turn, record.id):
-            photo.removed_at = turn.now
-        await turn.session.flush()
-        await ask(turn, PRODUCT, record, step)
-        return "asked"
-    if wants_done:
-        if await photo_count(turn, record.id) == 0:
-            await ask(turn, PRODUCT, record, step, error="photos_needed")
-            return "asked"
-        return await advance(turn, PRODUCT, record, step)
+    choice = inbound.text if inbound.kind == "choice" else ""
+    if choice.startswith("photos:del:"):
+        return await _remove_photo(turn, record, step, choice.removeprefix("photos:del:"))
+    if inbound.kind == "text" and is_done_word(inbound.text):
+        choice = "photos:done"
+    if (button := PHOTO_BUTTONS.get(choice)) is not None:
+        return await button(turn, record, step)
     await ask(turn, PRODUCT, record, step, error="photos_expected")
     return "asked"
 
 
-async def _store_photos(turn: Turn, product: Product, inbound: Inbound) -> bool:
-    """Stores the photos; True when some are stored and the form goes on (the count said before it)."""
-    existing = await active_photos(turn, product.id)  # type: ignore[arg-type]
-    hashes = {p.sha256 for p in existing}
-    problems: list[str] = []
-    for photo in inbound.photos:
-        if len(hashes) >= MAX_PHOTOS:
-            problems.append("photo_limit")
-            continue
-        try:
-            stored = await store_photo(photo.data, turn.settings, photo.size)
-        except ValueError as exc:
-            problems.append(str(exc.args[0]))
-            continue
-        if stored.sha256 in hashes:
-            problems.append("photo_duplicate")
-            continue
-        hashes.add(stored.sha256)
-        turn.session.add(ProductPhoto(product_id=product.id, path=stored.path, sha256=stored.sha256,
-                                      width=stored.width, height=stored.height, source_id=photo.source_id,
-                                      created_at=turn.now))
-    product.updated_at = turn.now
-    await turn.session.flush()
-    if inbound.album:  # one reply for the whole album: this one replaces the one still waiting
-        problems = await album.hold_reply(turn, inbound.album, problems)
-    errors = [turn.text(f"errors/{key}") for key in dict.fromkeys(problems)]
-    count = len(hashes)
-    if count and len(hashes) > len(existing):
-        turn.say("photos_saved", count=count, max=MAX_PHOTOS, errors=errors)
-        return True
-    choices = photo_buttons(turn, count) if count else []
-    turn.say("photos_received", choices=choices, count=count, max=MAX_PHOTOS, errors=errors)
-    return False
+async def _remove_photo(turn: Turn, product: Product, step: Step, photo_id: str) -> Outcome:
+    photo = next((p for p in await active_photos(turn, product.id) if str(p.id) == photo_id),  # type: ignore[arg-type]
+                 None)
+    if photo is not None:
+        photo.removed_at = turn.now
+        product.updated_at = turn.now
+        await turn.session.flush()
+    await ask(turn, PRODUCT, product, step, error=None if photo else "stale_button")
+    return "asked"
 
 
-def photo_buttons(turn: Turn, count: int) -> list[Choice]:
-    """Done; with photos, clear them all; with several, remove one."""
-    choices = [turn.button("photos:done", "photos_done")]
-    if count:
-        choices.append(turn.button("photos:clear", "photos_clear"))
-    if count > 1:
-        choices.append(turn.button("photos:remove", "photos_remove_one"))
-    return choices
-
-
-async def _replace_flagged_photos(turn: Turn, product: Product) -> None:
-    """In a revision that flagged the photos, the first new photos replace the old ones (not added to them)."""
-    data = turn.data
-    if data.get("mode") != "revision" or "photos" not in data.get("flagged", []) or data.get("photos_replaced"):
-        return
+async def _clear_photos(turn: Turn, product: Product, step: Step) -> Outcome:
     for photo in await active_photos(turn, product.id):  # type: ignore[arg-type]
         photo.removed_at = turn.now
     await turn.session.flush()
-    turn.update_data(photos_replaced=True)
-
-
-async def _ask_which_photo(turn: Turn, product: Product) -> Outcome:
-    """Shows the photos, numbered, with one button each to remove it."""
-    photos = await active_photos(turn, product.id)  # type: ignore[arg-type]
-    choices = [Choice(f"photos:del:{p.id}", turn.text("photo_label", number=i))
-               for i, p in enumerate(photos, start=1)]
-    turn.say("which_photo", choices=choices, photos=[p.path for p in photos], count=len(photos))
+    await ask(turn, PRODUCT, product, step)
     return "asked"
+
+
+async def _photos_done(turn: Turn, product: Product, step: Step) -> Outcome:
+    if await photo_count(turn, product.id) == 0:  # type: ignore[arg-type]
+        await ask(turn, PRODUCT, product, step, error="photos_needed")
+        return "asked"
+    return await advance(turn, PRODUCT, product, step)
+
+
+async def _pick_photo(turn: Turn, product: Product, step: Step) -> Outcome:
+    await ask_which_photo(turn, product)
+    return "asked"
+
+
+PHOTO_BUTTONS: dict[str, Callable[[Turn, Product, Step], Awaitable[Outcome]]] = {
+    "photos:remove": _pick_photo,
+    "photos:clear": _clear_photos,
+    "photos:done": _photos_done,
+}
