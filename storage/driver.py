@@ -15,7 +15,8 @@ SQLAlchemy began (`BEGIN IMMEDIATE`) when the session took its connection.
 
 This reaches into SQLAlchemy's async adapters (asyncpg's lazily begun transaction, the execute lock) and its
 identity map (`attach_loaded`), so the version is bounded in pyproject.toml and tests/test_driver.py checks both
-paths give the same objects.
+paths give the same objects. Each internal used is a row of INTERNALS in tests/test_library_internals.py, which
+names the one an upgrade removed.
 """
 
 from __future__ import annotations

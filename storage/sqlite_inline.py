@@ -7,6 +7,9 @@ Long queries (console pages, exports, jobs) keep aiosqlite's thread, so the even
 SQLite's own busy handler would sleep on the event loop's thread while another process writes, so it is off
 (`busy_timeout=0`): a call that finds the database locked is retried after an asyncio sleep, for as long as
 the busy timeout would have waited.
+
+This replaces aiosqlite.Connection's internals (its queue to the thread `_tx`, `_execute`, `_connect`), so
+aiosqlite is bounded in pyproject.toml and each one is a row of INTERNALS in tests/test_library_internals.py.
 """
 
 from __future__ import annotations

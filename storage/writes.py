@@ -7,6 +7,8 @@ one round trip instead of three. Anything else (a new product, a deleted photo) 
 Unlike the unit of work, an UPDATE that finds no row (deleted meanwhile) is not an error; the rows a turn changes
 are its chat's (locked by the turn) and its owner's business and products, which change in that owner's turns
 (and an officer's decision, which updates a product's status through the unit of work, never deletes it).
+The rows written are then marked committed through SQLAlchemy's internal `InstanceState._commit_all` (a row of
+INTERNALS in tests/test_library_internals.py).
 """
 
 from __future__ import annotations
