@@ -82,7 +82,8 @@ def run(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Processes serving the port (one core each).")] = 1,
 ) -> None:
     """Migrate the database, serve the webhooks and /healthz, and deliver messages, until SIGINT/SIGTERM."""
-    from bot.web import run_event_loop, serve, serve_workers
+    from bot.prefork import serve_workers
+    from bot.web import run_event_loop, serve
 
     settings = Settings()
     with _logging(None, settings):

@@ -7,14 +7,11 @@ Routes are assembled in `create_app` from small lists, so a channel adds its web
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
-import os
 import re
 import signal
 import socket
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -298,72 +295,3 @@ def run_event_loop(main: Any) -> Any:
         return asyncio.run(main)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(main)
-
-
-def serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
-    """`umkm-bot run --workers N`: N processes on one listening socket; one of them sends for each account.
-
-    The parent migrates once, forks the workers, forwards SIGINT/SIGTERM, and restarts a worker that died.
-    """
-    check_settings(settings)
-
-    async def migrate() -> None:
-        db = Database(settings.database_url, pool_size=settings.database_pool_size)
-        try:
-            await db.upgrade()
-        finally:
-            await db.dispose()
-
-    run_event_loop(migrate())
-    # IPPROTO_TCP: asyncio's loop (where uvloop is missing) turns Nagle off only on sockets that say TCP
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    children: dict[int, int] = {}
-    stopping = False
-
-    def spawn(index: int) -> None:
-        pid = os.fork()
-        if pid == 0:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, signal.SIG_DFL)
-            code = 0
-            try:
-                run_event_loop(serve(settings, host, port, sock, index))
-            except BaseException:
-                log.exception("worker %s failed", index)
-                code = 1
-            os._exit(code)
-        children[pid] = index
-
-    def forward(sig: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-        for pid in list(children):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-
-    gc.freeze()  # what the parent loaded stays shared with the workers: their collector never writes to it
-    for index in range(workers):
-        spawn(index)
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    log.info("serving on %s:%s with %s worker processes", host, port, workers)
-    failed = False
-    while children:
-        try:
-            pid, status = os.wait()
-        except ChildProcessError:
-            break
-        index = children.pop(pid, -1)
-        if stopping or index < 0:
-            failed = failed or os.waitstatus_to_exitcode(status) not in (0, -signal.SIGTERM, -signal.SIGINT)
-            continue
-        log.error("worker %s exited (%s); starting it again", index, os.waitstatus_to_exitcode(status))
-        time.sleep(1)
-        spawn(index)
-    sock.close()
-    if failed:
-        raise SystemExit(1)
