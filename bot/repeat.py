@@ -14,8 +14,8 @@ from storage.models import Product, ProductStatus
 
 #: What usually stays the same between two products of one kind (weight and price do not).
 SAME_KIND_FIELDS = ("merek", "satuan", "pdn", "tkdn", "pirt", "bpom", "halal", "sni")
-#: Kept too when the two products are similar (same category and same unit).
-SIMILAR_FIELDS = ("berat_gram",)
+#: Kept too when the two products are similar (same category and same unit): weight and package size.
+SIMILAR_FIELDS = ("kemasan", "ukuran")
 #: What a copy asks again: a copy is another product, with its own name, description, price and photos.
 ASKED_AGAIN = ("nama_produk", "deskripsi", "harga")
 

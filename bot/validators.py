@@ -12,6 +12,8 @@ Message keys (``exc.args[0]``):
 - ``price_approx``: an approximate amount or a range ("2jtan", "sekitar 50rb", "20-25rb").
 - ``count``: not a whole number between 1 and 100 juta.
 - ``weight``: not a weight between 1 g and 1 ton.
+- ``package``: no weight read in an answer giving weight and package size ("250 gr 20x15x5 cm").
+- ``size``: not a package size of three lengths (length x width x height) between 1 cm and 5 m.
 - ``percent``: not a number between 0 and 100.
 - ``pirt``: not a 15-17 digit P-IRT number.
 - ``bpom``: not a BPOM MD/ML number.
@@ -46,7 +48,7 @@ from stdnum.id import npwp as stdnum_npwp
 KEYS = frozenset({
     'too_short', 'too_long', 'nib', 'kbli', 'npwp', 'phone', 'email', 'price', 'price_approx', 'count',
     'weight', 'percent', 'pirt', 'bpom', 'halal', 'sni', 'yes_no', 'unit', 'unit_price', 'price_range',
-    'same_digits', 'no_letters',
+    'same_digits', 'no_letters', 'package', 'size',
 })
 UNUSUAL_KEYS = frozenset({'price_low', 'weight_zero'})
 
@@ -286,6 +288,67 @@ def weight_grams(s: str) -> int:
     return int(grams.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+class Package(tuple[int, tuple[int, int, int] | None]):
+    """Weight in grams and, when given, the package size (length, width, height) in whole cm."""
+
+    def __new__(cls, grams: int, size: tuple[int, int, int] | None) -> Package:
+        return super().__new__(cls, (grams, size))
+
+
+_LENGTH = r'([0-9]+(?:[.,][0-9]+)?)\s*(cm|mm|m)?\.?'
+_TIMES = r'\s*[x×*]\s*'
+#: Three lengths: "20x15x5", "20 x 15 x 5 cm", "20cm x 15cm x 5cm", "12,5 × 8 × 3".
+_SIZE = re.compile(_LENGTH + _TIMES + _LENGTH + _TIMES + _LENGTH, re.ASCII | re.IGNORECASE)
+_SIZE_WORDS = re.compile(r'\b(?:ukuran|kemasan|dimensi|size|p\s*x\s*l\s*x\s*t)\b\s*:?', re.IGNORECASE)
+_WEIGHT_WORDS = re.compile(r'\b(?:berat(?:nya)?|weight|dan|and|sekitar)\b\s*:?', re.IGNORECASE)
+_CM_PER_UNIT = {'cm': Decimal(1), 'mm': Decimal('0.1'), 'm': Decimal(100)}
+_MAX_SIDE_CM = 500
+
+
+def _size(m: re.Match[str]) -> tuple[int, int, int]:
+    """The three lengths of a size match in whole cm (rounded up: a package fits in its size)."""
+    units = [u.lower() for u in m.groups()[1::2] if u]
+    unit = units[-1] if units else 'cm'
+    sides = []
+    for number, own in zip(m.groups()[0::2], m.groups()[1::2], strict=True):
+        length = _decimal(number, True) * _CM_PER_UNIT[(own or unit).lower()]
+        if not 0 < length <= _MAX_SIDE_CM:
+            raise ValueError('size')
+        sides.append(int(length.to_integral_value(rounding='ROUND_CEILING')))
+    return sides[0], sides[1], sides[2]
+
+
+def package_size(s: str) -> tuple[int, int, int]:
+    """A package size ("20x15x5", "20 x 15 x 5 cm", "0,3 x 0,2 x 0,1 m") -> (length, width, height) in cm."""
+    c = _SIZE_WORDS.sub(' ', _field(s, 'size')).strip(' ,;.')
+    m = _SIZE.fullmatch(c)
+    if not m:
+        raise ValueError('size')
+    return _size(m)
+
+
+def package(s: str) -> Package:
+    """Weight and, optionally, package size in one answer ("250 gr 20x15x5 cm", "0,5 kg, 30x20x10cm",
+    "1 kg") -> Package(grams, size or None). The weight is read by ``weight_grams``."""
+    c = _field(s, 'package')
+    m = _SIZE.search(c)
+    size = _size(m) if m else None
+    rest = c[:m.start()] + ' ' + c[m.end():] if m else c
+    rest = re.sub(r'[,;](?![0-9])', ' ', _WEIGHT_WORDS.sub(' ', _SIZE_WORDS.sub(' ', rest)))
+    rest = ' '.join(rest.split()).strip(' ,;/')
+    if not rest:
+        raise ValueError('package' if size else 'weight')
+    if m is None and re.search(r'[0-9]\s*[x×*]\s*[0-9]', rest):
+        raise ValueError('size')  # "20x15": a size, but not of three lengths
+    try:
+        grams = weight_grams(rest)
+    except Unusual as zero:
+        raise Unusual(zero.args[0], 0) from None  # confirmed as the weight alone; the size is asked next
+    except ValueError:
+        raise ValueError('package' if size else 'weight') from None
+    return Package(grams, size)
+
+
 _PERCENT = re.compile(r'([0-9]{1,3}(?:[.,][0-9]{1,4})?)\s*(?:%|persen)?', re.ASCII)
 
 
@@ -361,6 +424,15 @@ def yes_no(s: str) -> bool:
     if words[0] in _NO:
         return False
     raise ValueError('yes_no')
+
+
+def pkp_status(s: str) -> str:
+    """PKP status typed instead of tapped ("bukan pkp", "non-PKP", "ya", "belum") -> "pkp" or "non_pkp"."""
+    c = re.sub(r'[^\w\s]|_', ' ', _field(s, 'yes_no').lower())
+    words = [w for w in c.split() if w != 'pkp'] or ['ya']  # "pkp" alone is a yes
+    if words[0] in {'non', 'bukan'}:
+        return 'non_pkp'
+    return 'pkp' if yes_no(' '.join(words)) else 'non_pkp'
 
 
 def _looks_like_price(c: str) -> bool:

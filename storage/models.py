@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import re
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy.orm import object_session
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Field, SQLModel
 
 
@@ -25,12 +28,29 @@ def empty_dict() -> dict[str, Any]:
     return {}
 
 
+class FormView(property):
+    """A form field that is not a column of its own: on a row it reads and writes other columns; on the class
+    it is the column that says whether it is answered (so SQL over a form's fields, like the console's
+    funnel, can use it)."""
+
+    def __init__(self, fget: Any, fset: Any, column: str) -> None:
+        super().__init__(fget, fset)
+        self.column = column
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return getattr(objtype, self.column)
+        return super().__get__(obj, objtype)
+
+
 class ProductStatus(StrEnum):
     draft = "draft"
     submitted = "submitted"
     approved = "approved"
     revision_requested = "revision_requested"
     rejected = "rejected"
+    uploaded = "uploaded"  # approved, uploaded by the owner to INAPROC, waiting for INAPROC's review
+    listed = "listed"  # tayang on katalog.inaproc.id (its link in `listing_url`)
     deleted = "deleted"  # a draft its owner threw away (kept, not shown)
 
 
@@ -92,6 +112,12 @@ class Business(SQLModel, table=True):
     alamat: str | None = Field(default=None, sa_column=Column(Text))
     phone: str | None = None
     email: str | None = None
+    # Ready to be a penyedia on INAPROC (Katalog Elektronik v6): legal form, akta of a badan usaha,
+    # PKP status (whether prices carry PPN), and whether the INAPROC account exists yet.
+    bentuk_usaha: str | None = None
+    akta: str | None = None
+    pkp: str | None = None
+    inaproc_akun: str | None = None
     consent_at: datetime | None = None
     consent_version: str | None = None
     skipped: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
@@ -102,6 +128,7 @@ class Business(SQLModel, table=True):
 class Product(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("business_id", "number"),  # the owner's own numbering: #1, #2...
+        UniqueConstraint("listing_url", name="uq_product_listing_url"),  # one product per INAPROC link (NULLs apart)
         # The officers' queue: submitted products, oldest first.
         Index("ix_product_status_submitted_at", "status", "submitted_at"),
         # The console's region figures: products of a region's businesses by status, from the index alone.
@@ -126,6 +153,14 @@ class Product(SQLModel, table=True):
     bpom: str | None = None
     halal: str | None = None
     sni: str | None = None
+    # Katalog v6: package size for shipping, whether the price includes PPN (PKP businesses only), and the
+    # catalogue's own category path and KBKI code (derived from `kategori`, filled by bot/catalogue_map.py).
+    panjang_cm: int | None = None
+    lebar_cm: int | None = None
+    tinggi_cm: int | None = None
+    ppn_termasuk: bool | None = None
+    catalogue_path: str | None = None
+    kbki: str | None = None
     skipped: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -134,6 +169,61 @@ class Product(SQLModel, table=True):
     reminder_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     reminded_at: datetime | None = None
     exported_at: datetime | None = None  # last catalogue export that held it (export --only-new)
+    # After approval, on INAPROC: approved by the Dinas, uploaded by the owner (waiting for INAPROC's
+    # review), listed (tayang) at `listing_url`, a katalog.inaproc.id link held by one product only.
+    approved_at: datetime | None = None
+    uploaded_at: datetime | None = None
+    listed_at: datetime | None = None
+    listing_url: str | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        view = type(self).__dict__.get(name)
+        if isinstance(view, FormView):  # pydantic sees the column the class-level view returns, not the view
+            view.__set__(self, value)
+        else:
+            super().__setattr__(name, value)
+
+    # Form fields kept in other columns (bot/flows/product.py): weight and package size asked in one message.
+    def _get_kemasan(self) -> int | None:
+        return self.berat_gram
+
+    def _set_kemasan(self, value: Any) -> None:
+        """An int (the weight alone; the size is kept), a (grams, (p, l, t) or None) pair, or None."""
+        if isinstance(value, (tuple, list)):
+            grams, size = value
+            self.berat_gram = grams
+            if size is not None:
+                self.ukuran = size
+        else:
+            self.berat_gram = value
+
+    kemasan = FormView(_get_kemasan, _set_kemasan, column="berat_gram")
+
+    def _get_ukuran(self) -> str | None:
+        if self.panjang_cm is None or self.lebar_cm is None or self.tinggi_cm is None:
+            return None
+        return f"{self.panjang_cm} × {self.lebar_cm} × {self.tinggi_cm} cm"
+
+    def _set_ukuran(self, value: Any) -> None:
+        """(p, l, t) in cm, the text `ukuran` shows ("20 × 15 × 5 cm", when copied), or None."""
+        if isinstance(value, str):
+            value = [int(n) for n in re.findall(r"[0-9]+", value)][:3]
+        self.panjang_cm, self.lebar_cm, self.tinggi_cm = value if value else (None, None, None)
+
+    ukuran = FormView(_get_ukuran, _set_ukuran, column="panjang_cm")
+
+    def _get_usaha_pkp(self) -> str | None:
+        """The PKP status of the product's business, read from the Business row this session holds (the
+        engine reads the owner's business with the conversation lock; the console and reviews load it):
+        no query. None when that row is not at hand."""
+        session = object_session(self)
+        business = session.identity_map.get(identity_key(Business, self.business_id)) if session else None
+        return business.pkp if isinstance(business, Business) else None
+
+    def _set_usaha_pkp(self, value: Any) -> None:
+        """Nothing to keep: the status is the business's (a copied product takes it from there too)."""
+
+    usaha_pkp = FormView(_get_usaha_pkp, _set_usaha_pkp, column="business_id")
 
 
 class ProductPhoto(SQLModel, table=True):

@@ -36,7 +36,7 @@ OWNER_SCRIPT = "\n".join([
     "25rb",
     "1",                                        # pcs
     "500",
-    "250 gr",
+    "250 gr 20x15x5 cm",
     "1",                                        # Ya, produk dalam negeri
     "P-IRT 2063509010789-26",                   # (then BPOM is not asked)
     "ID31110000123450321",                      # halal

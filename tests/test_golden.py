@@ -18,9 +18,11 @@ from tests.conftest import make_image
 BUSINESS_ANSWERS = [
     "Keripik Bu Sari",            # nama usaha
     "Sari Wulandari",             # nama pemilik
+    "perorangan",                 # bentuk usaha (no akta: not a badan usaha)
     "1234567890123",              # NIB
     "10794",                      # KBLI
     "01.312.166.0-091.000",       # NPWP
+    "bukan pkp",                  # PKP (so no product is asked about PPN)
     "mikro",                      # skala
     "lampung utara",              # kab/kota
     "Jl. Merdeka No. 5, Kotabumi",  # alamat
@@ -46,7 +48,7 @@ FOOD_PRODUCT = [
     ("send", "25rb"),
     ("tap", "pcs"),
     ("send", "500"),                     # stock; the minimum order is 1 unless changed from the summary
-    ("send", "250 gr"),
+    ("send", "250 gr 20x15x5 cm"),
     ("tap", "Ya"),                       # TKDN and SNI are added from the summary by those who have them
     ("send", "P-IRT 2063509010789-26"),  # P-IRT (then BPOM is not asked)
     ("send", "ID31110000123450321"),     # halal
@@ -59,7 +61,7 @@ CRAFT_PRODUCT = [
     ("send", "150rb"),
     ("tap", "pcs"),
     ("send", "40"),
-    ("send", "400 gr"),
+    ("send", "400 gr 25x20x8 cm"),
     ("tap", "Tidak"),                    # no food permits for a craft: the photos come next
 ]
 
@@ -229,6 +231,7 @@ async def test_wrong_answers_get_a_correction_and_the_same_question(network: Net
     await owner.tap("Saya setuju")
     await owner.send("Keripik Bu Sari")
     await owner.send("Sari Wulandari")
+    await owner.send("perorangan")
     await owner.send("12345")
     assert "NIB harus 13 angka" in owner.last and "Nomor Induk Berusaha" in owner.last
     await owner.send("1234567890123")
@@ -246,7 +249,7 @@ async def test_ambiguous_region_asks_to_confirm(network: Network) -> None:
     owner = network.chat("owner-1")
     await owner.send("/start")
     await owner.tap("Saya setuju")
-    for answer in BUSINESS_ANSWERS[:6]:
+    for answer in BUSINESS_ANSWERS[:8]:
         await owner.send(answer)
     await owner.send("bogor")
     assert "beberapa yang cocok" in owner.last
@@ -298,7 +301,7 @@ async def test_english_owner_with_an_indonesian_officer(network: Network) -> Non
     for answer in ["skip", "Crispy banana chips with palm sugar, 200 gram pouch.", "Rp 18.000"]:
         await owner.send(answer)
     await owner.tap("pack")
-    for answer in ["100", "200 g"]:
+    for answer in ["100", "200 g 15x10x4 cm"]:
         await owner.send(answer)
     await owner.tap("Yes")
     for answer in ["skip", "MD 123456789012", "skip"]:

@@ -19,7 +19,7 @@ async def at_region_question(network: Network, english: bool = False) -> Chat:
     else:
         await owner.send("/start")
         await owner.tap("Saya setuju")
-    for answer in BUSINESS_ANSWERS[:6]:
+    for answer in BUSINESS_ANSWERS[:8]:
         await owner.send(answer)
     return owner
 

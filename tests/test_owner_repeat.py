@@ -30,7 +30,7 @@ async def test_same_kind_answers_in_one_tap(network: Network) -> None:
     await owner.tap("Makanan")
     assert 'sejenis dengan "Keripik Singkong Balado 250 g"' in owner.last
     assert "Merek: Bu Sari" in owner.last and "Nomor P-IRT: 206350901078926" in owner.last
-    assert "Berat per unit: 250 g" in owner.last  # same category, same unit: the weight is offered too
+    assert "Berat (gram): 250" in owner.last and "Ukuran kemasan: 20 × 15 × 5 cm" in owner.last  # same category, same unit: the weight is offered too
     await owner.tap("Ya, sama")
     assert "deskripsi" in owner.last.lower()
     for answer in ["Keripik pisang lumer coklat, 250 gram, kemasan standing pouch.", "20rb", "300"]:
@@ -63,7 +63,7 @@ async def test_one_by_one_and_skip_offered_first(network: Network) -> None:
     for answer in ["Bu Sari", "Keripik pisang lumer coklat, 200 gram, kemasan standing pouch.", "20rb"]:
         await owner.send(answer)
     await owner.tap("pcs")
-    for answer in ["300", "200 gr"]:
+    for answer in ["300", "200 gr 20x15x5 cm"]:
         await owner.send(answer)
     await owner.tap("Ya")
     await owner.send("P-IRT 2063509010789-26")
@@ -77,7 +77,7 @@ async def test_one_by_one_and_skip_offered_first(network: Network) -> None:
     for answer in ["Bu Sari", "Keripik talas renyah, 150 gram, kemasan standing pouch.", "18rb"]:
         await owner.send(answer)
     await owner.tap("pcs")
-    for answer in ["300", "150 gr"]:
+    for answer in ["300", "150 gr 15x10x5"]:
         await owner.send(answer)
     await owner.tap("Ya")
     await owner.send("P-IRT 2063509010789-26")

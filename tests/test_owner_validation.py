@@ -68,8 +68,10 @@ async def test_stock_unit_weight_and_minimum_order(network: Network) -> None:
     assert (await product_values(network.engine.db)).stok == 15_000
     assert "berat" in owner.last.lower()
     await owner.send("0")
-    assert "Beratnya 0 g — benar produk ini tidak punya berat" in owner.last
-    await owner.send("400 gr")
+    assert "Beratnya 0 — benar produk ini tidak punya berat" in owner.last
+    await owner.send("400 gr")  # the weight alone: the package size is asked next
+    assert "ukuran kemasannya" in owner.last
+    await owner.send("20 x 15 x 5 cm")
     await owner.tap("Tidak")
     await owner.photos(make_image())
     await owner.tap("Ubah jawaban")
@@ -95,9 +97,10 @@ async def test_english_owner_gets_the_same_corrections(network: Network) -> None
     assert "At most 100 characters" in owner.last
     await owner.send("Keripik \u202eBu Sari")
     await owner.send("Sari Wulandari")
+    await owner.send("perorangan")
     await owner.send("0000000000000")
     assert "one digit repeated" in owner.last
-    for answer in BUSINESS_ANSWERS[2:]:
+    for answer in BUSINESS_ANSWERS[3:]:
         await owner.send(answer)
     await owner.send("Banana Chips")
     await owner.tap("Handicrafts")
@@ -122,6 +125,7 @@ async def test_indonesian_names_and_ids(network: Network) -> None:
     assert "Maksimal 100 karakter" in owner.last
     await owner.send("Keripik Bu Sari")
     await owner.send("Sari Wulandari")
+    await owner.send("perorangan")
     await owner.send("1111111111111")
     assert "angkanya sama semua" in owner.last
 

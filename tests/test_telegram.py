@@ -28,7 +28,7 @@ OWNER, OFFICER, STRANGER = 5551234, 7770001, 9990009
 async def onboard(owner: TelegramUser) -> None:
     await owner.send("/start")
     await owner.tap("Saya setuju")
-    for answer in BUSINESS_ANSWERS[:8]:
+    for answer in BUSINESS_ANSWERS[:10]:
         await owner.send(answer)
     phone_prompt = owner.api.sent("sendMessage", owner.chat_id)[-1].params
     assert phone_prompt["reply_markup"]["keyboard"][0][0]["request_contact"] is True

@@ -54,6 +54,7 @@ async def chats_at_every_step(network: Network) -> dict[str, Chat]:
     await chats["text"].tap("Saya setuju")
     await chats["text"].send("Keripik Bu Sari")
     await chats["text"].send("Sari Wulandari")
+    await chats["text"].send("perorangan")
     assert "NIB" in chats["text"].last
     await onboard(chats["choice"])
     await chats["choice"].send("Keripik Singkong Balado")

@@ -30,6 +30,9 @@ KEYS: dict[Callable[[str], Any], set[str]] = {
     v.rupiah: {'price', 'price_approx', 'price_range', 'price_low'},
     v.count: {'count'},
     v.weight_grams: {'weight', 'weight_zero'},
+    v.package: {'package', 'size', 'weight', 'weight_zero'},
+    v.package_size: {'size'},
+    v.pkp_status: {'yes_no'},
     v.percent: {'percent'},
     v.pirt: {'pirt'},
     v.bpom: {'bpom'},
@@ -525,3 +528,56 @@ def test_only_value_error_with_known_key(fn: Callable[[str], Any], raw: str) -> 
     except ValueError as exc:
         assert len(exc.args) == 1
         assert exc.args[0] in KEYS[fn]
+
+
+@pytest.mark.parametrize('raw,expected', [
+    ('250 gr 20x15x5 cm', (250, (20, 15, 5))),
+    ('250g, 20 x 15 x 5', (250, (20, 15, 5))),
+    ('0,5 kg 30x20x10cm', (500, (30, 20, 10))),
+    ('1 kg', (1000, None)),  # the weight alone: the size is asked next
+    ('250 gram', (250, None)),
+    ('berat 250 gr, ukuran 20x15x5 cm', (250, (20, 15, 5))),
+    ('20x15x5 cm 250 gr', (250, (20, 15, 5))),
+    ('1,5 kg 12,5 x 8 x 3', (1500, (13, 8, 3))),  # a side is rounded up: the package fits
+    ('250gr 20*15*5', (250, (20, 15, 5))),
+    ('1.000 gr, 40cm x 30cm x 20cm', (1000, (40, 30, 20))),
+    ('500 gr 2 x 1 x 0,5 m', (500, (200, 100, 50))),
+    ('250 gram dan 20 × 15 × 5', (250, (20, 15, 5))),
+    ('20x15x5 cm', ValueError('package')),  # the size without the weight
+    ('abc 20x15x5', ValueError('package')),
+    ('250 gr 0x15x5', ValueError('size')),
+    ('250 gr 20x15', ValueError('size')),
+    ('250 gr 600x10x10', ValueError('size')),
+    ('-250 gr', ValueError('weight')),
+    ('dua ratus', ValueError('weight')),
+])
+def test_package(raw: str, expected: Any) -> None:
+    check(lambda s: tuple(v.package(s)), raw, expected)
+
+
+def test_package_zero_weight_is_confirmed_as_the_weight_alone() -> None:
+    with pytest.raises(v.Unusual) as exc:
+        v.package('0 gr 20x15x5')
+    assert exc.value.value == 0
+
+
+@pytest.mark.parametrize('raw,expected', [
+    ('20x15x5', (20, 15, 5)),
+    ('20 x 15 x 5 cm', (20, 15, 5)),
+    ('ukuran 30x20x10cm', (30, 20, 10)),
+    ('200 x 150 x 50 mm', (20, 15, 5)),
+    ('20x15', ValueError('size')),
+    ('0x1x1', ValueError('size')),
+    ('-20x15x5', ValueError('size')),
+    ('600x10x10', ValueError('size')),
+])
+def test_package_size(raw: str, expected: Any) -> None:
+    check(v.package_size, raw, expected)
+
+
+@pytest.mark.parametrize('raw,expected', [
+    ('bukan pkp', 'non_pkp'), ('non-PKP', 'non_pkp'), ('belum', 'non_pkp'), ('tidak', 'non_pkp'),
+    ('PKP', 'pkp'), ('ya', 'pkp'), ('sudah pkp', 'pkp'), ('mungkin', ValueError('yes_no')),
+])
+def test_pkp_status(raw: str, expected: Any) -> None:
+    check(v.pkp_status, raw, expected)

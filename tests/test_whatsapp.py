@@ -82,10 +82,10 @@ async def onboard(owner: WhatsAppUser) -> None:
     await owner.send("halo")
     assert "Apakah Bapak/Ibu setuju?" in owner.last
     await owner.tap("Saya setuju")
-    for answer in BUSINESS_ANSWERS[:5]:
+    for answer in BUSINESS_ANSWERS[:7]:
         await owner.send(answer)
     await owner.tap("Mikro")
-    for answer in BUSINESS_ANSWERS[6:]:
+    for answer in BUSINESS_ANSWERS[8:]:
         await owner.send(answer)
     assert "Apa nama produknya" in owner.last
 
@@ -349,7 +349,7 @@ async def telegram_owner_at_the_phone_step(tg):  # type: ignore[no-untyped-def]
     on_telegram = tg.user(5551234)
     await on_telegram.send("/start")
     await on_telegram.tap("Saya setuju")
-    for answer in BUSINESS_ANSWERS[:8]:
+    for answer in BUSINESS_ANSWERS[:10]:
         await on_telegram.send(answer)
     return on_telegram
 

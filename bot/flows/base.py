@@ -33,6 +33,9 @@ class Step:
     #: False for a field not asked on the way through (rarely held, or with a sensible default): it is
     #: changed from the summary, and a revision or a missing required answer still asks it.
     in_sequence: bool = True
+    #: Needed only for the owner's own upload to INAPROC (Katalog v6), not for the Dinas: the upload kit
+    #: checks these before handing it over (`Form.for_upload`).
+    upload: bool = False
 
     def applies(self, answers: Answers) -> bool:
         return self.when is None or self.when(answers)
@@ -89,6 +92,10 @@ class Form:
         """Applicable steps with no answer that were not skipped on purpose."""
         return [s for s in self.fields(answers)
                 if s.in_sequence and is_blank(answers.get(s.field)) and s.field not in skipped]
+
+    def for_upload(self, answers: Answers) -> list[Step]:
+        """Applicable steps only the INAPROC upload needs, with no answer yet: what the upload kit asks."""
+        return [s for s in self.fields(answers) if s.upload and is_blank(answers.get(s.field))]
 
     def missing(self, answers: Answers) -> list[Step]:
         """Applicable required steps with no answer: what blocks a submission."""

@@ -1,4 +1,4 @@
-"""One Katalog Lokal listing (DESIGN.md section 5): one step per field, in the order they are asked."""
+"""One catalogue listing (DESIGN.md section 5, with Katalog v6's package size and PPN): one step per field, in the order they are asked."""
 
 from bot import validators as v
 from bot.flows.base import Answers, Form, Step
@@ -37,6 +37,15 @@ def permit_missing(a: Answers) -> bool:
     return packaged_food(a) and not a.get("pirt") and not a.get("bpom")
 
 
+def pkp(a: Answers) -> bool:
+    """The business is PKP: its prices may include PPN (`usaha_pkp` is the business's answer)."""
+    return a.get("usaha_pkp") == "pkp"
+
+
+def never(a: Answers) -> bool:
+    return False
+
+
 def min_within_stock(value: int, a: Answers) -> None:
     if a.get("stok") and value > a["stok"]:
         raise v.Unusual("min_over_stock", value, limit=a["stok"])
@@ -53,10 +62,15 @@ PRODUCT = Form("product", (
     Step("merek", parse=v.text(1, 60), optional=True),
     Step("deskripsi", parse=v.text(20, 2000)),
     Step("harga", parse=v.rupiah),
+    Step("ppn_termasuk", kind="choice", options=YES_NO, parse=v.yes_no, when=pkp, depends=("usaha_pkp",),
+         upload=True),
     Step("satuan", kind="choice", options=SATUAN, parse=v.unit),
     Step("stok", parse=v.count, check=stock_covers_min),
     Step("min_beli", parse=v.count, check=min_within_stock, in_sequence=False),  # 1 unless changed
-    Step("berat_gram", parse=v.weight_grams),
+    # Weight and package size in one message ("250 gr 20x15x5 cm"), kept in berat_gram and panjang/lebar/
+    # tinggi_cm; given the weight alone, `ukuran` asks the size next (answered already when given).
+    Step("kemasan", parse=v.package),
+    Step("ukuran", parse=v.package_size, upload=True),
     Step("pdn", kind="choice", options=YES_NO, parse=v.yes_no),
     Step("tkdn", parse=v.percent, optional=True, when=lambda a: a.get("pdn") is True, depends=("pdn",),
          in_sequence=False),  # only with a TKDN certificate: added from the summary
@@ -66,4 +80,7 @@ PRODUCT = Form("product", (
     Step("halal", parse=v.halal, optional=True, when=food, depends=("kategori",)),
     Step("sni", parse=v.sni, optional=True, in_sequence=False),
     Step("photos", kind="photos"),
+    # Not a question: the business's PKP status, so `when` above can read it (the product's answers hold
+    # only its own fields; Product.usaha_pkp reads it from the Business row the turn already holds).
+    Step("usaha_pkp", when=never, in_sequence=False, optional=True),
 ))
