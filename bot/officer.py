@@ -37,38 +37,26 @@ async def send_submission(turn: Turn, contact: Contact, product: Product, busine
 
 
 async def handle(turn: Turn, inbound: Inbound) -> None:
-    """Routes one officer event."""
+    """Routes one officer event: buttons and global words by table, then text."""
     officer = await turn.session.get(Officer, turn.contact.officer_id)
     assert officer is not None
     inbound = typed_number_as_choice(turn, inbound)
     action = global_action(inbound.text) if inbound.kind in ("text", "command") else None
     choice = inbound.text if inbound.kind == "choice" else ""
-    if (found := find_button(ANY_OFFICER_BUTTONS, choice)) is not None:
+    found = find_button(ANY_OFFICER_BUTTONS, choice) or (ANY_OFFICER_WORDS.get(action or ""), "")
+    if found[0] is not None:
         return await found[0](turn, officer, found[1])
-    if action == "whoami":
-        region = regions.get_region(officer.region_code)
-        turn.say("your_id", channel=turn.contact.channel, address=turn.contact.address, officer=officer,
-                 region=region.label if region else officer.region_code)
-        return show_menu(turn, officer)
-    if action == "language":
-        return show_language(turn)
     if not officer.active:
-        turn.say("officer/inactive")
-        return
-    if action == "help":
-        turn.say("officer/help")
-        return show_menu(turn, officer)
-    if action == "dashboard":
-        url = await issue_link(turn.session, turn.settings, officer.id, turn.now)  # type: ignore[arg-type]
-        turn.say("officer/dashboard_link", url=url)
-        return show_menu(turn, officer)
-    if action == "cancel" and turn.conversation.flow.startswith("review_"):
-        turn.say("officer/review_cancelled")
-        return show_menu(turn, officer)
+        return turn.say("officer/inactive")
     if action is not None:
-        return show_menu(turn, officer)
+        return await WORDS.get(action, menu_button)(turn, officer, "")
     if choice:
         return await run_button(turn, officer, choice)
+    await receive_text(turn, officer, inbound)
+
+
+async def receive_text(turn: Turn, officer: Officer, inbound: Inbound) -> None:
+    """Typed text is a reason when one was asked; anything else gets the buttons again."""
     if inbound.kind == "unsupported":
         turn.say("errors/unsupported")
         return await resume(turn, officer)
@@ -76,6 +64,30 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
         return await receive_reason(turn, officer, inbound.text)
     turn.say("officer/use_buttons")
     await resume(turn, officer)
+
+
+async def say_who_i_am(turn: Turn, officer: Officer, _: str) -> None:
+    region = regions.get_region(officer.region_code)
+    turn.say("your_id", channel=turn.contact.channel, address=turn.contact.address, officer=officer,
+             region=region.label if region else officer.region_code)
+    show_menu(turn, officer)
+
+
+async def say_help(turn: Turn, officer: Officer, _: str) -> None:
+    turn.say("officer/help")
+    show_menu(turn, officer)
+
+
+async def send_dashboard_link(turn: Turn, officer: Officer, _: str) -> None:
+    url = await issue_link(turn.session, turn.settings, officer.id, turn.now)  # type: ignore[arg-type]
+    turn.say("officer/dashboard_link", url=url)
+    show_menu(turn, officer)
+
+
+async def cancel(turn: Turn, officer: Officer, _: str) -> None:
+    if turn.conversation.flow.startswith("review_"):
+        turn.say("officer/review_cancelled")
+    show_menu(turn, officer)
 
 
 Button = Callable[[Turn, Officer, str], Awaitable[None]]
@@ -122,7 +134,7 @@ async def review_button(turn: Turn, officer: Officer, rest: str) -> None:
 
 
 async def approve(turn: Turn, officer: Officer, product_id: int, seen: int | None) -> None:
-    await decide(turn, officer, product_id, seen, Decision.approved)
+    await decide(turn, officer, review.Chosen(product_id, Decision.approved, seen))
 
 
 async def start_revision(turn: Turn, officer: Officer, product_id: int, seen: int | None) -> None:
@@ -218,23 +230,21 @@ async def flag_button(turn: Turn, officer: Officer, field: str) -> None:
 async def receive_reason(turn: Turn, officer: Officer, text: str) -> None:
     """The note of a revision or the reason of a rejection: the decision goes to the review service."""
     data = turn.data
-    await decide(turn, officer, int(data["product_id"]), data.get("seen"), data["decision"], text,
-                 data.get("flagged", []))
+    await decide(turn, officer, review.Chosen(int(data["product_id"]), data["decision"], data.get("seen"), text,
+                                              tuple(data.get("flagged", []))))
 
 
-async def decide(turn: Turn, officer: Officer, product_id: int, seen: int | None, decision: str,
-                 reason: str = "", flagged: list[str] | None = None) -> None:
-    """Hands the decision, on the round the officer saw, to the review service, and says what came of it."""
+async def decide(turn: Turn, officer: Officer, chosen: review.Chosen) -> None:
+    """Hands the officer's decision to the review service, and says what came of it."""
     actor = review.Actor(officer, ReviewSource.chat)
     try:
-        outcome = await review.decide(turn.session, turn.outbox, turn.renderer, actor, product_id,
-                                      decision, reason, flagged, seen=seen)
+        outcome = await review.decide(turn.session, turn.outbox, turn.renderer, actor, chosen)
     except review.NotInRegion:
         turn.say("officer/not_your_region")
         return show_menu(turn, officer)
     except review.InvalidDecision as invalid:
         if "reason" in invalid.problems:  # the conversation stays on the question
-            return turn.say("officer/ask_reason", decision=decision,
+            return turn.say("officer/ask_reason", decision=chosen.decision,
                             prefix=turn.text(f"errors/{invalid.problems['reason']}"))
         return await stale_button(turn, officer)
     if not outcome.decided:
@@ -245,6 +255,10 @@ async def decide(turn: Turn, officer: Officer, product_id: int, seen: int | None
 
 #: Buttons any officer may press, active or not: a whole id, or the prefix before ":" -> handler(rest of id).
 ANY_OFFICER_BUTTONS: dict[str, Button] = {"lang": choose_language, "off:lang": ask_language}
+#: Global words any officer may use, active or not (bot/flows/words.py) -> handler.
+ANY_OFFICER_WORDS: dict[str, Button] = {"whoami": say_who_i_am, "language": ask_language}
+#: Global words of an active officer; any other shows the menu.
+WORDS: dict[str, Button] = {"help": say_help, "dashboard": send_dashboard_link, "cancel": cancel}
 #: Buttons of an active officer.
 BUTTONS: dict[str, Button] = {
     "rv": review_button, "flag": flag_button, "show": show_button, "off:pending": pending_button, "menu": menu_button,

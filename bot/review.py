@@ -69,6 +69,17 @@ class Actor:
     source: ReviewSource
 
 
+@dataclass(frozen=True)
+class Chosen:
+    """An officer's decision exactly as they chose it (nothing defaulted), on the round they saw (`seen`)."""
+
+    product_id: int
+    decision: Decision | str | None
+    seen: int | None
+    reason: str = ""
+    flagged: tuple[str, ...] = ()
+
+
 class Result(StrEnum):
     """Where a submission stands for an officer who saw one round of it."""
 
@@ -193,10 +204,8 @@ async def resubmission(session: AsyncSession, product: Product, business: Busine
 
 
 def round_after(last: Review | None) -> int:
-    """Names the submission on show by the decision before it: the latest review's id, 0 for the first.
-
-    An owner can send a product again only after a decision (a revision), so this changes with every round.
-    """
+    """The submission on show, named by the decision before it (latest review id, 0 for the first): an owner
+    sends a product again only after a decision (a revision), so this changes with every round."""
     return (last.id or 0) if last is not None else 0
 
 
@@ -257,33 +266,32 @@ async def standing(session: AsyncSession, officer: Officer, product_id: int, see
 
 
 async def decide(session: AsyncSession, outbox: OutboxWriter, renderer: Renderer, actor: Actor,
-                 product_id: int, decision: Decision | str | None, reason: str = "",
-                 flagged: list[str] | None = None, *, seen: int | None) -> Outcome:
+                 chosen: Chosen) -> Outcome:
     """Records the officer's decision on the round they saw, and tells the owner and the other officers.
 
-    Under the product's lock: a product decided meanwhile answers `decided_first` with who decided, one sent
-    again since round `seen` answers `changed`; then a missing or unknown decision, a revision without valid
-    flagged fields or a missing reason raises InvalidDecision. NotInRegion for a product the actor may not
-    see. Nothing changes unless the result is `recorded`.
+    Under the product's lock: `decided_first` (with who) or `changed` (sent again since `chosen.seen`); then
+    InvalidDecision for a missing or unknown decision, bad flags or reason; NotInRegion for a product the actor
+    may not see. Nothing changes unless the result is `recorded`.
     """
-    found = await standing(session, actor.officer, product_id, seen, lock=True)
+    found = await standing(session, actor.officer, chosen.product_id, chosen.seen, lock=True)
     if found.result != Result.waiting:
         return found
-    chosen, flagged = parse_decision(decision), list(flagged or [])
-    if wrong := problems(chosen, reason, flagged):
+    decision, reason, flagged = parse_decision(chosen.decision), chosen.reason, list(chosen.flagged)
+    if wrong := problems(decision, reason, flagged):
         raise InvalidDecision(wrong)
-    assert chosen is not None
+    assert decision is not None
     product, business = found.product, found.business
-    review = Review(product_id=product.id, officer_id=actor.officer.id, decision=chosen,
-                    reason=reason.strip()[:1000] if chosen == Decision.approved else parse_reason(reason),
+    review = Review(product_id=product.id, officer_id=actor.officer.id, decision=decision,
+                    reason=reason.strip()[:1000] if decision == Decision.approved else parse_reason(reason),
                     flagged_fields=[name for name in ASKED_ORDER if name in flagged]  # as asked, no duplicates
-                    if chosen == Decision.revision else [],
+                    if decision == Decision.revision else [],
                     source=actor.source, snapshot=await snapshot(session, product, business), created_at=outbox.now)
     session.add(review)
-    product.status = STATUS_AFTER[chosen]
+    product.status = STATUS_AFTER[decision]
     product.updated_at = outbox.now
     await tell_owner(session, outbox, renderer, product, business, review)
     others = [o for o in await officers_covering(session, business.region_code or "") if o.id != actor.officer.id]
-    await tell_other_officers(session, outbox, renderer, others, actor.officer, product, review)
+    await tell_other_officers(session, outbox, renderer, others=others, decider=actor.officer, product=product,
+                              review=review)
     await session.flush()
     return Outcome(Result.recorded, product, business, review, actor.officer)

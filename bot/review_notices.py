@@ -31,7 +31,7 @@ async def tell_owner(session: AsyncSession, outbox: OutboxWriter, renderer: Rend
                 notice={"kind": "review_result", "params": [product.nama_produk or "", decision_label]})
 
 
-async def tell_other_officers(session: AsyncSession, outbox: OutboxWriter, renderer: Renderer,
+async def tell_other_officers(session: AsyncSession, outbox: OutboxWriter, renderer: Renderer, *,
                               others: list[Officer], decider: Officer, product: Product, review: Review) -> None:
     """The region's other officers learn who decided, so nobody opens a finished submission."""
     if not others:

@@ -31,8 +31,8 @@ async def web_decide(network: Network, officer_id: int, decision: Decision | str
     async with network.engine.db.transaction() as session:
         seen = await review.current_round(session, 1) if seen is None else seen
         outbox = OutboxWriter(session, utcnow())
-        outcome = await review.decide(session, outbox, network.engine.renderer, actor, 1, decision, reason, flagged,
-                                      seen=seen)
+        chosen = review.Chosen(1, decision, seen, reason, tuple(flagged or ()))
+        outcome = await review.decide(session, outbox, network.engine.renderer, actor, chosen)
         await outbox.flush()
         return outcome
 

@@ -129,9 +129,10 @@ async def decide(visit: Visit) -> Response:
     try:
         if product_id is None:
             raise review.NotInRegion(product_id)
+        chosen = review.Chosen(product_id, decision, review.parse_round(visit.form.get("seen")), reason,
+                               tuple(flagged))
         outcome = await review.decide(visit.session, outbox, visit.console.renderer,
-                                      review.Actor(visit.officer, ReviewSource.web), product_id, decision, reason,
-                                      flagged, seen=review.parse_round(visit.form.get("seen")))
+                                      review.Actor(visit.officer, ReviewSource.web), chosen)
     except review.NotInRegion:
         return visit.console.pages.message(visit.request, "not_found", visit.locale, status=404)
     except review.InvalidDecision as invalid:
