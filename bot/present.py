@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from babel.numbers import format_decimal
@@ -10,6 +11,18 @@ from lokal import format_npwp15
 from bot.flows.base import Answers, Form, Step, is_blank
 from bot.i18n import rupiah
 from bot.regions import get_region
+
+
+def _npwp(value: Any, locale: str) -> str | None:
+    return format_npwp15(str(value)) if len(str(value)) == 15 else None
+
+
+FIELD_FORMATS: dict[str, Callable[[Any, str], str | None]] = {  # field -> its display (None: the usual one)
+    "npwp": _npwp,
+    "harga": lambda value, locale: rupiah(value),
+    "berat_gram": lambda value, locale: f"{format_decimal(value, locale=locale)} g",
+    "tkdn": lambda value, locale: f"{format_decimal(value, locale=locale)}%",
+}
 
 
 def shown(labels: dict[str, Any], locale: str, step: Step, value: Any, skipped: bool = False) -> str:
@@ -25,14 +38,8 @@ def shown(labels: dict[str, Any], locale: str, step: Step, value: Any, skipped: 
         return region.label if region else str(value)
     if step.kind == "photos":
         return f"{value} {words['photos']}"
-    if step.field == "npwp" and len(str(value)) == 15:
-        return format_npwp15(str(value))
-    if step.field == "harga":
-        return rupiah(value)
-    if step.field == "berat_gram":
-        return f"{format_decimal(value, locale=locale)} g"
-    if step.field == "tkdn":
-        return f"{format_decimal(value, locale=locale)}%"
+    if (show := FIELD_FORMATS.get(step.field)) is not None and (text := show(value, locale)) is not None:
+        return text
     if isinstance(value, int) and not isinstance(value, bool):
         return format_decimal(value, locale=locale)
     return str(value)

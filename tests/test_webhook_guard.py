@@ -51,12 +51,12 @@ def telegram_hook(world: World) -> Hook:
                 forged=lambda _body: {"X-Telegram-Bot-Api-Secret-Token": "guessed-secret"})
 
 
-def whatsapp_hook(wa: WA) -> Hook:
-    person = WhatsAppUser(wa.client, wa.graph, "6281234500042")
-    engine = wa.channels.whatsapp_updates.engine
+def whatsapp_hook(setup: WA) -> Hook:
+    person = WhatsAppUser(setup.client, setup.graph, "6281234500042")
+    engine = setup.channels.whatsapp_updates.engine
     template_update = {"object": "whatsapp_business_account", "entry": [{"id": WABA_ID, "changes": [
         {"field": "message_template_status_update", "value": {"event": "APPROVED", "message_template_id": 1}}]}]}
-    return Hook("whatsapp", "/whatsapp/webhook", wa.client, wa.db, engine, 401,
+    return Hook("whatsapp", "/whatsapp/webhook", setup.client, setup.db, engine, 401,
                 update=lambda: person.message_payload("text", text={"body": "halo"}),
                 unsupported=template_update,
                 headers=lambda body: {"X-Hub-Signature-256": sign(body, APP_SECRET)},

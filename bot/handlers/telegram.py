@@ -181,15 +181,7 @@ class TelegramChannel:
         Each part is one step; the steps an earlier try sent (`parts.sent`) are skipped.
         """
         parts = parts or Unpaced()
-        chat_id = int(outbound.address)
-        pieces = split_html(outbound.text, MAX_TEXT)
-        markup = keyboard(outbound)
-        steps: list[tuple[int, Any]] = []
-        if outbound.photos:
-            steps.append((min(len(outbound.photos), 10), lambda: self._send_photos(chat_id, outbound.photos)))
-        for i, piece in enumerate(pieces):
-            last = i == len(pieces) - 1
-            steps.append((1, lambda p=piece, last=last: self._send_text(chat_id, p, markup if last else None)))
+        steps = self._steps(outbound)
         message_id = None
         try:
             for index, (count, step) in enumerate(steps):
@@ -210,6 +202,19 @@ class TelegramChannel:
             raise PermanentError(str(exc)) from exc
         except (TimedOut, NetworkError) as exc:
             raise TemporaryError(str(exc)) from exc
+
+    def _steps(self, outbound: Outbound) -> list[tuple[int, Any]]:
+        """(messages it takes, the call) for each part: the photos (one album), then each piece of the text."""
+        chat_id = int(outbound.address)
+        pieces = split_html(outbound.text, MAX_TEXT)
+        markup = keyboard(outbound)
+        steps: list[tuple[int, Any]] = []
+        if outbound.photos:
+            steps.append((min(len(outbound.photos), 10), lambda: self._send_photos(chat_id, outbound.photos)))
+        for i, piece in enumerate(pieces):
+            last = i == len(pieces) - 1
+            steps.append((1, lambda p=piece, last=last: self._send_text(chat_id, p, markup if last else None)))
+        return steps
 
     async def _send_text(self, chat_id: int, text: str, markup: Any) -> int:
         return (await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=markup)).message_id

@@ -67,7 +67,7 @@ class AiohttpRequest(BaseRequest):
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    async def do_request(
+    async def do_request(  # noqa: PLR0917 (python-telegram-bot's BaseRequest.do_request, positional there)
         self,
         url: str,
         method: str,
