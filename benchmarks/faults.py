@@ -49,8 +49,8 @@ from tests.fake_telegram import TOKEN as BOT_TOKEN  # noqa: E402
 from tests.fake_telegram import FakeBotAPI  # noqa: E402
 from tests.loopback import free_port  # noqa: E402
 from tests.malformed import corpus  # noqa: E402
+from tests.support.conversations import BUSINESS_ANSWERS  # noqa: E402
 from tests.telegram_user import SECRET, TelegramUser  # noqa: E402
-from tests.test_golden import BUSINESS_ANSWERS  # noqa: E402
 from tests.whatsapp_user import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, WhatsAppUser, sign  # noqa: E402
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -14,7 +14,7 @@ from bot.submission import send_submission
 from bot.turn import Turn
 from storage.models import Business, Contact, Conversation, OutboxMessage, Product
 from tests.chat import Network
-from tests.test_golden import fill_product, onboard
+from tests.support.conversations import fill_product, onboard
 
 
 async def test_the_backlog_is_the_message_the_officer_chat_writes(network: Network) -> None:

@@ -16,7 +16,7 @@ from storage.db import Database
 from storage.models import OutboxMessage, ProductPhoto
 from tests.chat import Network
 from tests.conftest import FixedClock, World, count_rows, deliver_later, make_image, telegram_settings
-from tests.test_golden import CRAFT_PRODUCT, onboard, play
+from tests.support.conversations import CRAFT_PRODUCT, onboard, play
 from tests.test_telegram import onboard as telegram_onboard
 from tests.test_whatsapp import WA, graph, wa  # noqa: F401  (fixtures)
 from tests.test_whatsapp import onboard as whatsapp_onboard

@@ -16,7 +16,7 @@ from storage.db import Database
 from storage.models import Product, ProductPhoto
 from tests.chat import Network
 from tests.conftest import count_rows, make_image
-from tests.test_golden import FOOD_PRODUCT, onboard, play
+from tests.support.conversations import FOOD_PRODUCT, onboard, play
 
 
 def _site(root: Path) -> tuple[Database, Settings]:

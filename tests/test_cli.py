@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 from bot.cli import app
 from tests.conftest import make_image
 from tests.loopback import free_port
-from tests.test_golden import BUSINESS_ANSWERS
+from tests.support.conversations import BUSINESS_ANSWERS
 
 CHANNEL_VARS = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "PUBLIC_URL", "WHATSAPP_ACCESS_TOKEN",
                 "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN")

@@ -18,7 +18,7 @@ from bot.web import create_app
 from storage.models import DinasLogin, OutboxMessage, Product, Review
 from tests.chat import Chat, Network
 from tests.conftest import count_rows, product_status
-from tests.test_golden import submit_with_officer
+from tests.support.conversations import submit_with_officer
 
 BASE = "http://127.0.0.1:8080"
 

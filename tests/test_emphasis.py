@@ -15,7 +15,7 @@ from bot.messages import Outbound
 from bot.settings import ROOT
 from tests.conftest import World
 from tests.fake_telegram import visible_text
-from tests.test_golden import CRAFT_PRODUCT
+from tests.support.conversations import CRAFT_PRODUCT
 from tests.test_whatsapp import (  # noqa: F401  (fixtures)
     WA,
     database,  # noqa: F401  (SQLite for both channels here)

@@ -14,7 +14,7 @@ from bot.messages import Inbound, PhotoIn
 from storage.models import Business, Contact, Conversation, OutboxMessage, Product, ProductPhoto, Review
 from tests.chat import Network
 from tests.conftest import count_rows, make_image
-from tests.test_golden import BUSINESS_ANSWERS, CRAFT_PRODUCT, fill_product, onboard, play
+from tests.support.conversations import BUSINESS_ANSWERS, CRAFT_PRODUCT, fill_product, onboard, play
 
 
 async def test_same_event_twice_gives_one_answer(network: Network) -> None:

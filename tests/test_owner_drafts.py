@@ -10,7 +10,7 @@ from sqlmodel import select
 from storage.models import Product, ProductStatus
 from tests.chat import Network
 from tests.conftest import count_rows, make_image
-from tests.test_golden import CRAFT_PRODUCT, FOOD_PRODUCT, fill_product, onboard, play
+from tests.support.conversations import CRAFT_PRODUCT, FOOD_PRODUCT, fill_product, onboard, play
 
 
 def counters(texts: list[str]) -> list[tuple[int, int]]:
@@ -73,7 +73,7 @@ async def test_english_owner_deletes_a_draft(network: Network) -> None:
     await owner.send("language")
     await owner.tap("English")
     await owner.tap("I agree")
-    from tests.test_golden import BUSINESS_ANSWERS
+    from tests.support.conversations import BUSINESS_ANSWERS
     for answer in BUSINESS_ANSWERS:
         await owner.send(answer)
     await owner.send("Banana Chips")

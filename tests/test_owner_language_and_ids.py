@@ -16,7 +16,7 @@ from bot.settings import Settings
 from storage.db import Database
 from tests.chat import Network
 from tests.conftest import World, make_image
-from tests.test_golden import CRAFT_PRODUCT, onboard, play
+from tests.support.conversations import CRAFT_PRODUCT, onboard, play
 
 
 @pytest.mark.parametrize(("code", "locale"), [("en", "en"), ("en-US", "en"), ("EN_gb", "en"), ("id", "id"),

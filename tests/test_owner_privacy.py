@@ -19,7 +19,7 @@ from storage.models import (
 )
 from tests.chat import Network
 from tests.conftest import count_rows
-from tests.test_golden import fill_product, onboard
+from tests.support.conversations import fill_product, onboard
 
 
 async def test_nothing_is_kept_of_someone_who_declines(network: Network) -> None:

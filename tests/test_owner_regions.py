@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from storage.models import Business
 from tests.chat import Chat, Network
-from tests.test_golden import BUSINESS_ANSWERS
+from tests.support.conversations import BUSINESS_ANSWERS
 
 
 async def at_region_question(network: Network, english: bool = False) -> Chat:

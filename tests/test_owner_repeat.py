@@ -6,7 +6,7 @@ from bot.repeat import similar
 from storage.models import Product
 from tests.chat import Chat, Network
 from tests.conftest import make_image
-from tests.test_golden import fill_product, onboard
+from tests.support.conversations import fill_product, onboard
 
 
 async def second_product(owner: Chat) -> None:

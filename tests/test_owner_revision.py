@@ -7,7 +7,7 @@ from sqlmodel import select
 from storage.models import Business, Product, ProductPhoto, Review
 from tests.chat import Chat, Network
 from tests.conftest import count_rows, make_image
-from tests.test_golden import FOOD_PRODUCT, onboard, play, submit_with_officer
+from tests.support.conversations import FOOD_PRODUCT, onboard, play, submit_with_officer
 
 
 async def ask_revision(officer: Chat, *fields: str, reason: str = "Mohon diperbaiki sesuai catatan.") -> None:

@@ -10,7 +10,7 @@ from bot.flows.product import KATEGORI
 from storage.models import Business, Product, ProductStatus
 from tests.chat import Chat, Network
 from tests.conftest import make_image, product_status
-from tests.test_golden import CRAFT_PRODUCT, onboard, play
+from tests.support.conversations import CRAFT_PRODUCT, onboard, play
 
 FOOD_WITHOUT_PERMITS = [
     ("send", "Sambal Roa Bu Sari"),

@@ -12,7 +12,7 @@ from storage.db import Database
 from storage.models import Business, Product
 from tests.chat import Chat, Network
 from tests.conftest import make_image
-from tests.test_golden import BUSINESS_ANSWERS, onboard
+from tests.support.conversations import BUSINESS_ANSWERS, onboard
 
 
 async def product_values(database: Database) -> Product:

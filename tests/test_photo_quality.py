@@ -14,7 +14,7 @@ from bot.media import check_photo
 from bot.settings import ROOT
 from tests.chat import Network
 from tests.conftest import make_image
-from tests.test_golden import CRAFT_PRODUCT, onboard, play
+from tests.support.conversations import CRAFT_PRODUCT, onboard, play
 
 MAX = 10 * 1024 * 1024
 

@@ -12,7 +12,7 @@ from bot.i18n import rupiah
 from storage.db import Database
 from storage.models import Contact, OutboxMessage, Product, ProductHistory, ProductPhoto, ProductStatus
 from tests.chat import Chat, Network
-from tests.test_golden import fill_product, onboard
+from tests.support.conversations import fill_product, onboard
 
 TRIES = 20
 

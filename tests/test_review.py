@@ -13,7 +13,7 @@ from bot.outbox import OutboxWriter
 from storage.models import Decision, Officer, OutboxMessage, Product, Review, ReviewSource, utcnow
 from tests.chat import Network
 from tests.conftest import count_rows, product_status
-from tests.test_golden import submit_with_officer
+from tests.support.conversations import submit_with_officer
 
 
 async def officer(network: Network, officer_id: int) -> Officer:

@@ -17,8 +17,8 @@ from bot.web import Channels
 from storage.models import Business, InboundEvent, OutboxMessage
 from tests.conftest import World, count_rows, make_image, product_status, telegram_settings
 from tests.fake_telegram import FakeBotAPI
+from tests.support.conversations import BUSINESS_ANSWERS, CRAFT_PRODUCT, FOOD_PRODUCT, play
 from tests.telegram_user import SECRET, TelegramUser, fixture
-from tests.test_golden import BUSINESS_ANSWERS, CRAFT_PRODUCT, FOOD_PRODUCT, play
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 

@@ -26,8 +26,8 @@ from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, make_image
 from tests.fake_telegram import TOKEN, FakeBotAPI
 from tests.loopback import free_port
 from tests.s3 import S3, s3_server  # noqa: F401  (fixture)
+from tests.support.conversations import FOOD_PRODUCT, play
 from tests.telegram_user import SECRET, TelegramUser
-from tests.test_golden import FOOD_PRODUCT, play
 from tests.test_telegram import OFFICER, OWNER, onboard
 from tests.test_telegram_run import stop_bot, wait_for_http
 

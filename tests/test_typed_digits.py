@@ -17,7 +17,7 @@ from bot.admin import add_officer
 from bot.common import MAX_ID, ascii_number
 from storage.models import Contact, Conversation, InboundEvent
 from tests.chat import Chat, Network
-from tests.test_golden import fill_product, onboard
+from tests.support.conversations import fill_product, onboard
 
 APOLOGY = "gangguan di sistem"
 STALE = "Tombol itu sudah tidak berlaku"

@@ -23,7 +23,7 @@ from storage.db import Database
 from storage.models import Contact, InboundEvent, OutboxMessage, Owner, Product, utcnow
 from tests.conftest import count_rows, deliver_later, make_image, product_status
 from tests.fake_graph import RE_ENGAGEMENT, SERVICE_UNAVAILABLE, THROUGHPUT_LIMIT, TOKEN, FakeGraphAPI, graph_error
-from tests.test_golden import BUSINESS_ANSWERS, CRAFT_PRODUCT, FOOD_PRODUCT, play
+from tests.support.conversations import BUSINESS_ANSWERS, CRAFT_PRODUCT, FOOD_PRODUCT, play
 from tests.whatsapp_user import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, WhatsAppUser, sign
 
 
