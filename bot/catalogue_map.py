@@ -249,14 +249,14 @@ def parse_import(text: str) -> tuple[CatalogueMap | None, list[RowError]]:
     records, rows = [], []
     for row, values in enumerate(lines[1:], 2):
         if any(v.strip() for v in values):
-            records.append(dict(zip(header, values)))
+            records.append(dict(zip(header, values, strict=False)))
             rows.append(row)
     if not records:
         return None, [_error(None, "empty_file", "the file has a header but no rows.")]
     errors = validate(records, rows=rows)
     if errors:
         return None, errors
-    return CatalogueMap(tuple(_row(r, n) for r, n in zip(records, rows))), []
+    return CatalogueMap(tuple(_row(r, n) for r, n in zip(records, rows, strict=True))), []
 
 
 def load(path: Path | str = DEFAULT_PATH) -> CatalogueMap:

@@ -56,7 +56,7 @@ async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | N
     answers = await answers_of(turn, form, record)
     labels = turn.labels()
     counted = form.counted(answers)
-    position = next((i for i, s in enumerate(counted) if s.field == step.field), 0) + 1
+    position = form.position(step.field, answers)
     current = answers.get(step.field)
     choices: list[Choice] = []
     if step.kind == "choice" and step.options:

@@ -278,6 +278,9 @@ async def submit(turn: Turn, product_id: int, anyway: bool = False) -> None:
 
 async def is_empty(turn: Turn, product: Product) -> bool:
     answers = await forms.answers_of(turn, PRODUCT, product)
+    for step in PRODUCT.steps:
+        if step.derived:
+            answers.pop(step.field, None)  # read from the business, not the owner's answer
     if answers.get("min_beli") == DEFAULT_MIN_BELI:
         answers.pop("min_beli")  # given to every new product, not an answer
     return all(value is None or value == "" for value in answers.values())

@@ -192,10 +192,13 @@ async def say_why_not(turn: Turn, officer: Officer, outcome: review.Outcome) -> 
 
 async def show_flag_picker(turn: Turn, product: Product, error: str | None = None) -> None:
     """Product fields that apply, then the business profile's fields: an officer may flag either."""
-    answers = await forms.answers_of(turn, PRODUCT, product)
+    business = await turn.session.get(Business, product.business_id)
+    product_steps = review.flaggable(PRODUCT, await forms.answers_of(turn, PRODUCT, product))
+    business_steps = review.flaggable(BUSINESS, await forms.answers_of(turn, BUSINESS, business)) if business \
+        else [s for s in BUSINESS.steps if s.reviewable]
     flagged = turn.data.get("flagged", [])
     fields = turn.labels()["fields"]
-    steps = [*PRODUCT.fields(answers), *BUSINESS.steps]
+    steps = [*product_steps, *business_steps]
     choices = [Choice(f"flag:{s.field}", ("✓ " if s.field in flagged else "") + fields[s.field]) for s in steps]
     choices.append(turn.button("flag:done", "flags_done"))
     turn.say("officer/pick_fields", choices=choices, flagged=flagged, product=product,

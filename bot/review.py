@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.common import ascii_number
+from bot.flows.base import Answers, Form, Step
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
 from bot.i18n import Renderer
@@ -44,10 +45,16 @@ STATUS_AFTER = {
     Decision.revision: ProductStatus.revision_requested,
     Decision.rejected: ProductStatus.rejected,
 }
-FLAGGABLE = tuple(s.field for s in (*PRODUCT.steps, *BUSINESS.steps))
+FLAGGABLE = tuple(s.field for s in (*PRODUCT.steps, *BUSINESS.steps) if s.reviewable)
 ASKED_ORDER = tuple(s.field for s in (*BUSINESS.steps, *PRODUCT.steps))  # a revision asks the profile first
 parse_reason = text_validator(3, 1000)
 DECISIONS = {d.value: d for d in Decision}
+
+
+def flaggable(form: Form, answers: Answers) -> list[Step]:
+    """The steps of a record an officer may flag for revision: reviewable questions that apply to it (no
+    derived value like `usaha_pkp`, no akta for a perorangan), which the owner can answer."""
+    return [s for s in form.fields(answers) if s.reviewable]
 
 
 def parse_id(value: object) -> int | None:

@@ -16,13 +16,15 @@ T0 = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)  # Monday 10.00 WIB
 APPROVED_PRODUCT: dict[str, Any] = {
     "nama_produk": "Keripik Singkong Balado", "kategori": "makanan", "merek": "Bu Sari",
     "deskripsi": "Keripik singkong renyah bumbu balado, 250 gram.", "harga": 25000, "satuan": "pcs",
-    "stok": 500, "min_beli": 10, "berat_gram": 250, "pdn": True, "tkdn": 40.5, "pirt": "2063509010789",
+    "stok": 500, "min_beli": 10, "berat_gram": 250, "panjang_cm": 20, "lebar_cm": 15, "tinggi_cm": 5,
+    "pdn": True, "tkdn": 40.5, "pirt": "2063509010789",
     "bpom": None, "halal": "ID31110000123450321", "sni": None,
 }
 BUSINESS: dict[str, Any] = {
-    "nama_usaha": "UD Sari Rasa", "nama_pemilik": "Sari", "nib": "1234567890123", "kbli": "10794",
-    "npwp": "012345678901234", "skala": "mikro", "alamat": "Jl. Merdeka No. 1, Kotabumi",
-    "phone": "+6281234567890", "skipped": ["email"],
+    "nama_usaha": "UD Sari Rasa", "nama_pemilik": "Sari", "bentuk_usaha": "perorangan", "nib": "1234567890123",
+    "kbli": "10794", "npwp": "012345678901234", "pkp": "non_pkp", "skala": "mikro",
+    "alamat": "Jl. Merdeka No. 1, Kotabumi", "phone": "+6281234567890",
+    "skipped": [],  # the email is asked by the upload kit, after approval
 }
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from bot.dinas import funnel, stats, targets
 from bot.flows.base import Form
+from bot.flows.business import BENTUK_USAHA, BUSINESS
 from bot.flows.product import FOOD, PACKAGED_FOOD, PRODUCT
 from storage.db import Database
 from storage.models import ProductHistory, Review
@@ -86,7 +87,7 @@ async def test_status_counts_weekly_approvals_and_flags(database: Database) -> N
 async def test_funnel_reached_stopped_and_worst_questions(database: Database) -> None:
     old, fresh = NOW - timedelta(days=10), NOW - timedelta(days=1)
     empty = dict.fromkeys(("kategori", "merek", "deskripsi", "harga", "satuan", "stok", "min_beli", "berat_gram",
-                           "pdn", "tkdn", "pirt", "bpom", "halal", "sni"))
+                           "panjang_cm", "lebar_cm", "tinggi_cm", "pdn", "tkdn", "pirt", "bpom", "halal", "sni"))
     to_harga = {**empty, "kategori": "kerajinan", "deskripsi": "Tas anyaman pandan, tahan lama dan ringan.",
                 "harga": 150000, "skipped": ["merek"]}
     first = await add_business(database)
@@ -100,9 +101,10 @@ async def test_funnel_reached_stopped_and_worst_questions(database: Database) ->
     await add_product(database, food, status="draft", submitted_at=old,  # packaged food, no P-IRT yet
                       **{**empty, "kategori": "makanan", "deskripsi": "Keripik pisang manis, 200 gram.",
                          "harga": 15000, "satuan": "pcs", "stok": 100, "min_beli": 5, "berat_gram": 200,
-                         "pdn": False, "skipped": ["merek"]})
+                         "panjang_cm": 15, "lebar_cm": 10, "tinggi_cm": 4, "pdn": False, "skipped": ["merek"]})
     officer = await add_officer(database)
-    done = await add_business(database)
+    done = await add_business(database, bentuk_usaha="cv", akta="Akta No. 12/2020", pkp="pkp",
+                              email="sari@example.com")  # a PKP badan usaha: asked the akta and the PPN
     await add_product(database, done, officer_id=officer, photos=("ab/x.jpg",), skipped=["bpom", "sni"])
     await add_business(database, completed_at=None, created_at=old, alamat=None, phone=None)  # stale at alamat
     await add_business(database, completed_at=None, created_at=old, alamat=None, phone=None,
@@ -112,12 +114,15 @@ async def test_funnel_reached_stopped_and_worst_questions(database: Database) ->
         products = await funnel.product_funnel(conn, "18.03", NOW)
         profiles, no_region = await funnel.business_funnel(conn, "18.03", NOW)
     reached = {q.field: q.reached for q in products}  # owners: `first` counts once
-    assert reached == {"nama_produk": 5, "kategori": 5, "merek": 5, "deskripsi": 5, "harga": 5, "satuan": 5,
-                       "stok": 2, "min_beli": 2, "berat_gram": 2, "pdn": 2, "tkdn": 1, "pirt": 2, "bpom": 1,
-                       "halal": 1, "sni": 1, "photos": 1}
+    assert reached == {"nama_produk": 5, "kategori": 5, "merek": 5, "deskripsi": 5, "harga": 5,
+                       "ppn_termasuk": 1, "satuan": 5, "stok": 2, "min_beli": 2, "kemasan": 2, "ukuran": 2,
+                       "pdn": 2, "tkdn": 1, "pirt": 2, "bpom": 1, "halal": 1, "sni": 1, "photos": 1,
+                       "usaha_pkp": 0}
     assert {q.field: q.stopped for q in products if q.stopped} == {"kategori": 1, "satuan": 2, "pirt": 1}
     profile_reached = {q.field: q.reached for q in profiles}
     assert profile_reached["nib"] == 6 and profile_reached["alamat"] == 6 and profile_reached["phone"] == 5
+    assert profile_reached["akta"] == 1  # asked of the CV only
+    assert profile_reached["email"] == 1 and profile_reached["inaproc_akun"] == 0  # only when actually asked
     assert {q.field: q.stopped for q in profiles if q.stopped} == {"alamat": 1}
     assert no_region == 1
     assert [(q.form, q.field) for q in funnel.worst(profiles + products)] == [
@@ -126,15 +131,29 @@ async def test_funnel_reached_stopped_and_worst_questions(database: Database) ->
 
 @pytest.mark.parametrize("kategori", ["makanan", "minuman", "catering", "kerajinan", None])
 @pytest.mark.parametrize("pdn", [True, False, None])
-def test_sql_conditions_match_the_flow(kategori: str | None, pdn: bool | None) -> None:
+@pytest.mark.parametrize("pkp", ["pkp", "non_pkp", None])
+def test_sql_conditions_match_the_flow(kategori: str | None, pdn: bool | None, pkp: str | None) -> None:
     """Every conditional product step has an SQL twin that agrees with the flow's `when`."""
     form: Form = PRODUCT
     assert {s.field for s in form.steps if s.when is not None} == set(funnel.PRODUCT_WHEN)
-    facts = {"pdn": pdn is True, "packaged": kategori in PACKAGED_FOOD, "food": kategori in FOOD}
+    facts = {"pdn": pdn is True, "packaged": kategori in PACKAGED_FOOD, "food": kategori in FOOD,
+             "pkp": pkp == "pkp", "never": False}
     assert set(facts) == set(funnel.FACTS)
     for step in form.steps:
         if step.when is not None:
-            assert step.applies({"pdn": pdn, "kategori": kategori}) == facts[funnel.PRODUCT_WHEN[step.field]]
+            answers = {"pdn": pdn, "kategori": kategori, "usaha_pkp": pkp}
+            assert step.applies(answers) == facts[funnel.PRODUCT_WHEN[step.field]], step.field
+
+
+@pytest.mark.parametrize("bentuk_usaha", [*BENTUK_USAHA, None])
+def test_sql_conditions_match_the_business_flow(bentuk_usaha: str | None) -> None:
+    """The same for the business profile (the akta of a badan usaha)."""
+    assert {s.field for s in BUSINESS.steps if s.when is not None} == set(funnel.BUSINESS_WHEN)
+    facts = {"badan_usaha": bentuk_usaha in {"cv", "pt", "koperasi"}}
+    assert set(facts) == set(funnel.BUSINESS_FACTS)
+    for step in BUSINESS.steps:
+        if step.when is not None:
+            assert step.applies({"bentuk_usaha": bentuk_usaha}) == facts[funnel.BUSINESS_WHEN[step.field]]
 
 
 async def test_targets_default_and_set(database: Database) -> None:

@@ -30,7 +30,8 @@ async def test_same_kind_answers_in_one_tap(network: Network) -> None:
     await owner.tap("Makanan")
     assert 'sejenis dengan "Keripik Singkong Balado 250 g"' in owner.last
     assert "Merek: Bu Sari" in owner.last and "Nomor P-IRT: 206350901078926" in owner.last
-    assert "Berat (gram): 250" in owner.last and "Ukuran kemasan: 20 × 15 × 5 cm" in owner.last  # same category, same unit: the weight is offered too
+    # same category, same unit: the weight and package size are offered too
+    assert "Berat (gram): 250" in owner.last and "Ukuran kemasan: 20 × 15 × 5 cm" in owner.last
     await owner.tap("Ya, sama")
     assert "deskripsi" in owner.last.lower()
     for answer in ["Keripik pisang lumer coklat, 250 gram, kemasan standing pouch.", "20rb", "300"]:

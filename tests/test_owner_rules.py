@@ -20,7 +20,7 @@ FOOD_WITHOUT_PERMITS = [
     ("send", "35rb"),
     ("tap", "pcs"),
     ("send", "200"),
-    ("send", "200 gr"),
+    ("send", "200 gr 6x6x12 cm"),   # weight and package size in one message
     ("tap", "Ya"),
 ]
 

@@ -9,6 +9,8 @@ from sqlmodel import select
 
 from bot import review
 from bot.admin import add_officer
+from bot.flows.business import BUSINESS
+from bot.flows.product import PRODUCT
 from bot.outbox import OutboxWriter
 from storage.models import Decision, Officer, OutboxMessage, Product, Review, ReviewSource, utcnow
 from tests.chat import Network
@@ -231,3 +233,18 @@ async def test_a_stale_revision_or_rejection_is_refused_before_asking_anything(n
         assert any("dikirim ulang oleh pemilik" in t for t in budi.texts(start)), button
     await budi.send("Alasan yang panjang sekali")  # not taken as a reason: the conversation left the question
     assert await product_status(db) == "submitted" and await count_rows(db, Review) == 1
+
+
+def test_only_questions_the_owner_answers_can_be_flagged() -> None:
+    """A revision asks the owner again: a derived value (the business's PKP status on a product), a question that
+    does not apply (the akta of a perorangan) or one the upload kit asks after approval is never offered."""
+    assert "usaha_pkp" not in review.FLAGGABLE
+    assert "inaproc_akun" not in review.FLAGGABLE and "email" not in review.FLAGGABLE
+    assert {"kemasan", "ukuran", "ppn_termasuk", "bentuk_usaha", "akta", "pkp", "tkdn"} <= set(review.FLAGGABLE)
+    assert review.flags_problem(Decision.revision, ["usaha_pkp"]) == "stale_button"
+    perorangan = [s.field for s in review.flaggable(BUSINESS, {"bentuk_usaha": "perorangan"})]
+    assert "akta" not in perorangan and "pkp" in perorangan
+    assert "akta" in [s.field for s in review.flaggable(BUSINESS, {"bentuk_usaha": "cv"})]
+    pkp = [s.field for s in review.flaggable(PRODUCT, {"usaha_pkp": "pkp"})]
+    assert "ppn_termasuk" in pkp and "usaha_pkp" not in pkp
+    assert "ppn_termasuk" not in [s.field for s in review.flaggable(PRODUCT, {"usaha_pkp": "non_pkp"})]

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, exists, func, literal, not_, or_, select, true
+from sqlalchemy import String, and_, case, cast, exists, false, func, literal, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.flows.base import Form
-from bot.flows.business import BUSINESS
+from bot.flows.base import Form, Step
+from bot.flows.business import BADAN_USAHA, BUSINESS, PKP
 from bot.flows.product import FOOD, PACKAGED_FOOD, PRODUCT
 from bot.region_scope import in_region
 from storage.models import Business, Contact, Conversation, Product, ProductPhoto, ProductStatus
@@ -25,14 +25,20 @@ from storage.models import Business, Contact, Conversation, Product, ProductPhot
 STALE_AFTER = timedelta(days=7)
 WORST = 3
 
-#: The facts (as 0/1 columns) that decide which conditional product questions apply.
+#: The facts (as 0/1 columns) that decide which conditional product questions apply (the query joins Business).
 FACTS: dict[str, Any] = {
     "pdn": Product.pdn.is_(True),  # type: ignore[attr-defined]
     "packaged": Product.kategori.in_(PACKAGED_FOOD),  # type: ignore[union-attr]
     "food": Product.kategori.in_(FOOD),  # type: ignore[union-attr]
+    "pkp": Business.pkp == PKP["pkp"],
+    "never": false(),  # a derived value, never asked
 }
 #: The SQL twin of each conditional step's `when`: the fact it needs (checked against the flow by a test).
-PRODUCT_WHEN: dict[str, str] = {"tkdn": "pdn", "pirt": "packaged", "bpom": "packaged", "halal": "food"}
+PRODUCT_WHEN: dict[str, str] = {"tkdn": "pdn", "pirt": "packaged", "bpom": "packaged", "halal": "food",
+                                "ppn_termasuk": "pkp", "usaha_pkp": "never"}
+#: The same for the business profile: the akta is asked of a badan usaha (CV, PT, koperasi) only.
+BUSINESS_FACTS: dict[str, Any] = {"badan_usaha": Business.bentuk_usaha.in_(BADAN_USAHA)}  # type: ignore[union-attr]
+BUSINESS_WHEN: dict[str, str] = {"akta": "badan_usaha"}
 
 
 def _answered(model: Any, name: str) -> Any:
@@ -46,13 +52,26 @@ def _answered(model: Any, name: str) -> Any:
 def stop_index(form: Form, model: Any, when: dict[str, str], finished: Any = None) -> Any:
     """SQL: the position in `form.steps` of the record's first open question (len(steps) when none is open).
 
-    `finished` is a cheap condition known to mean "all answered" (a submitted product), checked first.
+    Like `Form.unanswered`, a step not asked on the way through (`in_sequence=False`) is never where a record
+    stops. `finished` is a cheap condition known to mean "all answered" (a submitted product), checked first.
     """
     whens = [] if finished is None else [(finished, literal(len(form.steps)))]
     for i, step in enumerate(form.steps):
-        applies = FACTS[when[step.field]] if step.when is not None else true()
-        whens.append((and_(applies, not_(_answered(model, step.field))), literal(i)))
+        if not step.in_sequence:
+            continue
+        whens.append((and_(_applies(step, when), not_(_answered(model, step.field))), literal(i)))
     return case(*whens, else_=literal(len(form.steps)))
+
+
+def _applies(step: Step, when: dict[str, str]) -> Any:
+    return {**FACTS, **BUSINESS_FACTS}[when[step.field]] if step.when is not None else true()
+
+
+def _reached(step: Step, i: int, stop: Any, applies: Any, answered: Any) -> Any:
+    """SQL: the record was asked step `i`: it applies and the record got that far, or, for a step not asked
+    on the way through (an email, the INAPROC account, a TKDN), it was actually answered or skipped."""
+    got_there = stop >= i if step.in_sequence else and_(stop >= i, answered)
+    return and_(applies, got_there)
 
 
 @dataclass(frozen=True)
@@ -68,16 +87,6 @@ def _flag(condition: Any) -> Any:
     return case((condition, 1), else_=0)
 
 
-def _questions(form: Form, groups: list[tuple[int, int, int]]) -> list[Question]:
-    """Per question of a form without conditions: records that reached it, and stale ones stopped there."""
-    out = []
-    for i, step in enumerate(form.steps):
-        reached = sum(n for stop, n, _ in groups if stop >= i)
-        stopped = sum(stale for stop, _, stale in groups if stop == i)
-        out.append(Question(form.name, step.field, i + 1, reached, stopped))
-    return out
-
-
 async def product_funnel(conn: AsyncConnection, region_code: str, now: datetime) -> list[Question]:
     """Per question of the product form: owners who reached it with at least one product (it applied to that
     product and the product got that far), and stale drafts stopped there."""
@@ -85,6 +94,7 @@ async def product_funnel(conn: AsyncConnection, region_code: str, now: datetime)
     submitted_once = Product.status != ProductStatus.draft  # every question was answered to submit it
     stop = stop_index(PRODUCT, Product, PRODUCT_WHEN, finished=submitted_once).label("stop")
     facts = [_flag(condition).label(name) for name, condition in FACTS.items()]
+    facts += [_flag(_answered(Product, s.field)).label(f"a_{s.field}") for s in PRODUCT.steps if not s.in_sequence]
     per_product = (select(Product.business_id, stop, *facts).select_from(Product)
                    .join(Business, Product.business_id == Business.id).where(in_region(region_code))
                    .cte("per_product").prefix_with("MATERIALIZED", dialect="postgresql"))  # one CASE per row
@@ -92,7 +102,9 @@ async def product_funnel(conn: AsyncConnection, region_code: str, now: datetime)
     reached_by_owner = []
     for i, step in enumerate(PRODUCT.steps):
         applies = c[PRODUCT_WHEN[step.field]] == 1 if step.when is not None else true()
-        reached_by_owner.append(func.max(case((and_(c.stop >= i, applies), 1), else_=0)).label(f"q{i}"))
+        answered = c[f"a_{step.field}"] == 1 if not step.in_sequence else true()
+        reached_by_owner.append(func.max(case((_reached(step, i, c.stop, applies, answered), 1), else_=0))
+                                .label(f"q{i}"))
     per_owner = select(*reached_by_owner).group_by(c.business_id).subquery()
     reached = (await conn.execute(select(*[func.coalesce(func.sum(col), 0) for col in per_owner.c]))).one()
     stale_stop = stop_index(PRODUCT, Product, PRODUCT_WHEN).label("stop")
@@ -112,13 +124,23 @@ async def business_funnel(conn: AsyncConnection, region_code: str, now: datetime
     active = exists().where(Contact.owner_id == Business.owner_id, Conversation.contact_id == Contact.id,
                             Conversation.updated_at >= cutoff)
     stale = and_(Business.completed_at.is_(None), Business.created_at < cutoff, not_(active))  # type: ignore[union-attr]
-    stop = stop_index(BUSINESS, Business, {}).label("stop")
-    inner = (select(stop, _flag(stale).label("stale")).select_from(Business)
+    stop = stop_index(BUSINESS, Business, BUSINESS_WHEN).label("stop")
+    facts = [_flag(condition).label(name) for name, condition in BUSINESS_FACTS.items()]
+    facts += [_flag(_answered(Business, s.field)).label(f"a_{s.field}") for s in BUSINESS.steps if not s.in_sequence]
+    inner = (select(stop, _flag(stale).label("stale"), *facts).select_from(Business)
              .where(in_region(region_code)).subquery())
-    query = select(inner.c.stop, func.count(), func.sum(inner.c.stale)).group_by(inner.c.stop)
-    groups = [(int(s), int(n), int(st or 0)) for s, n, st in (await conn.execute(query)).all()]
+    c = inner.c
+    reached = []
+    for i, step in enumerate(BUSINESS.steps):
+        applies = c[BUSINESS_WHEN[step.field]] == 1 if step.when is not None else true()
+        answered = c[f"a_{step.field}"] == 1 if not step.in_sequence else true()
+        reached.append(func.coalesce(func.sum(_flag(_reached(step, i, c.stop, applies, answered))), 0))
+    counts = (await conn.execute(select(*reached))).one()
+    stopped = dict((await conn.execute(select(c.stop, func.count()).where(c.stale == 1).group_by(c.stop))).all())
+    questions = [Question(BUSINESS.name, step.field, i + 1, int(counts[i]), int(stopped.get(i, 0)))
+                 for i, step in enumerate(BUSINESS.steps)]
     no_region = select(func.count()).select_from(Business).where(Business.region_code.is_(None))  # type: ignore[union-attr]
-    return _questions(BUSINESS, groups), int((await conn.execute(no_region)).scalar_one())
+    return questions, int((await conn.execute(no_region)).scalar_one())
 
 
 def worst(questions: list[Question], count: int = WORST) -> list[Question]:

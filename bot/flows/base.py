@@ -36,12 +36,24 @@ class Step:
     #: Needed only for the owner's own upload to INAPROC (Katalog v6), not for the Dinas: the upload kit
     #: checks these before handing it over (`Form.for_upload`).
     upload: bool = False
+    #: Not a question: a value read from elsewhere for a `when` to read (a product's `usaha_pkp`, the
+    #: business's PKP status). Never asked, flagged for revision, nor an answer that makes a draft non-empty.
+    derived: bool = False
+    #: The step this one completes (`ukuran` completes `kemasan`, asked only when the size was left out):
+    #: it is not counted on its own by the progress counter, and shows the place of the step it completes.
+    part_of: str | None = None
 
     def applies(self, answers: Answers) -> bool:
         return self.when is None or self.when(answers)
 
     def is_optional(self, answers: Answers) -> bool:
         return self.optional(answers) if callable(self.optional) else self.optional
+
+    @property
+    def reviewable(self) -> bool:
+        """An officer may flag it for revision: a question the owner answers before submitting (not a derived
+        value, nor a question the upload kit asks after approval, like the INAPROC account or its email)."""
+        return not self.derived and (self.in_sequence or not self.upload)
 
     def may_apply(self, answers: Answers) -> bool:
         """Applies now, or may once a field it depends on is answered."""
@@ -70,7 +82,14 @@ class Form:
     def counted(self, answers: Answers) -> list[Step]:
         """The steps the progress counter counts: a conditional step counts until it is ruled out, so the
         total only ever shrinks and a question never appears beyond the count."""
-        return [s for s in self.steps if s.in_sequence and s.may_apply(answers)]
+        return [s for s in self.steps if s.in_sequence and s.part_of is None and s.may_apply(answers)]
+
+    def position(self, field: str, answers: Answers) -> int:
+        """The 1-based place of a step in the counter: a step that is part of another (the package size
+        after the weight) shares its place, so answering both in one message moves the counter by one."""
+        step = self.step(field)
+        lead = step.part_of if step is not None and step.part_of else field
+        return next((i for i, s in enumerate(self.counted(answers)) if s.field == lead), 0) + 1
 
     def after(self, field: str | None, answers: Answers) -> Step | None:
         """The next applicable step after `field` (the first one when `field` is None)."""

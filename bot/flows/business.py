@@ -23,7 +23,8 @@ BUSINESS = Form("business", (
     Step("nib", parse=v.nib),
     Step("kbli", parse=v.kbli, optional=True),
     Step("npwp", parse=v.npwp),
-    Step("pkp", kind="choice", options=PKP, parse=v.pkp_status, upload=True),  # decides whether product prices include PPN
+    # PKP status decides whether product prices include PPN.
+    Step("pkp", kind="choice", options=PKP, parse=v.pkp_status, upload=True),
     Step("skala", kind="choice", options=SKALA),
     Step("region_code", kind="region"),
     Step("alamat", parse=v.text(10, 300)),

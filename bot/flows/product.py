@@ -1,4 +1,5 @@
-"""One catalogue listing (DESIGN.md section 5, with Katalog v6's package size and PPN): one step per field, in the order they are asked."""
+"""One catalogue listing (DESIGN.md section 5, with Katalog v6's package size and PPN): one step per field,
+in the order they are asked."""
 
 from bot import validators as v
 from bot.flows.base import Answers, Form, Step
@@ -70,7 +71,7 @@ PRODUCT = Form("product", (
     # Weight and package size in one message ("250 gr 20x15x5 cm"), kept in berat_gram and panjang/lebar/
     # tinggi_cm; given the weight alone, `ukuran` asks the size next (answered already when given).
     Step("kemasan", parse=v.package),
-    Step("ukuran", parse=v.package_size, upload=True),
+    Step("ukuran", parse=v.package_size, upload=True, part_of="kemasan"),
     Step("pdn", kind="choice", options=YES_NO, parse=v.yes_no),
     Step("tkdn", parse=v.percent, optional=True, when=lambda a: a.get("pdn") is True, depends=("pdn",),
          in_sequence=False),  # only with a TKDN certificate: added from the summary
@@ -82,5 +83,5 @@ PRODUCT = Form("product", (
     Step("photos", kind="photos"),
     # Not a question: the business's PKP status, so `when` above can read it (the product's answers hold
     # only its own fields; Product.usaha_pkp reads it from the Business row the turn already holds).
-    Step("usaha_pkp", when=never, in_sequence=False, optional=True),
+    Step("usaha_pkp", when=never, in_sequence=False, optional=True, derived=True),
 ))
