@@ -28,8 +28,8 @@ from tests.loopback import free_port as free_port  # noqa: E402,F401
 
 SECRET = "bench-secret"
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-ANSWERS = ["Keripik Bu Sari", "Sari Wulandari", "1234567890123", "10794", "01.312.166.0-091.000", "mikro",
-           "lampung utara", "Jl. Merdeka No. 5, Kotabumi", "0812 3456 7890", "lewati"]
+ANSWERS = ["Keripik Bu Sari", "Sari Wulandari", "perorangan", "1234567890123", "10794", "01.312.166.0-091.000",
+           "bukan pkp", "mikro", "lampung utara", "Jl. Merdeka No. 5, Kotabumi", "0812 3456 7890", "lewati"]
 CHATS = 1000
 
 

@@ -1,8 +1,9 @@
 -- wrk script: Telegram updates of an onboarding mix (/start, the consent button, then profile answers) for
 -- BENCH_CHATS chats; the k-th update of a chat is BENCH_CHATS requests after its (k-1)-th, so a chat's
 -- updates never overlap. Each wrk thread takes every BENCH_THREADS-th number.
-local answers = {"Keripik Bu Sari", "Sari Wulandari", "1234567890123", "10794", "01.312.166.0-091.000",
-                 "mikro", "lampung utara", "Jl. Merdeka No. 5, Kotabumi", "0812 3456 7890", "lewati"}
+local answers = {"Keripik Bu Sari", "Sari Wulandari", "perorangan", "1234567890123", "10794",
+                 "01.312.166.0-091.000", "bukan pkp", "mikro", "lampung utara", "Jl. Merdeka No. 5, Kotabumi",
+                 "0812 3456 7890", "lewati"}
 local counter = 0
 local next_thread = 0
 
