@@ -4,7 +4,7 @@
 
 Needs PostgreSQL at 127.0.0.1:5432/test (or BENCH_POSTGRES_URL); without it, it prints one line and exits 0.
 It works in its own schema (dropped at the end), fills it with SQL (generate_series, not the ORM), serves
-the real app (`bot.web.create_app`) with uvicorn on loopback in a child process, signs officers in through
+the real app (`bot.service.web.create_app`) with uvicorn on loopback in a child process, signs officers in through
 one-time links, and times bounded sequential requests. The export runs in a child process whose peak RSS
 is read with os.wait4.
 """
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bot.region_scope import districts  # noqa: E402
+from bot.review.scope import districts  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -125,13 +125,13 @@ async def seed(schema: str, products: int) -> None:
 
 
 async def sign_in_link(schema: str, officer_id: int, port: int) -> str:
-    from bot.dinas import auth
+    from bot.review import signin
     from storage.models import utcnow
 
     db = Database(URL, schema=schema)
     try:
         async with db.transaction() as session:
-            return await auth.issue_link(session, settings(schema, port), officer_id, utcnow())
+            return await signin.issue_link(session, settings(schema, port), officer_id, utcnow())
     finally:
         await db.dispose()
 
@@ -147,7 +147,7 @@ def serve(schema: str, port: int) -> None:
     """Child process: the real app on loopback, on the benchmark's schema."""
     import uvicorn
 
-    from bot.web import create_app
+    from bot.service.web import create_app
 
     app = create_app(settings(schema, port), Database(URL, schema=schema))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")

@@ -44,7 +44,7 @@ import load  # noqa: E402
 import webhook  # noqa: E402
 
 from bot.handlers.telegram import MAX_TEXT  # noqa: E402
-from bot.markup import split_html  # noqa: E402
+from bot.words.markup import split_html  # noqa: E402
 from tests.telegram_user import fixture  # noqa: E402
 
 ANSWERS = load.ANSWERS

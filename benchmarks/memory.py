@@ -132,8 +132,8 @@ async def ask_products(port: int, owners: int, base: int, count: int = OWNER_REQ
 
 def jobs_clock() -> datetime:
     """10:00 in Jakarta on the latest working day: reminders and digests are due then."""
-    from bot.jobs import WIB
-    from bot.workdays import is_working_day as working_day
+    from bot.domain.workdays import is_working_day as working_day
+    from bot.jobs.scheduled import WIB
 
     day = datetime.now(WIB).date()
     while not working_day(day):
@@ -144,7 +144,7 @@ def jobs_clock() -> datetime:
 def jobs_child(url: str) -> None:
     """Child process: one round of the jobs every server process runs each minute (reminders, digests), at
     10:00 on a working day; prints its RSS MB before the round (the parent reads the peak with os.wait4)."""
-    from bot.jobs import Jobs
+    from bot.jobs.scheduled import Jobs
     from bot.settings import Settings
 
     async def run() -> None:
@@ -173,7 +173,7 @@ def jobs_round(url: str) -> tuple[float, float]:
 
 async def officer_client(url: str, port: int, officer_id: int) -> httpx.AsyncClient:
     """A client signed in to the console as the officer, through a one-time link."""
-    from bot.dinas import auth
+    from bot.review import signin
     from bot.settings import Settings
     from storage.models import utcnow
 
@@ -182,7 +182,7 @@ async def officer_client(url: str, port: int, officer_id: int) -> httpx.AsyncCli
     db = Database(url)
     try:
         async with db.transaction() as session:
-            link = await auth.issue_link(session, settings, officer_id, utcnow())
+            link = await signin.issue_link(session, settings, officer_id, utcnow())
     finally:
         await db.dispose()
     client = httpx.AsyncClient(trust_env=False, timeout=60)
@@ -281,7 +281,7 @@ async def main() -> None:
     parser.add_argument("--sizes", default="1000,1000000", help="stored products, comma-separated")
     parser.add_argument("--seconds", type=int, default=10, help="length of the wrk onboarding load (default 10)")
     args = parser.parse_args()
-    from bot.jobs import quiet
+    from bot.jobs.scheduled import quiet
     from storage.models import utcnow
 
     sizes = sorted(int(s) for s in args.sizes.split(","))

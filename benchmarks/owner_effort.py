@@ -23,9 +23,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.admin import add_officer  # noqa: E402
-from bot.engine import Engine  # noqa: E402
+from bot.conversation.engine import Engine  # noqa: E402
 from bot.handlers.terminal import Terminal  # noqa: E402
+from bot.review.officers import add_officer  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 

@@ -6,7 +6,7 @@ Feeds the onboarding mix of benchmarks/webhook.py (/start, the consent button, p
 code as the webhook (`TelegramUpdates.handle`, uvloop), one update at a time so that each one's CPU is its own,
 and prints per kind: CPU ms per update (the process's, so the database driver's threads too), SQL statements
 sent (BEGIN and COMMIT not included), and the part spent starting the turn (event + lock) and writing
-it (the changed rows and the outbox insert, storage/writes.py). PostgreSQL in a database of its own, skipped with a
+it (the changed rows and the outbox insert, storage/fast/writes.py). PostgreSQL in a database of its own, skipped with a
 line when none answers. Its last line times a turn's start (BEGIN, the event + lock statement, COMMIT) in a
 session's own transaction through SQLAlchemy's execution path and through the driver, in a turn's transaction as
 it is now, and through asyncpg alone, then one bare round trip.
@@ -50,16 +50,16 @@ SPENT: Counter[str] = Counter()
 
 def watch_phases() -> None:
     """Times the start of each turn (event + lock) and its writing (changed rows + outbox insert)."""
-    from bot import locking
-    from bot.outbox import OutboxWriter
+    from bot.conversation import locking
+    from bot.delivery.outbox import OutboxWriter
 
     locking.begin_turn = timed(SPENT, "start", locking.begin_turn)  # type: ignore[assignment]
     OutboxWriter.flush = timed(SPENT, "write", OutboxWriter.flush)  # type: ignore[method-assign]
 
 
 async def measure(url: str, chats: int, media: Path) -> list[str]:
-    from bot.delivery import Deliverer
-    from bot.engine import Engine
+    from bot.conversation.engine import Engine
+    from bot.delivery.deliverer import Deliverer
     from bot.handlers.telegram import TelegramChannel
     from bot.handlers.telegram_webhook import TelegramUpdates
     from bot.settings import Settings
@@ -99,7 +99,7 @@ async def measure(url: str, chats: int, media: Path) -> list[str]:
 
 async def driver_floor(url: str, count: int = 1500) -> str:
     """The turn's start (BEGIN, the event + lock statement, COMMIT) four ways: in an ORM session's own transaction
-    through SQLAlchemy's execution path; the same session with the statement sent by storage/driver.py (the
+    through SQLAlchemy's execution path; the same session with the statement sent by storage/fast/driver.py (the
     previous round's turn); a turn's transaction now (`Database.transaction(quick=True)`: the session bound to a
     connection the driver begins and commits); and asyncpg alone. Then what one round trip costs the client."""
     from datetime import UTC, datetime
@@ -107,9 +107,9 @@ async def driver_floor(url: str, count: int = 1500) -> str:
     import asyncpg
     from sqlalchemy.dialects import postgresql
 
-    from bot import locking
-    from storage import driver
+    from bot.conversation import locking
     from storage.db import Database
+    from storage.fast import driver
 
     db = Database(url)
     compiled = locking.RECORD_AND_LOCK.compile(dialect=postgresql.asyncpg.dialect())
@@ -153,7 +153,7 @@ async def driver_floor(url: str, count: int = 1500) -> str:
     await db.dispose()
     return (f"BEGIN + event and lock statement + COMMIT, CPU ms: in an ORM session's transaction through "
             f"SQLAlchemy's execution {figures['SQLAlchemy']:.2f}, the same session with the statement sent by "
-            f"storage/driver.py {figures['session']:.2f}, a turn's transaction now (driver.bind) "
+            f"storage/fast/driver.py {figures['session']:.2f}, a turn's transaction now (driver.bind) "
             f"{figures['turn']:.2f}, asyncpg alone {figures['asyncpg']:.2f}; one round trip through asyncpg "
             f"(SELECT $1) {figures['round trip']:.3f}")
 

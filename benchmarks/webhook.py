@@ -99,8 +99,8 @@ async def committed(url: str) -> int:
 
 async def statements_per_update(url: str, api: load.TimedBotAPI, media: Path, count: int = 300) -> float:
     """SQL statements per update in the webhook's request (same code as the server), counted in-process."""
-    from bot.delivery import Deliverer
-    from bot.engine import Engine
+    from bot.conversation.engine import Engine
+    from bot.delivery.deliverer import Deliverer
     from bot.handlers.telegram import TelegramChannel
     from bot.handlers.telegram_webhook import TelegramUpdates
     from bot.settings import Settings

@@ -17,7 +17,8 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from sqlalchemy.engine import make_url
 
-from bot import admin, regions, validators
+from bot.domain import regions, validators
+from bot.review import officers as admin
 from bot.settings import Settings
 from storage.db import Database
 
@@ -44,9 +45,9 @@ def _fail(message: str) -> NoReturn:
 
 @contextmanager
 def _logging(level: int | None, settings: Settings) -> Iterator[None]:
-    """One setup for every command (bot/logs.py): LOG_FORMAT, LOG_LEVEL, secrets and personal data masked; put
+    """One setup for every command (bot/ops/logs.py): LOG_FORMAT, LOG_LEVEL, secrets and personal data masked; put
     back when the command ends, so a command run in-process (CliRunner, a script) leaves no handler behind."""
-    from bot import logs
+    from bot.ops import logs
 
     restore = logs.setup(settings, level)
     try:
@@ -82,8 +83,8 @@ def run(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Processes serving the port (one core each).")] = 1,
 ) -> None:
     """Migrate the database, serve the webhooks and /healthz, and deliver messages, until SIGINT/SIGTERM."""
-    from bot.prefork import serve_workers
-    from bot.web import run_event_loop, serve
+    from bot.service.prefork import serve_workers
+    from bot.service.web import run_event_loop, serve
 
     settings = Settings()
     with _logging(None, settings):
@@ -101,7 +102,7 @@ def worker(
                                                   "restarted under it, it takes back what it was sending.")] = None,
 ) -> None:
     """Deliver waiting messages only (no web server), until SIGINT/SIGTERM; run beside `run` to scale out."""
-    from bot.web import run_event_loop, work
+    from bot.service.web import run_event_loop, work
 
     settings = Settings()
     with _logging(None, settings):
@@ -226,7 +227,7 @@ def officer_remove(officer_id: Annotated[int, typer.Argument(metavar="ID", help=
 @officer_app.command("link")
 def officer_link(officer_id: Annotated[int, typer.Argument(metavar="ID", help="Officer id (officer list).")]) -> None:
     """Print a one-time sign-in link to the Dinas console for an officer (valid 15 minutes, once)."""
-    from bot.dinas.auth import issue_link
+    from bot.review.signin import issue_link
     from storage.models import Officer, utcnow
 
     settings = Settings()
@@ -251,7 +252,7 @@ def officer_link(officer_id: Annotated[int, typer.Argument(metavar="ID", help="O
 @outbox_app.command("failed")
 def outbox_failed() -> None:
     """Messages given up (after 48 hours of retries, or refused for good), newest first."""
-    from bot import outbox_admin
+    from bot.delivery import outbox_admin
 
     rows = _run(_with_db(Settings(), outbox_admin.failed))
     if not rows:
@@ -270,7 +271,7 @@ def outbox_retry(
     all_: Annotated[bool, typer.Option("--all", help="Every failed message.")] = False,
 ) -> None:
     """Queue failed messages again (they are sent by the running service, with a new 48-hour window)."""
-    from bot import outbox_admin
+    from bot.delivery import outbox_admin
 
     if bool(ids) == all_:
         _fail("give message ids (see `umkm-bot outbox failed`) or --all.")
@@ -302,7 +303,7 @@ def media_migrate(
 
     Then set MEDIA_URL to the target and restart: photo keys stay the same, so no database change is needed.
     """
-    from bot import media
+    from bot.media import photos as media
 
     try:
         report = _run(media.migrate(Settings(), to))
@@ -318,7 +319,7 @@ def media_migrate(
 @app.command()
 def status() -> None:
     """Readiness, channels (configured, paused), outbox queues, submissions waiting per region, last errors."""
-    from bot.status import status_lines
+    from bot.service.status import status_lines
 
     settings = Settings()
     lines, ready = _run(status_lines(settings))
@@ -357,7 +358,7 @@ def db_backup(file: Annotated[str, typer.Argument(help="The backup to write (.ta
     """Copy the SQLite database (safe while the bot runs) and the local photos into one FILE."""
     from pathlib import Path
 
-    from bot.backup import BackupError, backup
+    from bot.ops.backup import BackupError, backup
 
     db_path, media_dir, elsewhere = _sqlite_paths(Settings())
     try:
@@ -376,7 +377,7 @@ def db_restore(
     """Put a backup's database and photos back (with the bot stopped); then start the bot as usual."""
     from pathlib import Path
 
-    from bot.backup import BackupError, restore
+    from bot.ops.backup import BackupError, restore
 
     db_path, media_dir, _ = _sqlite_paths(Settings())
     try:

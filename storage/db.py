@@ -24,8 +24,8 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import driver, sqlite_inline
-from storage.parked import ParkedConnections
+from storage.fast import driver, sqlite_inline
+from storage.fast.parked import ParkedConnections
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -50,7 +50,7 @@ def _prepare_sqlite(engine: AsyncEngine, busy_timeout_ms: int = 30000) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, safe from corruption
         # another process writing (this one's transactions queue in asyncio, see _one_writer); 0 for the inline
-        # connections, which wait in asyncio instead (storage/sqlite_inline.py)
+        # connections, which wait in asyncio instead (storage/fast/sqlite_inline.py)
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
         cursor.close()
 
@@ -136,11 +136,11 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on error.
 
         `quick`: only short, indexed statements (a conversation's turn). On SQLite they then run on the event
-        loop's thread (storage/sqlite_inline.py), which costs less than the hop to aiosqlite's worker thread;
+        loop's thread (storage/fast/sqlite_inline.py), which costs less than the hop to aiosqlite's worker thread;
         anything that may scan (console pages, exports, jobs) leaves it off, so the loop never waits on it. The
-        session then runs on a connection whose transaction storage/driver.py begins and commits (`driver.bind`),
+        session then runs on a connection whose transaction storage/fast/driver.py begins and commits (`driver.bind`),
         without the session's own transaction machinery, and the connection is kept for the next turn
-        (storage/parked.py).
+        (storage/fast/parked.py).
         """
         if quick:
             async with self._one_writer(), self.parked.connection() as connection:
@@ -228,7 +228,7 @@ async def insert_loaded(session: AsyncSession, row: SQLModel, unique: tuple[str,
     """Inserts a new ORM row with one Core INSERT ... RETURNING id and attaches it to the session as if loaded.
 
     For the hot path: no unit of work for a row nobody has changed yet (the INSERT is sent by the driver,
-    storage/driver.py). With `unique` (columns of a unique key), a row that exists already is left
+    storage/fast/driver.py). With `unique` (columns of a unique key), a row that exists already is left
     alone (`ON CONFLICT DO NOTHING`) and False is returned.
     """
     table = row.__table__  # type: ignore[attr-defined]
@@ -288,7 +288,7 @@ def _insert_pair_returning_ids(parent: Any, child: Any, link: str, unique: tuple
 @cache
 def _insert_returning_id(table: Any, dialect: str, unique: tuple[str, ...]) -> Any:
     """Built once per table: the values go as parameters, so the compiled statement is reused too. Every column
-    but `id` is named, so the statement compiles the same without its parameters (storage/driver.py)."""
+    but `id` is named, so the statement compiles the same without its parameters (storage/fast/driver.py)."""
     values = {column.name: bindparam(column.name, type_=column.type) for column in table.columns
               if column.name != "id"}
     statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(values)

@@ -81,7 +81,7 @@ class Officer(SQLModel, table=True):
     region_code: str = Field(index=True)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
-    digest_sent_at: datetime | None = None  # the last daily digest of waiting submissions (bot/jobs.py)
+    digest_sent_at: datetime | None = None  # the last daily digest of waiting submissions (bot/jobs/scheduled.py)
 
 
 class Contact(SQLModel, table=True):
@@ -154,7 +154,7 @@ class Product(SQLModel, table=True):
     halal: str | None = None
     sni: str | None = None
     # Katalog v6: package size for shipping, whether the price includes PPN (PKP businesses only), and the
-    # catalogue's own category path and KBKI code (derived from `kategori`, filled by bot/catalogue_map.py).
+    # catalogue's own category path and KBKI code (derived from `kategori`, filled by bot/flows/catalogue_map.py).
     panjang_cm: int | None = None
     lebar_cm: int | None = None
     tinggi_cm: int | None = None
@@ -165,7 +165,7 @@ class Product(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None
-    # Nudges about this draft (bot/jobs.py): how many were sent (at most two) and when the last one was.
+    # Nudges about this draft (bot/jobs/scheduled.py): how many were sent (at most two) and when the last one was.
     reminder_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     reminded_at: datetime | None = None
     exported_at: datetime | None = None  # last catalogue export that held it (export --only-new)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from bot.engine import Engine
-from bot.messages import Inbound, Outbound, PhotoIn
+from bot.conversation.engine import Engine
+from bot.domain.messages import Inbound, Outbound, PhotoIn
 
 _ids = itertools.count(1)
 

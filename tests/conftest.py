@@ -16,10 +16,10 @@ import pytest
 from PIL import Image
 from sqlmodel import func, select
 
-from bot.delivery import Deliverer
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.delivery.deliverer import Deliverer
+from bot.service.web import Channels, create_app
 from bot.settings import Settings
-from bot.web import Channels, create_app
 from storage.db import Database
 from storage.models import Product
 from tests.chat import Network
@@ -119,7 +119,7 @@ async def deliver_later(deliverer: Deliverer, seconds: float = 5.0) -> int:
 
 def make_image(width: int = 640, height: int = 480, fmt: str = "JPEG", color: str = "red") -> bytes:
     """A usable product photo: `color` over a fixed texture, so it is sharp and neither too dark nor washed
-    out (bot/media.py refuses flat images); the same arguments give the same bytes, other colours others."""
+    out (bot/media/photos.py refuses flat images); the same arguments give the same bytes, other colours others."""
     texture = Image.frombytes("L", (width, height), random.Random(f"{width}x{height}").randbytes(width * height))
     image = Image.blend(Image.new("RGB", (width, height), color), texture.convert("RGB"), 0.5)
     buffer = io.BytesIO()

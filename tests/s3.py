@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from moto.server import ThreadedMotoServer
 
-from bot.media_store import S3Store
+from bot.media.store import S3Store
 from tests.loopback import free_port
 
 KEY_ID = "test-key"

@@ -1,5 +1,6 @@
-"""`umkm-bot officer add` sends the submissions that waited (bot/admin.py) without a conversation `Turn`,
-through `OutboxWriter` and bot/submission.py: the very message the officer chat writes (bot/officer.py)."""
+"""`umkm-bot officer add` sends the submissions that waited (bot/review/officers.py) without a conversation `Turn`,
+through `OutboxWriter` and bot/review/submission.py: the very message the officer chat writes
+(bot/conversation/officer.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from dataclasses import replace
 
 from sqlmodel import select
 
-from bot import officer
-from bot.admin import add_officer
-from bot.outbox import OutboxWriter
-from bot.submission import send_submission
-from bot.turn import Turn
+from bot.conversation import officer
+from bot.conversation.turn import Turn
+from bot.delivery.outbox import OutboxWriter
+from bot.review.officers import add_officer
+from bot.review.submission import send_submission
 from storage.models import Business, Contact, Conversation, OutboxMessage, Product
 from tests.chat import Network
 from tests.support.conversations import fill_product, onboard

@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 from sqlmodel import col, select
 
-from bot.engine import Engine
-from bot.messages import Inbound, PhotoIn
+from bot.conversation.engine import Engine
+from bot.domain.messages import Inbound, PhotoIn
+from bot.service.web import Channels, create_app
 from bot.settings import Settings
-from bot.web import Channels, create_app
 from storage.db import Database
 from storage.models import OutboxMessage, ProductPhoto
 from tests.chat import Network

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.backup import BackupError, backup, restore
 from bot.cli import app
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.ops.backup import BackupError, backup, restore
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Product, ProductPhoto

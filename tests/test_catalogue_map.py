@@ -1,4 +1,4 @@
-"""bot/catalogue_map.py: the shipped category map validates and covers every category; each kind of bad row
+"""bot/flows/catalogue_map.py: the shipped category map validates and covers every category; each kind of bad row
 gets its own error, with its row, key and params."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from bot import catalogue_map as cm
+from bot.flows import catalogue_map as cm
 from bot.flows.product import KATEGORI
 
 GOOD = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot.delivery import Deliverer, PermanentError, TemporaryError
-from bot.messages import Choice, Outbound
+from bot.delivery.deliverer import Deliverer, PermanentError, TemporaryError
+from bot.domain.messages import Choice, Outbound
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 

@@ -6,8 +6,8 @@ import asyncio
 import random
 from datetime import timedelta
 
-from bot.delivery import Deliverer, TemporaryError
-from bot.messages import Outbound
+from bot.delivery.deliverer import Deliverer, TemporaryError
+from bot.domain.messages import Outbound
 from storage.db import Database
 from storage.models import OutboxStatus, utcnow
 from tests.test_delivery import T0, Clock, FakeSender, add_rows, get

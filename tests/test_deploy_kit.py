@@ -176,7 +176,7 @@ def test_env_example_values_are_valid_settings() -> None:
     settings = Settings(_env_file=None, **values)
     assert settings.media_url == "s3://umkm-media/photos"
     assert settings.metrics_enabled is False  # the proxy puts the app on the internet
-    from bot.web import check_settings
+    from bot.service.web import check_settings
 
     check_settings(settings)
 

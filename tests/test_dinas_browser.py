@@ -20,10 +20,10 @@ import httpx
 import pytest
 import uvicorn
 
-from bot.admin import add_officer
-from bot.delivery import Deliverer
-from bot.engine import Engine
-from bot.web import Channels, create_app
+from bot.conversation.engine import Engine
+from bot.delivery.deliverer import Deliverer
+from bot.review.officers import add_officer
+from bot.service.web import Channels, create_app
 from storage.db import Database
 from storage.models import Business, Owner, Product, utcnow
 from tests.conftest import deliver_later, product_status, telegram_settings

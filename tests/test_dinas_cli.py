@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.media import photo_key
+from bot.media.photos import photo_key
 from storage.db import Database
 from tests.dinas_data import add_business, add_officer, add_product
 from tests.test_cli import Invoke, cli  # noqa: F401  (the CLI fixture: a SQLite file in tmp_path)

@@ -11,10 +11,10 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlmodel import select
 
-from bot.admin import add_officer, remove_officer
-from bot.dinas import auth
-from bot.markup import to_plain
-from bot.web import create_app
+from bot.review import signin
+from bot.review.officers import add_officer, remove_officer
+from bot.service.web import create_app
+from bot.words.markup import to_plain
 from storage.models import DinasLogin, OutboxMessage, Product, Review
 from tests.chat import Chat, Network
 from tests.conftest import count_rows, product_status
@@ -128,7 +128,7 @@ async def test_replayed_expired_forged_and_tampered_links_are_refused(
 
     fresh = await link_from_chat(officer)
     token = fresh.rsplit("/", 1)[1]
-    forged = URLSafeTimedSerializer("not the key", salt=auth.LOGIN_SALT).dumps({"t": "x", "o": 1})
+    forged = URLSafeTimedSerializer("not the key", salt=signin.LOGIN_SALT).dumps({"t": "x", "o": 1})
     flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
     for bad in (forged, flipped, "nonsense", token + "x"):
         refused = await web.get(f"/dinas/login/{bad}")
@@ -263,7 +263,7 @@ def _keys(value: object, prefix: str = "") -> set[str]:
 
 def test_console_words_exist_in_both_languages(settings) -> None:  # type: ignore[no-untyped-def]
     from bot.dinas.pages import Pages
-    from bot.i18n import Renderer
+    from bot.words.i18n import Renderer
 
     pages = Pages(settings.templates_dir, Renderer(settings.templates_dir))
     indonesian, english = pages.words("id"), pages.words("en")

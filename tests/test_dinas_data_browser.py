@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.dinas import auth, catalogue
+from bot.dinas import catalogue
 from bot.flows.product import PRODUCT
+from bot.review import signin
 from storage.db import Database
 from storage.models import Review, utcnow
 from tests.conftest import telegram_settings
@@ -64,7 +65,7 @@ async def test_download_the_catalogue_and_read_progress_on_a_phone(site: Site, t
     officer, approved = await district_with_history(site.db)
     settings = telegram_settings(site.api, tmp_path)  # the served app's settings: the same signing key
     async with site.db.transaction() as session:
-        link = site.url + (await auth.issue_link(session, settings, officer, utcnow())).split("8080", 1)[1]
+        link = site.url + (await signin.issue_link(session, settings, officer, utcnow())).split("8080", 1)[1]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.admin import add_officer
 from bot.cli import app
-from bot.web import _officer_chats
+from bot.review.officers import add_officer
+from bot.service.web import _officer_chats
 from tests.conftest import World
 from tests.fake_telegram import FakeBotAPI
 

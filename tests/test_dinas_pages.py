@@ -12,9 +12,10 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from bot.dinas import auth, catalogue
+from bot.dinas import catalogue
+from bot.review import signin
+from bot.service.web import create_app
 from bot.settings import Settings
-from bot.web import create_app
 from storage.db import Database
 from storage.models import Product, utcnow
 from tests.conftest import count_rows
@@ -34,7 +35,7 @@ async def sign_in(database: Database, settings: Settings) -> AsyncIterator[SignI
     async def as_officer(region: str) -> httpx.AsyncClient:
         officer = await add_officer(database, region, name=f"Petugas {region}")
         async with database.transaction() as session:
-            link = await auth.issue_link(session, settings, officer, utcnow())
+            link = await signin.issue_link(session, settings, officer, utcnow())
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
         clients.append(client)
         path = link.removeprefix(BASE)
@@ -207,7 +208,7 @@ async def test_progress_figures_are_kept_a_minute(database: Database, settings: 
     business = await add_business(database)
     await add_product(database, business, officer_id=officer)
     async with database.transaction() as session:
-        link = await auth.issue_link(session, settings, officer, utcnow())
+        link = await signin.issue_link(session, settings, officer, utcnow())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as web:
         path = link.removeprefix(BASE)
         token = re.search(r'name="csrf" value="([^"]+)"', (await web.get(path)).text)

@@ -1,4 +1,4 @@
-"""The turn's statements straight through the driver (storage/driver.py; asyncpg, or aiosqlite): the same objects
+"""The turn's statements straight through the driver (storage/fast/driver.py; asyncpg, or aiosqlite): the same objects
 as the ORM loads, written back as usual, inside the session's transaction, and errors raised as SQLAlchemy's."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from sqlalchemy import Integer, func, inspect, text
 from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlmodel import select
 
-from bot import locking
-from bot.messages import Inbound
-from storage import driver
+from bot.conversation import locking
+from bot.domain.messages import Inbound
 from storage.db import Database, is_transient
+from storage.fast import driver
 from storage.models import Business, Contact, Conversation, InboundEvent, Owner
 from tests.conftest import _drop_schema, _postgres_or_skip
 

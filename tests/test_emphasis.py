@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.messages import Outbound
 from bot.handlers.terminal import TerminalSender
-from bot.i18n import Renderer
-from bot.markup import ZERO_WIDTH_SPACE, escape, split_html, to_html, to_plain, to_whatsapp
-from bot.messages import Outbound
 from bot.settings import ROOT
+from bot.words.i18n import Renderer
+from bot.words.markup import ZERO_WIDTH_SPACE, escape, split_html, to_html, to_plain, to_whatsapp
 from tests.conftest import World
 from tests.fake_telegram import visible_text
 from tests.support.conversations import CRAFT_PRODUCT

@@ -7,10 +7,10 @@ import random
 
 from sqlmodel import select
 
-from bot.admin import add_officer
+from bot.domain.messages import Inbound, PhotoIn
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
-from bot.messages import Inbound, PhotoIn
+from bot.review.officers import add_officer
 from storage.models import Business, Contact, Conversation, OutboxMessage, Product, ProductPhoto, Review
 from tests.chat import Network
 from tests.conftest import count_rows, make_image
@@ -171,7 +171,7 @@ async def test_first_decision_wins_and_the_second_officer_is_told(network: Netwo
 
 
 async def test_a_bug_is_apologized_for_and_not_redelivered_forever(network: Network, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from bot import owner as owner_flow
+    from bot.conversation import owner as owner_flow
 
     async def broken(turn, inbound):  # type: ignore[no-untyped-def]
         raise RuntimeError("bug")

@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlmodel import select
 
-from bot.admin import add_officer, unrouted_submissions
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.review.officers import add_officer, unrouted_submissions
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Business, OutboxMessage, Product, ProductStatus, Review

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.engine import Engine
-from bot.web import Channels, create_app
+from bot.conversation.engine import Engine
+from bot.service.web import Channels, create_app
 from storage.db import Database
 from storage.models import Contact, InboundEvent, OutboxMessage, Owner
 from tests.conftest import World, count_rows

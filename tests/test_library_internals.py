@@ -19,22 +19,24 @@ import pytest
 # (our module, the library's distribution, where the internal lives, the attribute)
 INTERNALS: list[tuple[str, str, str, str]] = [
     # the asyncpg adapter: its lazily begun transaction, its execute lock, its error translation
-    *[("storage/driver.py", "SQLAlchemy", "sqlalchemy.dialects.postgresql.asyncpg.AsyncAdapt_asyncpg_connection", name)
+    *[("storage/fast/driver.py", "SQLAlchemy",
+       "sqlalchemy.dialects.postgresql.asyncpg.AsyncAdapt_asyncpg_connection", name)
       for name in ("_connection", "_transaction", "_start_transaction", "_call_and_discard", "_execute_mutex",
                    "_handle_exception", "isolation_level", "readonly", "deferrable")],
-    *[("storage/driver.py", "SQLAlchemy", "sqlalchemy.dialects.sqlite.aiosqlite.AsyncAdapt_aiosqlite_connection", name)
+    *[("storage/fast/driver.py", "SQLAlchemy",
+       "sqlalchemy.dialects.sqlite.aiosqlite.AsyncAdapt_aiosqlite_connection", name)
       for name in ("_connection", "_execute_mutex", "_handle_exception")],
     # attach_loaded: a row put in the identity map as loading does
-    ("storage/driver.py", "SQLAlchemy", "sqlalchemy.orm.identity.IdentityMap", "_add_unpresent"),
-    ("storage/driver.py", "SQLAlchemy", "sqlalchemy.orm.instrumentation.ClassManager", "new_instance"),
-    ("storage/driver.py", "SQLAlchemy", "sqlalchemy.orm.session.Session", "hash_key"),
-    *[("storage/driver.py", "SQLAlchemy", "sqlalchemy.orm.state.InstanceState", name)
+    ("storage/fast/driver.py", "SQLAlchemy", "sqlalchemy.orm.identity.IdentityMap", "_add_unpresent"),
+    ("storage/fast/driver.py", "SQLAlchemy", "sqlalchemy.orm.instrumentation.ClassManager", "new_instance"),
+    ("storage/fast/driver.py", "SQLAlchemy", "sqlalchemy.orm.session.Session", "hash_key"),
+    *[("storage/fast/driver.py", "SQLAlchemy", "sqlalchemy.orm.state.InstanceState", name)
       for name in ("key", "identity_token", "session_id")],
     # the changed rows written without the unit of work, then marked committed
-    ("storage/writes.py", "SQLAlchemy", "sqlalchemy.orm.state.InstanceState", "_commit_all"),
-    ("storage/writes.py", "SQLAlchemy", "sqlalchemy.orm.state.InstanceState", "committed_state"),
+    ("storage/fast/writes.py", "SQLAlchemy", "sqlalchemy.orm.state.InstanceState", "_commit_all"),
+    ("storage/fast/writes.py", "SQLAlchemy", "sqlalchemy.orm.state.InstanceState", "committed_state"),
     # aiosqlite's connection without its thread
-    *[("storage/sqlite_inline.py", "aiosqlite", "aiosqlite.Connection", name)
+    *[("storage/fast/sqlite_inline.py", "aiosqlite", "aiosqlite.Connection", name)
       for name in ("_tx", "_execute", "_running", "_connection", "_connector", "_connect", "stop")],
     # python-telegram-bot over aiohttp
     ("bot/handlers/telegram_http.py", "python-telegram-bot", "telegram.request.BaseRequest", "DEFAULT_NONE"),
@@ -42,7 +44,7 @@ INTERNALS: list[tuple[str, str, str, str]] = [
     ("bot/handlers/telegram_http.py", "python-telegram-bot", "telegram.request.BaseRequest", "do_request"),
     ("bot/handlers/telegram_http.py", "aiohttp", "aiohttp.helpers", "get_env_proxy_for_url"),
     # uvicorn's server without its signal handling
-    ("bot/web.py", "uvicorn", "uvicorn.Server", "capture_signals"),
+    ("bot/service/web.py", "uvicorn", "uvicorn.Server", "capture_signals"),
 ]
 
 
@@ -103,8 +105,9 @@ def test_aiosqlite_connection_is_still_built_from_a_connector() -> None:
 
     parameters = inspect.signature(aiosqlite.Connection.__init__).parameters
     assert {"connector", "iter_chunk_size"} <= set(parameters), (
-        "storage/sqlite_inline.py relies on aiosqlite.Connection(connector, iter_chunk_size); it changed in aiosqlite "
-        f"{version('aiosqlite')}: see storage/sqlite_inline.py's docstring")
+        "storage/fast/sqlite_inline.py relies on aiosqlite.Connection(connector, iter_chunk_size); it changed in "
+        "aiosqlite "
+        f"{version('aiosqlite')}: see storage/fast/sqlite_inline.py's docstring")
 
 
 def test_every_library_in_the_table_has_an_upper_bound() -> None:

@@ -1,5 +1,5 @@
-"""The start of a turn (bot/locking.py): one event once, the chat's rows locked, and what was read with the lock
-is what the previous turn of the same chat left, even when this turn waited for it."""
+"""The start of a turn (bot/conversation/locking.py): one event once, the chat's rows locked, and what was read with
+the lock is what the previous turn of the same chat left, even when this turn waited for it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
-from bot import locking
-from bot.messages import Inbound
+from bot.conversation import locking
+from bot.domain.messages import Inbound
 from storage.db import Database
 from storage.models import Business, Contact, Conversation, InboundEvent, Owner, utcnow
 from tests.conftest import count_rows

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import logs
-from bot.engine import Engine
-from bot.messages import Inbound
+from bot.conversation.engine import Engine
+from bot.domain.messages import Inbound
+from bot.ops import logs
 from bot.settings import Settings
 from tests.conftest import World
 from tests.fake_telegram import TOKEN
@@ -58,7 +58,7 @@ async def test_the_bot_token_never_reaches_the_log(world: World, captured: io.St
 
 async def test_a_whatsapp_number_never_appears_on_an_error(engine: Engine, captured: io.StringIO,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import owner
+    from bot.conversation import owner
 
     settings = engine.settings.model_copy(update={"log_format": "json"})
     logs.setup(settings, logging.DEBUG, stream=captured)

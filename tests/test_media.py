@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot import media
 from bot.cli import app
+from bot.media import photos as media
 from bot.settings import Settings
 from tests.conftest import make_image
 from tests.s3 import S3, s3_server  # noqa: F401  (fixture)

@@ -1,10 +1,10 @@
-"""An outbox row's payload (bot/messages.py): every field of a message survives the trip through the outbox."""
+"""An outbox row's payload (bot/domain/messages.py): every field of a message survives the trip through the outbox."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, fields
 
-from bot.messages import Choice, Outbound
+from bot.domain.messages import Choice, Outbound
 
 
 def test_the_payload_keeps_every_field_but_the_chat_and_the_row_id() -> None:

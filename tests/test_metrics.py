@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.service.web import create_app
 from bot.settings import Settings
-from bot.web import create_app
 from storage.db import Database
 from tests.conftest import World
 from tests.test_web import closed_port

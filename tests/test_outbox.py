@@ -1,4 +1,4 @@
-"""The one outbox writer (bot/outbox.py): who writes outbox rows, who makes a Turn, and the one release path."""
+"""The one outbox writer (bot/delivery/outbox.py): who writes outbox rows, who makes a Turn, the one release path."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from bot.outbox import OutboxWriter
+from bot.delivery.outbox import OutboxWriter
 from storage.db import Database
 from storage.models import Contact, OutboxMessage, OutboxStatus
 
@@ -31,13 +31,13 @@ def calls_of(name: str) -> dict[str, int]:
 
 def test_only_the_engine_makes_a_turn() -> None:
     """Code outside a conversation (admin CLI, review, jobs) writes through OutboxWriter, never a fake Turn."""
-    assert set(calls_of("Turn")) == {"bot/engine.py"}
+    assert set(calls_of("Turn")) == {"bot/conversation/engine.py"}
 
 
 def test_only_the_writer_inserts_outbox_rows() -> None:
-    """`OutboxMessage(...)` is built elsewhere only to show rows read (bot/outbox_admin.py), never to add one."""
-    assert set(calls_of("OutboxMessage")) <= {"bot/outbox_admin.py"}
-    assert set(calls_of("write_with_rows")) == {"bot/outbox.py"}
+    """`OutboxMessage(...)` is built elsewhere only to show rows read (delivery/outbox_admin.py), never to add one."""
+    assert set(calls_of("OutboxMessage")) <= {"bot/delivery/outbox_admin.py"}
+    assert set(calls_of("write_with_rows")) == {"bot/delivery/outbox.py"}
 
 
 async def a_contact(database: Database) -> Contact:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin import add_officer
-from bot.engine import Engine
+from bot.conversation.engine import Engine
 from bot.handlers.terminal import Terminal
-from bot.i18n import locale_of_language
+from bot.review.officers import add_officer
 from bot.settings import Settings
+from bot.words.i18n import locale_of_language
 from storage.db import Database
 from tests.chat import Network
 from tests.conftest import World, make_image

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.admin import add_officer
-from bot.messages import Inbound
+from bot.domain.messages import Inbound
+from bot.review.officers import add_officer
 from storage.models import (
     Business,
     Contact,

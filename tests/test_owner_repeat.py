@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.repeat import similar
+from bot.conversation.repeat import similar
 from storage.models import Product
 from tests.chat import Chat, Network
 from tests.conftest import make_image

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot import validators as v
+from bot.domain import validators as v
 from bot.settings import ROOT
 from storage.db import Database
 from storage.models import Business, Product

@@ -1,4 +1,4 @@
-"""Turns keep their connections between turns (storage/parked.py): no pool checkout while turns go well, the pool
+"""Turns keep their connections between turns (storage/fast/parked.py): no pool checkout while turns go well, the pool
 again after a failure, after an idle spell, and beyond `keep` connections."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import asyncpg
 import pytest
 from sqlalchemy import event, func, select
 
-from bot import locking
-from bot.messages import Inbound
-from storage import driver
+from bot.conversation import locking
+from bot.domain.messages import Inbound
 from storage.db import Database
+from storage.fast import driver
 from storage.models import InboundEvent, utcnow
 
 

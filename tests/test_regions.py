@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import regions
-from bot.region_scope import covers
-from bot.regions import Region, find_any, find_kabkota, get_region
+from bot.domain import regions
+from bot.domain.regions import Region, find_any, find_kabkota, get_region
+from bot.review.scope import covers
 
 LAMPUNG_UTARA = Region('18.03', 'Kabupaten Lampung Utara', 'Lampung')
 

@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot.admin import add_officer
-from bot.engine import Engine
-from bot.jobs import Jobs, quiet, waited_since
-from bot.messages import Inbound
+from bot.conversation.engine import Engine
+from bot.domain.messages import Inbound
+from bot.domain.workdays import is_working_day as working_day
+from bot.jobs.scheduled import Jobs, quiet, waited_since
+from bot.review.officers import add_officer
 from bot.settings import Settings
-from bot.workdays import is_working_day as working_day
 from storage.db import Database
 from storage.models import Business, Contact, Conversation, OutboxMessage, Owner, Product, ProductStatus
 

@@ -1,4 +1,4 @@
-"""The review service (bot/review.py): one decision logic for the chat and the web, first decision wins."""
+"""The review service (bot/review/service.py): one decision logic for the chat and the web, first decision wins."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import asyncio
 import pytest
 from sqlmodel import select
 
-from bot import review
-from bot.admin import add_officer
+from bot.delivery.outbox import OutboxWriter
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
-from bot.outbox import OutboxWriter
+from bot.review import service as review
+from bot.review.officers import add_officer
 from storage.models import Decision, Officer, OutboxMessage, Product, Review, ReviewSource, utcnow
 from tests.chat import Network
 from tests.conftest import count_rows, product_status

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.delivery import Deliverer
-from bot.messages import Outbound
-from bot.pacing import Pacer
+from bot.delivery.deliverer import Deliverer
+from bot.delivery.pacing import Pacer
+from bot.domain.messages import Outbound
 from storage.db import Database
 from tests.test_delivery import add_rows
 

@@ -1,4 +1,4 @@
-"""SQLite's quick connections (storage/sqlite_inline.py): a turn's statements run on the event loop's thread, and
+"""SQLite's quick connections (storage/fast/sqlite_inline.py): a turn's statements run on the event loop's thread, and
 a write lock held by another process is waited for in asyncio, never by blocking the loop."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
-from bot.engine import Engine
-from bot.messages import Inbound
+from bot.conversation.engine import Engine
+from bot.domain.messages import Inbound
 from bot.settings import Settings
-from storage import sqlite_inline
 from storage.db import Database, is_transient
+from storage.fast import sqlite_inline
 
 
 @pytest.fixture

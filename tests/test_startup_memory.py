@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """
 import json, sys
-import bot.cli, bot.web
-from bot import regions
+import bot.cli, bot.service.web
+from bot.domain import regions
 from lokal import wilayah
 regions.find_kabkota("lampung utara")  # the region table, as an owner's answer or a console page builds it
 heavy = ("aiobotocore", "openpyxl", "pywa", "pywa_async", "holidays")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.service.status import report
 from bot.settings import Settings
-from bot.status import report
 from storage.db import Database
 from storage.models import Business, ChannelState, OutboxMessage, Owner, Product
 

@@ -89,7 +89,7 @@ async def test_insert_loaded_pair_links_the_rows_in_one_statement_on_postgresql(
 async def test_a_turns_messages_are_written_in_order_by_one_insert_on_postgresql(database: Database) -> None:
     from sqlalchemy import event
 
-    from bot.outbox import OutboxWriter
+    from bot.delivery.outbox import OutboxWriter
     from storage.models import OutboxMessage, utcnow
 
     async with database.transaction() as session:
@@ -118,8 +118,8 @@ async def test_a_burst_of_turns_reuses_the_pools_connections(database: Database,
 
     from sqlalchemy import event
 
-    from bot.engine import Engine
-    from bot.messages import Inbound
+    from bot.conversation.engine import Engine
+    from bot.domain.messages import Inbound
 
     opened = 0
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.admin import add_officer
-from bot.delivery import Deliverer
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.delivery.deliverer import Deliverer
+from bot.domain.messages import Choice, Outbound
 from bot.handlers.telegram import MAX_TEXT, split_text
-from bot.messages import Choice, Outbound
-from bot.web import Channels
+from bot.review.officers import add_officer
+from bot.service.web import Channels
 from storage.models import Business, InboundEvent, OutboxMessage
 from tests.conftest import World, count_rows, make_image, product_status, telegram_settings
 from tests.fake_telegram import FakeBotAPI

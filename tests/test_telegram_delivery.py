@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.delivery import Deliverer
-from bot.messages import Outbound
+from bot.delivery.deliverer import Deliverer
+from bot.domain.messages import Outbound
 from storage.db import Database
 from storage.models import ChannelState, Contact, OutboxMessage, OutboxStatus
 from tests.conftest import World, make_image

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.messages import Inbound, PhotoIn
 from bot.handlers import telegram_shape
 from bot.handlers.telegram import TelegramChannel
-from bot.messages import Inbound, PhotoIn
 from bot.settings import Settings
 from tests.fake_telegram import TOKEN, FakeBotAPI
 

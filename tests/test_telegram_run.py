@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.engine import Engine
-from bot.messages import Outbound
+from bot.conversation.engine import Engine
+from bot.domain.messages import Outbound
+from bot.service.web import Channels, create_app
 from bot.settings import Settings
-from bot.web import Channels, create_app
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.conftest import World

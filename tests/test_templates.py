@@ -10,9 +10,9 @@ import pytest
 from jinja2 import meta
 
 from bot.flows.words import global_action
-from bot.i18n import LOCALES, Renderer
-from bot.review import Resubmission
+from bot.review.service import Resubmission
 from bot.settings import ROOT
+from bot.words.i18n import LOCALES, Renderer
 from storage.models import Business, Officer, Product, Review
 
 TEMPLATES = ROOT / "templates"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.domain.messages import Choice, Outbound
 from bot.handlers import terminal
 from bot.handlers.terminal import Terminal, TerminalSender
-from bot.messages import Choice, Outbound
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, utcnow

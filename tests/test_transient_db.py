@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 import storage.db
 from bot.settings import Settings
-from storage import driver
 from storage.db import Database
+from storage.fast import driver
 from tests.conftest import World
 
 

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 from sqlmodel import func, select
 
-from bot.admin import add_officer
+from bot.review.officers import add_officer
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, make_image

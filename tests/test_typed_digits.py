@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from bot import validators
-from bot.admin import add_officer
-from bot.common import MAX_ID, ascii_number
+from bot.domain import validators
+from bot.domain.numbers import MAX_ID, ascii_number
+from bot.review.officers import add_officer
 from storage.models import Contact, Conversation, InboundEvent
 from tests.chat import Chat, Network
 from tests.support.conversations import fill_product, onboard

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import validators as v
+from bot.domain import validators as v
 
 # A realistic NIK: Kabupaten Bogor (32.01), kecamatan 01, born 15-08-1985, serial 0001.
 NIK_NPWP = '3201011508850001'

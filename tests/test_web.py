@@ -6,8 +6,8 @@ import socket
 
 import httpx
 
+from bot.service.web import HOW_TO_CONFIGURE, configured_channels, create_app
 from bot.settings import Settings
-from bot.web import HOW_TO_CONFIGURE, configured_channels, create_app
 from storage.db import Database
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.engine import Engine
+from bot.conversation.engine import Engine
 from storage.db import Database, DatabaseUnavailable
 from storage.models import Contact, InboundEvent, OutboxMessage, Owner
 from tests.conftest import World, count_rows

@@ -13,12 +13,12 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.admin import add_officer
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.domain.messages import Choice, Outbound
 from bot.handlers.whatsapp_render import buttons_for, cut
-from bot.messages import Choice, Outbound
+from bot.review.officers import add_officer
+from bot.service.web import Channels, create_app
 from bot.settings import Settings
-from bot.web import Channels, create_app
 from storage.db import Database
 from storage.models import Contact, InboundEvent, OutboxMessage, Owner, Product, utcnow
 from tests.conftest import count_rows, deliver_later, make_image, product_status
@@ -428,5 +428,5 @@ async def test_media_meta_no_longer_has_is_asked_for_again(wa: WA) -> None:
     payload["entry"][0]["changes"][0]["value"]["messages"][0]["image"].update(id="999000111", url=None)
     response = await owner.post(payload)
     assert response.status_code == 200
-    await deliver_later(wa.channels.deliverer)  # images get one reply after a moment (bot/album.py)
+    await deliver_later(wa.channels.deliverer)  # images get one reply after a moment (bot/conversation/album.py)
     assert "kirim ulang fotonya" in owner.last

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.delivery import Deliverer
-from bot.messages import Choice, Outbound
+from bot.delivery.deliverer import Deliverer
+from bot.domain.messages import Choice, Outbound
 from storage.models import ChannelState, OutboxMessage, OutboxStatus
 from tests.conftest import make_image
 from tests.fake_graph import SERVICE_UNAVAILABLE, graph_error

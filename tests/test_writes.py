@@ -1,4 +1,4 @@
-"""The end of a turn (storage/writes.py): the changed rows and the new outbox rows written in few statements,
+"""The end of a turn (storage/fast/writes.py): the changed rows and the new outbox rows written in few statements,
 exactly what changed, in order, and nothing written twice by the commit's own flush."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import select
 
-from bot.outbox import OUTBOX
+from bot.delivery.outbox import OUTBOX
 from storage.db import Database
+from storage.fast.writes import write_with_rows
 from storage.models import Business, Contact, Conversation, OutboxMessage, Owner, Product, utcnow
-from storage.writes import write_with_rows
 
 
 async def an_owner(database: Database) -> tuple[int, int, int]:

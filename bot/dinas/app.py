@@ -1,4 +1,4 @@
-"""The console's routes, mounted under /dinas/ by `bot.web.create_app`.
+"""The console's routes, mounted under /dinas/ by `bot.service.web.create_app`.
 
 Every page is an `officer_page` (bot/dinas/auth.py): signed-in officer or the sign-in page, CSRF on POST.
 Pages render `templates/dinas/*.html` through `Console.pages` (bot/dinas/pages.py).
@@ -17,9 +17,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.dinas import auth, export, login, product, progress, queue, search
 from bot.dinas.pages import Pages
-from bot.i18n import Renderer
-from bot.messages import Outbound
+from bot.domain.messages import Outbound
+from bot.review import signin
 from bot.settings import Settings
+from bot.words.i18n import Renderer
 from storage.db import Database
 from storage.models import utcnow
 
@@ -85,7 +86,7 @@ def routes(settings: Settings, db: Database, renderer: Renderer | None = None,
     """The console, mounted at /dinas with its own session cookie (path /dinas, 8 hours idle)."""
     console = Console(settings, db, renderer, clock, deliver)
     router = Router(page_routes(console))
-    app = SessionMiddleware(router, secret_key=auth.secret_key(settings), session_cookie=auth.COOKIE,
+    app = SessionMiddleware(router, secret_key=signin.secret_key(settings), session_cookie=auth.COOKIE,
                             max_age=auth.SESSION_IDLE, path="/dinas", same_site="lax",
                             https_only=(settings.public_url or "").startswith("https://"))
     return [Mount("/dinas", app=_WithConsole(app, console), name="dinas"),

@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from bot.region_scope import in_region
-from bot.regions import get_region
+from bot.domain.regions import get_region
+from bot.review.scope import in_region
 from storage.db import Database
 from storage.models import Business, Decision, Product, ProductPhoto, ProductStatus, Review
 

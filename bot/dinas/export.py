@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from bot.dinas import catalogue, sheets
 from bot.dinas.auth import Visit, officer_page
 from bot.dinas.data_pages import error_page
-from bot.media import read_photo
+from bot.media.photos import read_photo
 from storage.db import Database
 from storage.models import Product, utcnow
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.flows.base import Form, Step
 from bot.flows.business import BADAN_USAHA, BUSINESS, PKP
 from bot.flows.product import FOOD, PACKAGED_FOOD, PRODUCT
-from bot.region_scope import in_region
+from bot.review.scope import in_region
 from storage.models import Business, Contact, Conversation, Product, ProductPhoto, ProductStatus
 
 STALE_AFTER = timedelta(days=7)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.dinas import auth
+from bot.review import signin
 
 if TYPE_CHECKING:
     from bot.dinas.app import Console
@@ -22,8 +23,8 @@ async def login_page(request: Request) -> Response:
     token = request.path_params["token"]
     async with console.db.transaction() as session:
         try:
-            officer = await auth.check_link(session, console.settings, token)
-        except auth.LinkRefused as refused:
+            officer = await signin.check_link(session, console.settings, token)
+        except signin.LinkRefused as refused:
             return console.pages.message(request, f"link_{refused.reason}", status=403)
     return console.pages.render(request, "login", console.pages.guess_locale(request), login_officer=officer,
                                 token=token)
@@ -38,9 +39,9 @@ async def login(request: Request) -> Response:
         return console.pages.message(request, "csrf", status=403)
     async with console.db.transaction() as session:
         try:
-            token_id, _ = await auth.use_link(session, console.settings, request.path_params["token"],
+            token_id, _ = await signin.use_link(session, console.settings, request.path_params["token"],
                                               console.clock())
-        except auth.LinkRefused as refused:
+        except signin.LinkRefused as refused:
             return console.pages.message(request, f"link_{refused.reason}", status=403)
     lang = request.session.get("lang")
     auth.start_session(request, token_id)

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from bot.dinas.auth import csrf_token, officer_locale
-from bot.i18n import DEFAULT_LOCALE, LOCALES, Renderer, make_date_filter, rupiah
+from bot.words.i18n import DEFAULT_LOCALE, LOCALES, Renderer, make_date_filter, rupiah
 from storage.models import Officer
 
 

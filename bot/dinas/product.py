@@ -1,7 +1,7 @@
 """One product (/dinas/products/{id}): every field, full photos, history, and the decision forms; its photos.
 
 A product outside the officer's region, or an unknown id, answers 404 and changes nothing. Deciding goes
-through `bot.review.decide`, exactly as the chat does: each form carries the round the officer saw (`seen`),
+through `bot.review.service.decide`, exactly as the chat does: each form carries the round the officer saw (`seen`),
 and the service answers whether the decision was recorded, came too late (409) or was on an old round (409).
 """
 
@@ -18,13 +18,14 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot import present, review
+from bot.delivery.outbox import OutboxWriter
 from bot.dinas.auth import Visit, officer_page
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
-from bot.media import read_photo
-from bot.outbox import OutboxWriter
-from bot.region_scope import in_region
+from bot.media.photos import read_photo
+from bot.review import service as review
+from bot.review.scope import in_region
+from bot.words import present
 from storage.models import Business, Decision, Product, ProductHistory, ProductPhoto, ProductStatus, ReviewSource
 
 if TYPE_CHECKING:

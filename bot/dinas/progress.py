@@ -21,9 +21,9 @@ from starlette.routing import BaseRoute, Route
 from bot.dinas import funnel, stats, targets
 from bot.dinas.auth import Visit, officer_page
 from bot.dinas.data_pages import page
-from bot.region_scope import districts, is_province
-from bot.regions import get_region
-from bot.workdays import JAKARTA
+from bot.domain.regions import get_region
+from bot.domain.workdays import JAKARTA
+from bot.review.scope import districts, is_province
 
 if TYPE_CHECKING:
     from bot.dinas.app import Console

@@ -10,9 +10,9 @@ from sqlmodel import col, select
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot import review
 from bot.dinas.auth import Visit, officer_page
-from bot.workdays import working_days_between
+from bot.domain.workdays import working_days_between
+from bot.review import service as review
 from storage.models import Business, Product, ProductPhoto, Review
 
 if TYPE_CHECKING:

@@ -15,14 +15,14 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from bot.common import ascii_number
 from bot.dinas import catalogue, sheets
 from bot.dinas.auth import Visit, officer_page
 from bot.dinas.data_pages import error_page, page
+from bot.domain.numbers import ascii_number
+from bot.domain.regions import get_region
+from bot.domain.workdays import JAKARTA
 from bot.flows.product import KATEGORI
-from bot.region_scope import districts, in_region, is_province
-from bot.regions import get_region
-from bot.workdays import JAKARTA
+from bot.review.scope import districts, in_region, is_province
 from storage.models import Business, Product, ProductStatus
 
 PAGE_SIZE = 25

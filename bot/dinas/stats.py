@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import String, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.region_scope import in_region
-from bot.workdays import JAKARTA, working_days_between
+from bot.domain.workdays import JAKARTA, working_days_between
+from bot.review.scope import in_region
 from storage.models import Business, Decision, Product, ProductHistory, ProductStatus, Review
 
 WEEKS = 12

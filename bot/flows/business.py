@@ -1,6 +1,6 @@
 """The business profile, asked once per owner."""
 
-from bot import validators as v
+from bot.domain import validators as v
 from bot.flows.base import Answers, Form, Step
 
 SKALA = {"mikro": "mikro", "kecil": "kecil", "menengah": "menengah"}

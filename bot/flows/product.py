@@ -1,7 +1,7 @@
 """One catalogue listing (DESIGN.md section 5, with Katalog v6's package size and PPN): one step per field,
 in the order they are asked."""
 
-from bot import validators as v
+from bot.domain import validators as v
 from bot.flows.base import Answers, Form, Step
 
 KATEGORI = {key: key for key in (

@@ -34,8 +34,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot import media
-from bot.delivery import (
+from bot.delivery.deliverer import (
     AddressChanged,
     ConfigurationError,
     Parts,
@@ -43,12 +42,13 @@ from bot.delivery import (
     TemporaryError,
     Unpaced,
 )
+from bot.domain.messages import Inbound, Outbound, PhotoIn
 from bot.handlers import telegram_shape
 from bot.handlers.telegram_http import AiohttpRequest
-from bot.i18n import Renderer
-from bot.markup import split_html
-from bot.messages import Inbound, Outbound, PhotoIn
+from bot.media import photos as media
 from bot.settings import Settings
+from bot.words.i18n import Renderer
+from bot.words.markup import split_html
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class TelegramChannel:
             request=AiohttpRequest(),
             get_updates_request=AiohttpRequest(connection_pool_size=1),
         )
-        # Pacing is the deliverer's (bot/pacing.py), held by the one elected sender of this bot.
+        # Pacing is the deliverer's (bot/delivery/pacing.py), held by the one elected sender of this bot.
         self.rate = settings.telegram_rate
         self.chat_rate = settings.telegram_chat_rate
         self.account = settings.telegram_bot_token.split(":")[0]

@@ -16,13 +16,13 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot import metrics
-from bot.delivery import Deliverer
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.delivery.deliverer import Deliverer
+from bot.domain.messages import Replies
 from bot.handlers import telegram_shape
 from bot.handlers.telegram import CHANNEL, SECRET_HEADER, TelegramChannel
 from bot.handlers.webhook_guard import Webhook, guarded
-from bot.messages import Replies
+from bot.ops import metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -22,13 +22,13 @@ from typing import TextIO
 
 from sqlmodel import select
 
-from bot import media
-from bot.common import ascii_number
-from bot.delivery import Deliverer
-from bot.engine import Engine
-from bot.markup import to_plain
-from bot.messages import Choice, Inbound, Outbound, PhotoIn
+from bot.conversation.engine import Engine
+from bot.delivery.deliverer import Deliverer
+from bot.domain.messages import Choice, Inbound, Outbound, PhotoIn
+from bot.domain.numbers import ascii_number
+from bot.media import photos as media
 from bot.settings import Settings
+from bot.words.markup import to_plain
 from storage.db import Database
 from storage.models import Contact
 

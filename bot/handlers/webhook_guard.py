@@ -21,8 +21,8 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot import metrics
 from bot.handlers.webhook_body import parse_json, read_capped
+from bot.ops import metrics
 from storage.db import DatabaseUnavailable, is_transient
 
 log = logging.getLogger(__name__)

@@ -20,16 +20,17 @@ from pywa.utils import UserIdentifier
 from pywa_async import WhatsApp
 from sqlmodel import select
 
-from bot import logs, media, metrics
-from bot.common import ascii_number
-from bot.delivery import ConfigurationError, HeldError, Parts, PermanentError, TemporaryError, Unpaced
+from bot.delivery.deliverer import ConfigurationError, HeldError, Parts, PermanentError, TemporaryError, Unpaced
+from bot.domain.messages import Inbound, Outbound, PhotoIn
+from bot.domain.numbers import ascii_number
 from bot.handlers import whatsapp_shape as shape
 from bot.handlers.telegram import split_text
 from bot.handlers.whatsapp_render import buttons_for
-from bot.i18n import Renderer
-from bot.markup import to_whatsapp
-from bot.messages import Inbound, Outbound, PhotoIn
+from bot.media import photos as media
+from bot.ops import logs, metrics
 from bot.settings import Settings
+from bot.words.i18n import Renderer
+from bot.words.markup import to_whatsapp
 from storage.db import Database
 from storage.models import Contact, utcnow
 
@@ -111,7 +112,7 @@ class WhatsAppChannel:
             app_secret=settings.whatsapp_app_secret,
             user_identifier_priority=(UserIdentifier.WA_ID, UserIdentifier.BSUID, UserIdentifier.PARENT_BSUID),
         )
-        # Pacing is the deliverer's (bot/pacing.py), held by the one elected sender of this number.
+        # Pacing is the deliverer's (bot/delivery/pacing.py), held by the one elected sender of this number.
         self.rate = settings.whatsapp_rate
         self.chat_rate = settings.whatsapp_chat_rate or None
         self.account = settings.whatsapp_phone_number_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pywa.types import Button, Section, SectionList, SectionRow
 
-from bot.messages import Choice
+from bot.domain.messages import Choice
 
 MAX_BUTTONS = 3
 BUTTON_TITLE = 20

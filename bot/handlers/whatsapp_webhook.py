@@ -13,15 +13,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot import metrics
-from bot.common import ascii_number
-from bot.delivery import Deliverer, record_provider_status
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.delivery.deliverer import Deliverer, record_provider_status
+from bot.domain.messages import Inbound, Outbound
+from bot.domain.numbers import ascii_number
 from bot.handlers.webhook_body import signature_matches, well_formed_signature
 from bot.handlers.webhook_guard import Webhook, guarded
 from bot.handlers.whatsapp import CHANNEL, WhatsAppChannel
 from bot.handlers.whatsapp_render import MORE_PREFIX
-from bot.messages import Inbound, Outbound
+from bot.ops import metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

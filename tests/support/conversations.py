@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.admin import add_officer
+from bot.review.officers import add_officer
 from tests.chat import Chat, Network
 from tests.conftest import make_image
 

@@ -33,7 +33,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("parts_sent", sa.Integer(), server_default="0", nullable=False))
         batch_op.create_index("ix_outboxmessage_chat", ["channel", "address", "status"], unique=False)
     if op.get_bind().dialect.name == "postgresql":
-        # One notification per inserting statement wakes the elected sender (bot/sending.py), whichever
+        # One notification per inserting statement wakes the elected sender (bot/delivery/sending.py), whichever
         # process wrote the rows: the web processes need no extra statement to hand messages over.
         op.execute(NOTIFY_FUNCTION)
         op.execute("CREATE TRIGGER outbox_notify AFTER INSERT OR UPDATE OF next_attempt_at ON outboxmessage "

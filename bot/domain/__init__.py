@@ -1,0 +1,1 @@
+"""Pure domain knowledge, no I/O: validators, Kemendagri regions, working days, channel-neutral messages."""

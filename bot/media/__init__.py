@@ -1,0 +1,1 @@
+"""Photos: checks (format, size, sharpness) and the store behind one small interface (folder or S3)."""

@@ -1,0 +1,1 @@
+"""The running service: the ASGI app and `run` (serve, deliver, jobs), prefork workers, `status`."""
