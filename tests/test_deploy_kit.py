@@ -183,8 +183,6 @@ def test_env_example_values_are_valid_settings() -> None:
 
 # --- what the image installs --------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="bot/data/catalogue_categories.csv is not in [tool.setuptools.package-data]: "
-                                       "add bot = [\"data/*.csv\"] there, then remove this marker")
 def test_package_data_ships_every_data_file_of_the_packages() -> None:
     """The image installs the project with `pip install .` (not editable): a data file of bot/ or storage/ that
     package-data does not name is missing there, though every test of the working tree passes."""
