@@ -264,9 +264,11 @@ class Review(SQLModel, table=True):
 
 
 class ProductHistory(SQLModel, table=True):
-    """Each change of a product's status by its owner (officer decisions are `Review` rows).
+    """Each change of a product's status by its owner, or by an officer after approval (officer decisions are
+    `Review` rows).
 
-    `source` is the channel the owner used (telegram, whatsapp, terminal), when known.
+    `source` is the channel used (telegram, whatsapp, terminal, web), when known; `officer_id` says which
+    officer made the change (a catalogue link recorded or corrected), None when the owner did.
     """
 
     # Turnaround: the latest submission before a decision.
@@ -275,6 +277,7 @@ class ProductHistory(SQLModel, table=True):
     product_id: int = Field(foreign_key="product.id", index=True)
     status: str
     source: str | None = None
+    officer_id: int | None = Field(default=None, foreign_key="officer.id")
     #: On submission: the answers and photo hashes sent, to tell a resubmission what changed.
     snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
