@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -75,11 +75,17 @@ class Owner(SQLModel, table=True):
     erased_at: datetime | None = None  # the owner withdrew consent and had their personal data erased
 
 
+class OfficerRole(StrEnum):
+    officer = "officer"  # reviews their region's queue
+    admin = "admin"  # also administers the Dinas's whole area (its region): officers, targets, routing
+
+
 class Officer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str
     region_code: str = Field(index=True)
     active: bool = True
+    role: str = Field(default=OfficerRole.officer, sa_column_kwargs={"server_default": "officer"})
     created_at: datetime = Field(default_factory=utcnow)
     digest_sent_at: datetime | None = None  # the last daily digest of waiting submissions (bot/jobs/scheduled.py)
 
@@ -356,8 +362,43 @@ class ChannelState(SQLModel, table=True):
 
 
 class RegionTarget(SQLModel, table=True):
-    """A kabupaten/kota's target of approved products (1,000 when no row), set by `umkm-bot region target`."""
+    """A kabupaten/kota's target of approved products (1,000 when no row), set by `umkm-bot region target` or
+    an admin's page; `period_start`..`period_end` (inclusive, either open when None) is the time it counts."""
 
     region_code: str = Field(primary_key=True)
     target: int
+    period_start: date | None = None
+    period_end: date | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OfficerInvite(SQLModel, table=True):
+    """A one-time invitation an admin made for a new officer (bot/review/invites.py).
+
+    Only the code's SHA-256 is kept; the first chat on `channel` that sends the code before `expires_at`
+    becomes the new officer's (`used_at`, `officer_id`).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(unique=True)
+    name: str
+    region_code: str
+    channel: str
+    role: str = Field(default=OfficerRole.officer)
+    invited_by: int = Field(foreign_key="officer.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    officer_id: int | None = Field(default=None, foreign_key="officer.id")
+
+
+class AdminAction(SQLModel, table=True):
+    """One thing an admin did (who, when, what, to what), listed on /dinas/admin/audit; never changed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    admin_id: int = Field(foreign_key="officer.id", index=True)
+    action: str  # invite, deactivate, target, route, retry, ...
+    target: str  # "officer:12", "region:18.03", "product:7", "outbox:3", "invite:4"
+    region_code: str = Field(index=True)  # the region the target belongs to (whose admins may read it)
+    detail: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
