@@ -138,6 +138,23 @@ async def test_replayed_expired_forged_and_tampered_links_are_refused(
     assert (await sign_in(web, fresh)).status_code == 303  # the genuine one still works
 
 
+async def test_a_used_link_opened_again_while_signed_in_lands_in_the_console(network: Network,
+                                                                           web: httpx.AsyncClient) -> None:
+    """Tapping the chat's link a second time is no error for an officer who is still signed in."""
+    owner, officer = await submit_with_officer(network)
+    path = await link_from_chat(officer)
+    assert (await sign_in(web, path)).status_code == 303
+    again = await web.get(path)
+    assert again.status_code == 303 and again.headers["location"] == "/dinas/"
+    assert (await web.get("/dinas/")).status_code == 200
+    posted = await web.post(path, data={"csrf": csrf_of((await web.get("/dinas/")).text)})
+    assert posted.status_code == 303 and posted.headers["location"] == "/dinas/"
+    assert await count_rows(network.engine.db, DinasLogin, DinasLogin.used_at.is_not(None)) == 1
+    await web.post("/dinas/logout", data={"csrf": csrf_of((await web.get("/dinas/")).text)})
+    signed_out = await web.get(path)  # no session: the link is used, and says so
+    assert signed_out.status_code == 403 and "sudah dipakai" in signed_out.text
+
+
 async def test_tampered_and_idle_cookies_logout_and_removed_officer(
         network: Network, web: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
     await signed_in(network, web)

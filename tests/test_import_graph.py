@@ -16,14 +16,6 @@ PACKAGES = ("bot", "storage")
 
 #: Cycles that remain, each as its set of modules; an allowed cycle may shrink, never grow or appear anew.
 KNOWN_CYCLES: list[frozenset[str]] = [  # each to be broken, then removed here
-    # The conversation modules import each other: forms -> listing, repeat (in a function); listing -> forms,
-    # officer, repeat, revision; officer -> forms; repeat, revision -> forms, listing.
-    frozenset({"bot.conversation.forms", "bot.conversation.listing", "bot.conversation.officer",
-               "bot.conversation.repeat", "bot.conversation.revision"}),
-    # The Dinas console: the app imports its pages, the pages import the app (under TYPE_CHECKING, in functions).
-    frozenset({"bot.dinas.app", "bot.dinas.auth", "bot.dinas.data_pages", "bot.dinas.export", "bot.dinas.login",
-               "bot.dinas.pages", "bot.dinas.product", "bot.dinas.progress", "bot.dinas.queue",
-               "bot.dinas.search"}),
 ]
 
 

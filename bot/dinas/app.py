@@ -6,46 +6,23 @@ Pages render `templates/dinas/*.html` through `Console.pages` (bot/dinas/pages.p
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.dinas import auth, export, login, product, progress, queue, search
-from bot.dinas.pages import Pages
-from bot.domain.messages import Outbound
+from bot.dinas.console import Console, Deliver, console_of, redirect
 from bot.review import signin
 from bot.settings import Settings
 from bot.words.i18n import Renderer
 from storage.db import Database
 from storage.models import utcnow
 
-Deliver = Callable[[Iterable[Outbound]], Awaitable[int]]
-
-
-class Console:
-    """What every console page shares: settings, database, pages, bot renderer, clock, and `deliver`.
-
-    `deliver` (the deliverer's, when the app runs with channels) sends committed outbox messages at once;
-    without it the delivery loop sends them.
-    """
-
-    def __init__(self, settings: Settings, db: Database, renderer: Renderer | None = None,
-                 clock: Callable[[], datetime] = utcnow, deliver: Deliver | None = None) -> None:
-        self.settings = settings
-        self.db = db
-        self.renderer = renderer or Renderer(settings.templates_dir)
-        self.pages = Pages(settings.templates_dir, self.renderer)
-        self.clock = clock
-        self.deliver = deliver
-
-
-def console_of(request: Request) -> Console:
-    return request.scope["dinas.console"]  # type: ignore[no-any-return]
+__all__ = ["Console", "console_of", "redirect", "routes"]  # Console, console_of, redirect: bot/dinas/console.py
 
 
 class _WithConsole:
@@ -93,6 +70,3 @@ def routes(settings: Settings, db: Database, renderer: Renderer | None = None,
             Route("/dinas", lambda request: RedirectResponse("/dinas/", 307))]
 
 
-def redirect(url: str) -> Response:
-    """After a POST: see the result with a GET (303)."""
-    return RedirectResponse(url, status_code=303)

@@ -15,18 +15,19 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from storage.models import Contact, DinasLogin, Officer
+from bot.dinas.console import Console, console_of
+from bot.dinas.pages import csrf_token
+from storage.models import DinasLogin, Officer
 
-if TYPE_CHECKING:
-    from bot.dinas.app import Console
+__all__ = ["COOKIE", "SESSION_IDLE", "NotSignedIn", "Visit", "check_csrf", "csrf_token", "current_officer",
+           "end_session", "officer_page", "start_session"]
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +64,6 @@ async def current_officer(request: Request, session: AsyncSession) -> Officer:
     return officer
 
 
-def csrf_token(request: Request) -> str:
-    """The session's CSRF token, for the hidden `csrf` field of every form."""
-    token = request.session.get("csrf")
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
-    return token
-
-
 async def check_csrf(request: Request) -> FormData | None:
     """The posted form when its `csrf` field matches the session's token, else None."""
     form = await request.form(max_files=0, max_fields=200)
@@ -79,11 +71,6 @@ async def check_csrf(request: Request) -> FormData | None:
     if isinstance(sent, str) and isinstance(expected, str) and secrets.compare_digest(sent, expected):
         return form
     return None
-
-
-async def officer_locale(session: AsyncSession, officer: Officer) -> str:
-    query = select(Contact.locale).where(Contact.officer_id == officer.id).order_by(Contact.id)  # type: ignore[arg-type]
-    return (await session.exec(query)).first() or "id"
 
 
 @dataclass
@@ -113,8 +100,6 @@ def officer_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """
 
     async def endpoint(request: Request) -> Response:
-        from bot.dinas.app import console_of
-
         console = console_of(request)
         async with console.db.transaction() as session:
             try:

@@ -26,7 +26,7 @@ from storage.db import Database
 from storage.models import Product, utcnow
 
 if TYPE_CHECKING:
-    from bot.dinas.app import Console
+    from bot.dinas.console import Console
     from bot.settings import Settings
 
 FORMATS = ("xlsx", "csv")

@@ -7,18 +7,33 @@ is escaped (autoescape), so whatever an owner typed is shown as text.
 
 from __future__ import annotations
 
+import secrets
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from bot.dinas.auth import csrf_token, officer_locale
 from bot.words.i18n import DEFAULT_LOCALE, LOCALES, Renderer, make_date_filter, rupiah
-from storage.models import Officer
+from storage.models import Contact, Officer
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, for the hidden `csrf` field of every form."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def officer_locale(session: AsyncSession, officer: Officer) -> str:
+    query = select(Contact.locale).where(Contact.officer_id == officer.id).order_by(Contact.id)  # type: ignore[arg-type]
+    return (await session.exec(query)).first() or "id"
 
 
 class Pages:

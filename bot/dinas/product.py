@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.delivery.outbox import OutboxWriter
 from bot.dinas.auth import Visit, officer_page
+from bot.dinas.console import redirect
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
 from bot.media.photos import read_photo
@@ -29,7 +30,7 @@ from bot.words import present
 from storage.models import Business, Decision, Product, ProductHistory, ProductPhoto, ProductStatus, ReviewSource
 
 if TYPE_CHECKING:
-    from bot.dinas.app import Console
+    from bot.dinas.console import Console
 
 #: The form field and message of each problem the review service finds (a missing reason: see form_errors).
 FORM_ERRORS = {"decision": "error_decision", "flagged": "error_fields"}
@@ -146,8 +147,6 @@ async def decide(visit: Visit) -> Response:
                                     decided_first=outcome.result == review.Result.decided_first,
                                     changed=outcome.result == review.Result.changed)
     outbound = await outbox.flush()
-    from bot.dinas.app import redirect
-
     response = redirect(f"/dinas/products/{product_id}?done=1")
     if visit.console.deliver is not None:  # after the commit and the response, as a webhook's replies
         response.background = BackgroundTask(visit.console.deliver, outbound)

@@ -26,7 +26,7 @@ from bot.domain.workdays import JAKARTA
 from bot.review.scope import districts, is_province
 
 if TYPE_CHECKING:
-    from bot.dinas.app import Console
+    from bot.dinas.console import Console
 
 CACHE_SECONDS = 60
 _CACHE: weakref.WeakKeyDictionary[Console, dict[str, tuple[datetime, list[Any]]]] = weakref.WeakKeyDictionary()

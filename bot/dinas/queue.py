@@ -16,7 +16,7 @@ from bot.review import service as review
 from storage.models import Business, Product, ProductPhoto, Review
 
 if TYPE_CHECKING:
-    from bot.dinas.app import Console
+    from bot.dinas.console import Console
 
 PAGE_SIZE = 50
 THUMBNAILS = 3

@@ -32,7 +32,7 @@ SUBMITTED_EVER = (ProductStatus.submitted, ProductStatus.revision_requested, Pro
 STATUSES = (*SUBMITTED_EVER, ProductStatus.draft)
 
 if TYPE_CHECKING:
-    from bot.dinas.app import Console
+    from bot.dinas.console import Console
 
 
 class BadFilter(ValueError):
