@@ -29,6 +29,9 @@ from storage.models import Business, Product
 FORMS = {f.name: f for f in (BUSINESS, PRODUCT)}
 Record = Business | Product
 Outcome = Literal["asked", "done"]
+#: Called after an answer is saved, before the next question: True when it asked something itself (the
+#: owner's side passes one: a note on an unfit category, an offer to copy the last product's answers).
+Saved = Callable[[Turn, Record, Step], Awaitable[bool]]
 
 
 async def answers_of(turn: Turn, form: Form, record: Record) -> dict[str, Any]:
@@ -87,18 +90,21 @@ async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | N
     )
 
 
-async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: Inbound) -> Outcome:
-    """Applies one answer to `step`: saves it and asks the next open step, or re-asks with a correction."""
+async def receive(turn: Turn, form: Form, record: Record, step: Step, inbound: Inbound,
+                  saved: Saved | None = None) -> Outcome:
+    """Applies one answer to `step`: saves it and asks the next open step, or re-asks with a correction
+    (`saved`, when given, runs after the answer is saved and may ask something else instead)."""
     if step.kind == "photos":
         return await _receive_photos(turn, record, step, inbound)
     if inbound.kind == "choice" and inbound.text == "step:skip":
         return await skip(turn, form, record, step)
     if (confirmed := await _receive_confirmation(turn, form, record, step, inbound)) is not None:
         return confirmed
-    return await _receive_answer(turn, form, record, step, inbound)
+    return await _receive_answer(turn, form, record, step, inbound, saved)
 
 
-async def _receive_answer(turn: Turn, form: Form, record: Record, step: Step, inbound: Inbound) -> Outcome:
+async def _receive_answer(turn: Turn, form: Form, record: Record, step: Step, inbound: Inbound,
+                          saved: Saved | None) -> Outcome:
     """Parses and checks the answer: saved and on to the next step, or the same question with a correction."""
     try:
         value = reading.parse(step, inbound)
@@ -117,7 +123,7 @@ async def _receive_answer(turn: Turn, form: Form, record: Record, step: Step, in
         await ask(turn, form, record, step, error=None, candidates=value)
         return "asked"
     save(record, step, value, turn)
-    if step.field == "kategori" and isinstance(record, Product) and await _offered_same(turn, record):
+    if saved is not None and await saved(turn, record, step):
         return "asked"
     return await advance(turn, form, record, step)
 
@@ -137,14 +143,6 @@ async def _receive_confirmation(turn: Turn, form: Form, record: Record, step: St
         await ask(turn, form, record, step)
         return "asked"
     return None
-
-
-async def _offered_same(turn: Turn, product: Product) -> bool:
-    """After the category: a note when it does not fit the business; True when copying answers was offered."""
-    from bot.conversation import listing, repeat  # both build on this module
-
-    await listing.note_unfit_category(turn, product)
-    return await repeat.offer_same(turn, product)
 
 
 def _ask_to_confirm(turn: Turn, step: Step, exc: Unusual) -> None:

@@ -5,6 +5,12 @@ from __future__ import annotations
 from sqlmodel import func, select
 
 from bot.conversation import forms, officer, repeat, revision
+from bot.conversation.records import EDITABLE as EDITABLE
+from bot.conversation.records import business_of as business_of
+from bot.conversation.records import current_product as current_product
+from bot.conversation.records import lock_product as lock_product
+from bot.conversation.records import products_of as products_of
+from bot.conversation.summary import show_summary as show_summary
 from bot.conversation.turn import Turn
 from bot.domain.messages import Choice
 from bot.flows import kbli
@@ -13,27 +19,10 @@ from bot.flows.product import DEFAULT_MIN_BELI, PRODUCT, permit_missing
 from bot.words import present
 from storage.models import Business, Product, ProductHistory, ProductStatus
 
-EDITABLE = (ProductStatus.draft, ProductStatus.revision_requested)
 MENU = ("new", "drafts", "products", "profile", "help", "lang")
 
 
-# --- records -----------------------------------------------------------------------------------------
-
-async def business_of(turn: Turn) -> Business:
-    """The owner's business (read with the contact's lock when the owner was known then)."""
-    if turn.business is None or turn.business.owner_id != turn.contact.owner_id:
-        query = select(Business).where(Business.owner_id == turn.contact.owner_id)
-        turn.business = (await turn.session.exec(query)).one()
-    return turn.business
-
-
-async def lock_product(turn: Turn, product_id: int | None) -> Product | None:
-    """The product row, locked for this transaction and read fresh, so its status is checked and changed
-    by one event at a time (an owner's two chats, or an owner and an officer)."""
-    if product_id is None:
-        return None
-    return await turn.session.get(Product, product_id, with_for_update=True, populate_existing=True)
-
+# --- records (read in records.py; named here too for the modules that build on this one) -----------------
 
 async def own_product(turn: Turn, product_id: int, editable: bool = False) -> Product | None:
     """The product if it belongs to this owner (and can be edited, when asked); else tells them so."""
@@ -47,12 +36,6 @@ async def own_product(turn: Turn, product_id: int, editable: bool = False) -> Pr
         turn.say("product_locked", status=product.status, name=product.nama_produk or "")
         show_menu(turn)
         return None
-    return product
-
-
-async def current_product(turn: Turn) -> Product:
-    product = await lock_product(turn, turn.conversation.product_id)
-    assert product is not None
     return product
 
 
@@ -136,6 +119,15 @@ async def note_unfit_category(turn: Turn, product: Product) -> None:
                  fitting=kbli.categories_for(business.kbli or ""))
 
 
+async def after_saved(turn: Turn, record: forms.Record, step: forms.Step) -> bool:
+    """The owner's hook into the form runner: after a product's category, a note when it does not fit the
+    business, then an offer to copy the last product's answers (True when that was offered)."""
+    if step.field != "kategori" or not isinstance(record, Product):
+        return False
+    await note_unfit_category(turn, record)
+    return await repeat.offer_same(turn, record)
+
+
 async def fix_fit(turn: Turn, which: str, product_id: int) -> None:
     """Edits the category of the product, or the KBLI of the profile, then comes back to the summary."""
     product = await own_product(turn, product_id, editable=True)
@@ -157,16 +149,6 @@ async def edit_field(turn: Turn, field: str) -> None:
         return await show_field_picker(turn, form.name)
     turn.set_state(form.name, field, mode="edit", form=form.name)
     await forms.ask(turn, form, record, step)
-
-
-async def show_summary(turn: Turn, error: str | None = None) -> None:
-    product = await current_product(turn)
-    answers = await forms.answers_of(turn, PRODUCT, product)
-    lines = present.rows(turn.labels(), turn.locale, PRODUCT, answers, product.skipped)
-    turn.set_state("summary")
-    turn.say("summary", prefix=turn.text(f"errors/{error}") if error else "", rows=lines, product=product,
-             choices=[turn.button(f"submit:{product.id}", "submit"), turn.button(f"edit:{product.id}", "edit"),
-                      turn.button("menu:main", "save_draft")])
 
 
 async def new_product(turn: Turn, ask: bool = True) -> Product | None:
@@ -191,15 +173,6 @@ async def new_product(turn: Turn, ask: bool = True) -> Product | None:
     if ask:
         await forms.ask(turn, PRODUCT, product, PRODUCT.steps[0])
     return product
-
-
-async def products_of(turn: Turn, statuses: tuple[str, ...] | None = None) -> list[Product]:
-    business = await business_of(turn)
-    query = (select(Product).where(Product.business_id == business.id, Product.status != ProductStatus.deleted)
-             .order_by(Product.id))  # type: ignore[arg-type]
-    if statuses:
-        query = query.where(Product.status.in_(statuses))  # type: ignore[attr-defined]
-    return list((await turn.session.exec(query)).all())
 
 
 def product_button(turn: Turn, product: Product) -> Choice:
@@ -273,6 +246,30 @@ async def submit(turn: Turn, product_id: int, anyway: bool = False) -> None:
     turn.say("submitted", product=product, notified=notified)
     show_menu(turn)
 
+
+# --- copying a product -----------------------------------------------------------------------------
+
+async def show_copy_picker(turn: Turn) -> None:
+    products = [p for p in await products_of(turn) if p.kategori]
+    turn.set_state("copy")
+    turn.say("copy_which", products=products,
+             choices=[*[Choice(f"copy:{p.id}", f"{p.nama_produk} #{p.number or p.id}") for p in products[-9:]],
+                      turn.button("menu:main", "to_menu")])
+
+
+async def copy_product(turn: Turn, product_id: int) -> None:
+    """A new draft with every answer of the product but its name, description, price and photos."""
+    source = await own_product(turn, product_id)
+    if source is None:
+        return
+    fields = tuple(s.field for s in PRODUCT.steps if s.kind != "photos" and s.field not in repeat.ASKED_AGAIN)
+    product = await new_product(turn, ask=False)
+    if product is None:
+        return
+    repeat.copy_fields(source, product, fields, turn)
+    turn.update_data(same_offered=True)
+    turn.say("copied", original=source)
+    await forms.ask(turn, PRODUCT, product, PRODUCT.steps[0])
 
 
 # --- throwing drafts away ------------------------------------------------------------------------------

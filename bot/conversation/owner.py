@@ -116,7 +116,7 @@ async def run_step(turn: Turn, inbound: Inbound) -> None:
         step = form.step(turn.conversation.step) or form.steps[0]
         if step.kind == "phone" and inbound.kind == "contact" and inbound.verified_phone:
             await remember_verified_phone(turn, inbound.verified_phone)
-        if await forms.receive(turn, form, record, step, inbound) == "done":
+        if await forms.receive(turn, form, record, step, inbound, listing.after_saved) == "done":
             await listing.finish_form(turn, form, record)
     elif flow == "summary" and inbound.kind == "photos":
         await add_photos_from_summary(turn, inbound)

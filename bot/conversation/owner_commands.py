@@ -264,7 +264,7 @@ BUTTONS: dict[str, Button] = {
     "fit": _fit,
     "erase": _either(_with_arg(_erase_data, "ask"), _with_arg(_erase, "yes", flow="erase")),
     "same": _same,
-    "copy": _either(_with_arg(repeat.show_copy_picker, "pick"), _with_id(repeat.copy_product)),
+    "copy": _either(_with_arg(listing.show_copy_picker, "pick"), _with_id(listing.copy_product)),
     "profile": _with_arg(_profile_edit, "edit"),
     "remind": _with_arg(stop_reminders, "stop"),
     "rv": _not_officer,

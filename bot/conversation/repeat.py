@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.conversation import forms, listing
+from bot.conversation import forms
+from bot.conversation.records import current_product
+from bot.conversation.summary import show_summary
 from bot.conversation.turn import Turn
-from bot.domain.messages import Choice
 from bot.domain.numbers import ascii_number
 from bot.flows.product import PRODUCT
 from bot.words import present
@@ -67,7 +68,7 @@ async def offer_same(turn: Turn, product: Product) -> bool:
 
 async def apply_same(turn: Turn, choice: str) -> None:
     """Copies the unchanging answers (or not), then asks the next open question."""
-    product = await listing.current_product(turn)
+    product = await current_product(turn)
     source_id = choice.removeprefix("same:")
     if (same_id := ascii_number(source_id)) is not None and same_id == turn.data.get("same_from"):
         previous = await turn.session.get(Product, same_id)
@@ -77,7 +78,7 @@ async def apply_same(turn: Turn, choice: str) -> None:
                 copy_fields(previous, product, SIMILAR_FIELDS, turn)
     answers = await forms.answers_of(turn, PRODUCT, product)
     step = forms.first_open_step(PRODUCT, answers, product.skipped, after="kategori")
-    await (forms.ask(turn, PRODUCT, product, step) if step else listing.show_summary(turn))
+    await (forms.ask(turn, PRODUCT, product, step) if step else show_summary(turn))
 
 
 def copy_fields(source: Product, target: Product, fields: tuple[str, ...], turn: Turn) -> None:
@@ -87,26 +88,3 @@ def copy_fields(source: Product, target: Product, fields: tuple[str, ...], turn:
     skipped = [f for f in target.skipped if f not in fields]
     target.skipped = skipped + [f for f in source.skipped if f in fields]
     target.updated_at = turn.now
-
-
-async def show_copy_picker(turn: Turn) -> None:
-    products = [p for p in await listing.products_of(turn) if p.kategori]
-    turn.set_state("copy")
-    turn.say("copy_which", products=products,
-             choices=[*[Choice(f"copy:{p.id}", f"{p.nama_produk} #{p.number or p.id}") for p in products[-9:]],
-                      turn.button("menu:main", "to_menu")])
-
-
-async def copy_product(turn: Turn, product_id: int) -> None:
-    """A new draft with every answer of the product but its name, description, price and photos."""
-    source = await listing.own_product(turn, product_id)
-    if source is None:
-        return
-    fields = tuple(s.field for s in PRODUCT.steps if s.kind != "photos" and s.field not in ASKED_AGAIN)
-    product = await listing.new_product(turn, ask=False)
-    if product is None:
-        return
-    copy_fields(source, product, fields, turn)
-    turn.update_data(same_offered=True)
-    turn.say("copied", original=source)
-    await forms.ask(turn, PRODUCT, product, PRODUCT.steps[0])

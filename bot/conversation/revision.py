@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import exists
 from sqlmodel import select
 
-from bot.conversation import forms, listing
+from bot.conversation import forms
+from bot.conversation.records import business_of, current_product, lock_product
+from bot.conversation.summary import show_summary
 from bot.conversation.turn import Turn
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
@@ -57,7 +59,7 @@ async def pending_notice(turn: Turn) -> Product | None:
     found = (await turn.session.exec(query)).first()
     if found is None or turn.conversation.data.get("mode") == "revision":
         return None
-    return await listing.lock_product(turn, found[0].id)
+    return await lock_product(turn, found[0].id)
 
 
 async def start(turn: Turn, product: Product, announce: bool = True, again: bool = False) -> None:
@@ -69,10 +71,10 @@ async def start(turn: Turn, product: Product, announce: bool = True, again: bool
     flagged = ordered(list(review.flagged_fields)) if review and not fixed_already else []
     turn.set_state("product", mode="revision", queue=flagged, flagged=flagged)
     if not flagged:
-        return await listing.show_summary(turn)
+        return await show_summary(turn)
     form = form_of(flagged[0])
     assert form is not None
-    record = await listing.business_of(turn) if form is BUSINESS else product
+    record = await business_of(turn) if form is BUSINESS else product
     step = form.step(flagged[0])
     assert step is not None
     turn.conversation.flow, turn.conversation.step = form.name, step.field
@@ -83,13 +85,13 @@ async def start(turn: Turn, product: Product, announce: bool = True, again: bool
 
 async def after_business(turn: Turn) -> None:
     """The flagged business fields are done: on to the flagged product fields, then the summary."""
-    product = await listing.current_product(turn)
+    product = await current_product(turn)
     product.updated_at = turn.now
     queue = [f for f in turn.data.get("queue", []) if form_of(f) is PRODUCT]
     turn.update_data(queue=queue)
     answers = await forms.answers_of(turn, PRODUCT, product)
     step = next((s for f in queue if (s := PRODUCT.step(f)) is not None and s.applies(answers)), None)
-    await (forms.ask(turn, PRODUCT, product, step) if step else listing.show_summary(turn))
+    await (forms.ask(turn, PRODUCT, product, step) if step else show_summary(turn))
 
 
 async def snapshot(turn: Turn, product: Product, business: Business) -> dict[str, Any]:
