@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import and_, exists, or_, select, update
 
@@ -93,24 +93,35 @@ class _Parts:
                                .values(parts_sent=count))
 
 
+class Retry(TypedDict, total=False):
+    """How a failed send is retried (keyword options of `Deliverer`): backoff from `base_delay` seconds, doubling
+    up to `max_delay`, for `retry_for` since the row was written; `max_attempts`, when set, may stop it sooner."""
+
+    max_attempts: int | None
+    base_delay: float
+    max_delay: float
+    retry_for: timedelta
+
+
 class Deliverer:
     """Sends due outbox rows through the registered senders: per-chat order, leases, backoff, pauses."""
 
     def __init__(self, db: Database, senders: dict[str, Sender], clock: Callable[[], datetime] = utcnow, *,
-                 name: str | None = None, max_attempts: int | None = None, lease_seconds: float = 15,
-                 base_delay: float = 30, max_delay: float = 3600, retry_for: timedelta = timedelta(hours=48),
-                 probe_interval: float = 30) -> None:
+                 name: str | None = None, lease_seconds: float = 15, probe_interval: float = 30,
+                 **retry: Unpack[Retry]) -> None:
         """Retries for `retry_for` (30 s, 1, 2, 4 ... min, then hourly); `max_attempts` may stop it sooner."""
+        if unknown := set(retry) - Retry.__optional_keys__:
+            raise TypeError(f"unknown retry options: {sorted(unknown)}")
         self.db = db
         self.senders = dict(senders)
         self.clock = clock
         self.name = name or default_name()
         self.owner = f"{self.name}@{uuid.uuid4().hex[:10]}"
-        self.max_attempts = max_attempts
+        self.max_attempts = retry.get("max_attempts")
         self.lease = timedelta(seconds=lease_seconds)
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.retry_for = retry_for
+        self.base_delay = retry.get("base_delay", 30)
+        self.max_delay = retry.get("max_delay", 3600)
+        self.retry_for = retry.get("retry_for", timedelta(hours=48))
         self.probe_interval = probe_interval
         self.paused: dict[str, str] = {}
         self.running = False  # set by the elected-sender loop (bot/delivery/sending.py); deliver() then only wakes it

@@ -13,9 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import anyio
 from sqlmodel import col
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.dinas import catalogue, sheets
@@ -30,11 +29,6 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 FORMATS = ("xlsx", "csv")
-MEDIA_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-    "zip": "application/zip",
-}
 
 
 @dataclass
@@ -49,17 +43,9 @@ class Tally:
         self.last_id = max(self.last_id, int(row.values[0]))
 
 
-async def xlsx_stream(db: Database, scope: catalogue.Scope, tally: Tally) -> AsyncIterator[bytes]:
+def xlsx_stream(db: Database, scope: catalogue.Scope, tally: Tally) -> AsyncIterator[bytes]:
     """The XLSX file: rows appended page by page to a write-only sheet, saved to a temp file, then sent."""
-    writer = sheets.XlsxWriter()
-    async for page in catalogue.pages(db, scope):
-        for row in page:
-            writer.append(row)
-            tally.count(row)
-    with sheets.spooled() as handle:
-        await anyio.to_thread.run_sync(writer.save, handle)
-        for chunk in sheets.file_chunks(handle):
-            yield chunk
+    return sheets.xlsx_stream(catalogue.pages(db, scope), catalogue.HEADERS, "Katalog Lokal", tally.count)
 
 
 async def photo_zip_stream(db: Database, scope: catalogue.Scope, settings: Settings,
@@ -92,7 +78,7 @@ async def _then_mark(chunks: AsyncIterator[bytes], db: Database, scope: catalogu
         await catalogue.mark_exported(db, scope, tally.last_id, started)
 
 
-async def export_to_file(db: Database, scope: catalogue.Scope, fmt: str, out: Path,
+async def export_to_file(db: Database, scope: catalogue.Scope, fmt: str, out: Path, *,
                          clock: Callable[[], datetime] = utcnow, photos: Path | None = None,
                          settings: Settings | None = None) -> int:
     """Writes the export to `out` (through a temporary file beside it) and marks it; the number of rows.
@@ -137,12 +123,6 @@ def scope_of(visit: Visit, photos: bool = False) -> catalogue.Scope:
                            only_new=params.get("only_new") in ("1", "on", "true"), last_batch_too=photos)
 
 
-def _download(chunks: AsyncIterator[bytes], fmt: str, name: str) -> Response:
-    return StreamingResponse(chunks, media_type=MEDIA_TYPES[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff"})
-
-
 def file_name(region_code: str, when: datetime, ext: str) -> str:
     return f"katalog-lokal-{region_code}-{when:%Y%m%d-%H%M}.{ext}"
 
@@ -157,7 +137,7 @@ def _sheet_route(fmt: str) -> Callable[[Visit], object]:
             return error_page(visit, "bad_date")
         db, started, tally = visit.console.db, visit.console.clock(), Tally()
         chunks = _then_mark(stream(db, scope, fmt, tally), db, scope, tally, started)
-        return _download(chunks, fmt, file_name(scope.region_code, started, fmt))
+        return sheets.download(chunks, fmt, file_name(scope.region_code, started, fmt))
 
     export_sheet.__name__ = f"export_{fmt}"
     return export_sheet
@@ -171,7 +151,7 @@ async def export_photos(visit: Visit) -> Response:
     except catalogue.ExportError:
         return error_page(visit, "bad_date")
     chunks = photo_zip_stream(visit.console.db, scope, visit.console.settings)
-    return _download(chunks, "zip", file_name(scope.region_code, visit.console.clock(), "zip"))
+    return sheets.download(chunks, "zip", file_name(scope.region_code, visit.console.clock(), "zip"))
 
 
 def routes(console: Console) -> list[BaseRoute]:
