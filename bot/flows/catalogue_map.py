@@ -47,7 +47,7 @@ MIN_LEVELS, MAX_LEVELS = 2, 3
 KBKI_MIN_DIGITS, KBKI_MAX_DIGITS = 2, 10
 VERIFIED_VALUES = {"yes": True, "no": False}
 
-DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "catalogue_categories.csv"
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "catalogue_categories.csv"
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ async def tell_owner(session: AsyncSession, outbox: OutboxWriter, renderer: Rend
         return
     contact = max(contacts, key=lambda c: (c.last_inbound_at is not None, c.last_inbound_at, c.id))
     locale = contact.locale
-    key, choice = ("fix_now", f"fix:{product.id}") if review.decision == Decision.revision else \
-        ("to_menu", "menu:main")
+    key, choice = {Decision.revision: ("fix_now", f"fix:{product.id}"),
+                   Decision.approved: ("open_kit", f"kit:{product.id}")}.get(review.decision, ("to_menu", "menu:main"))
     text = renderer.render(locale, f"owner/{review.decision}", product=product, reason=review.reason,
-                           fields=list(review.flagged_fields))
+                           fields=list(review.flagged_fields), business=business)
     decision_label = renderer.labels(locale)["decisions"][review.decision]
     outbox.send(contact, text, choices=[Choice(choice, renderer.label(locale, "buttons", key))],
                 notice={"kind": "review_result", "params": [product.nama_produk or "", decision_label]})

@@ -26,6 +26,7 @@ from bot.domain.validators import text as text_validator
 from bot.flows.base import Answers, Form, Step
 from bot.flows.business import BUSINESS
 from bot.flows.product import PRODUCT
+from bot.review import catalogue
 from bot.review.notices import tell_other_officers, tell_owner
 from bot.review.scope import covering_codes, in_region
 from bot.words.i18n import Renderer
@@ -296,6 +297,8 @@ async def decide(session: AsyncSession, outbox: OutboxWriter, renderer: Renderer
     session.add(review)
     product.status = STATUS_AFTER[decision]
     product.updated_at = outbox.now
+    if decision == Decision.approved:
+        catalogue.on_approved(product, outbox.now)  # approved_at, the catalogue category path and KBKI
     await tell_owner(session, outbox, renderer, product, business, review)
     others = [o for o in await officers_covering(session, business.region_code or "") if o.id != actor.officer.id]
     await tell_other_officers(session, outbox, renderer, others=others, decider=actor.officer, product=product,
