@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from storage.db import Database
 from storage.models import Business, Officer, Owner, Product, ProductHistory, ProductPhoto, Review
 
+_LINKS = itertools.count(1000)
 T0 = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)  # Monday 10.00 WIB
 
 APPROVED_PRODUCT: dict[str, Any] = {
@@ -52,9 +54,22 @@ async def add_business(db: Database, region_code: str = "18.03", **fields: Any) 
 
 async def add_product(db: Database, business_id: int, status: str = "approved", officer_id: int | None = None,
                       submitted_at: datetime = T0, decided_at: datetime | None = None,
-                      photos: tuple[str, ...] = (), **fields: Any) -> int:
-    """A product with its submission history and, for a decided status, the officer's review."""
+                      photos: tuple[str, ...] = (), listed_at: datetime | None = None, **fields: Any) -> int:
+    """A product with its submission history and, for a decided status, the officer's review.
+
+    An uploaded or listed product was approved first (at `decided_at`), uploaded and, when listed, live at
+    `listed_at` (default: 3 days after the approval) with a katalog.inaproc.id link.
+    """
     values = {**APPROVED_PRODUCT, **fields}
+    if status in ("approved", "uploaded", "listed"):
+        approved_at = decided_at or submitted_at + timedelta(days=1)
+        values.setdefault("approved_at", approved_at)
+        if status != "approved":
+            live = listed_at or approved_at + timedelta(days=3)
+            values.setdefault("uploaded_at", live - timedelta(days=1))
+            if status == "listed":
+                values.setdefault("listed_at", live)
+                values.setdefault("listing_url", f"https://katalog.inaproc.id/produk/{next(_LINKS)}")
     async with db.transaction() as session:
         product = Product(business_id=business_id, status=status, created_at=submitted_at - timedelta(hours=1),
                           updated_at=decided_at or submitted_at,
@@ -63,7 +78,8 @@ async def add_product(db: Database, business_id: int, status: str = "approved", 
         await session.flush()
         if status != "draft":
             session.add(ProductHistory(product_id=product.id, status="submitted", created_at=submitted_at))
-        decision = {"approved": "approved", "rejected": "rejected", "revision_requested": "revision"}.get(status)
+        decision = {"approved": "approved", "uploaded": "approved", "listed": "approved", "rejected": "rejected",
+                    "revision_requested": "revision"}.get(status)
         if decision:
             assert officer_id is not None, "a decided product needs the officer who decided"
             session.add(Review(product_id=product.id, officer_id=officer_id, decision=decision,

@@ -12,14 +12,14 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from bot.dinas import catalogue
+from bot.dinas import catalogue, targets
 from bot.review import signin
 from bot.service.web import create_app
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Product, utcnow
 from tests.conftest import count_rows
-from tests.dinas_data import add_business, add_officer, add_product
+from tests.dinas_data import T0, add_business, add_officer, add_product
 
 BASE = "http://127.0.0.1:8080"
 SCRIPT = "<script>alert(1)</script>"
@@ -118,21 +118,23 @@ async def test_owner_text_is_escaped(database: Database, sign_in: SignIn) -> Non
 
 
 async def test_province_officer_sees_every_district_ranked(database: Database, sign_in: SignIn) -> None:
-    from bot.dinas import targets
-
     officer = await add_officer(database, "18")
     north, metro = await add_business(database, "18.03"), await add_business(database, "18.72")
     for _ in range(3):
-        await add_product(database, north, officer_id=officer)
-    await add_product(database, metro, officer_id=officer)
-    await targets.set_target(database, "18.72", 2)  # Kota Metro: 1 of 2 (50%) ranks above 3 of 1,000
+        await add_product(database, north, status="listed", officer_id=officer)
+    await add_product(database, north, officer_id=officer)  # approved, not live: not counted
+    await add_product(database, metro, status="listed", officer_id=officer)
+    await targets.set_target(database, "18.72", 2)  # Kota Metro: 1 of 2 live (50%) ranks above 3 of 1,000
     await add_product(database, await add_business(database, "32.01"), officer_id=officer)
     web = await sign_in("18")
     page = await web.get("/dinas/progress")
     assert page.status_code == 200
     table = page.text.split('<table aria-labelledby="districts-h">')[1].split("</table>")[0]
-    ranking = re.findall(r"<tr><td class=\"num\">(\d+)</td><td>([^<]+)</td><td class=\"num\">([\d,]+)</td>", table)
-    assert ranking[:2] == [("1", "Kota Metro", "1"), ("2", "Kabupaten Lampung Utara", "3")]
+    ranking = re.findall(r"<tr><td class=\"num\">(\d+)</td><td>([^<]+)</td><td class=\"num\">([\d.]+)</td>"
+                         r"<td class=\"num\">([\d.]+)</td>", table)
+    assert ranking[:2] == [("1", "Kota Metro", "1", "0"), ("2", "Kabupaten Lampung Utara", "3", "1")]
+    assert re.search(r'id="live">4</span> produk tayang di Katalog Elektronik INAPROC dari target 14\.002 \(0,0%\)',
+                     page.text)
     assert len(ranking) == 15  # every kab/kota of Lampung, with or without products
     assert "Kota Bandung" not in page.text and "Kabupaten Bogor" not in page.text
     assert 'role="img"' in page.text and "<svg" in page.text and "<table" in page.text
@@ -140,16 +142,61 @@ async def test_province_officer_sees_every_district_ranked(database: Database, s
     assert len(listed_ids(listed.text)) == 1
 
 
-async def test_district_progress_page(database: Database, sign_in: SignIn) -> None:
+async def test_district_progress_counts_live_products_and_lists_those_not_live(database: Database,
+                                                                              sign_in: SignIn) -> None:
+    """A district with products started, approved, uploaded and live: judged by the live ones."""
     officer = await add_officer(database)
-    await add_product(database, await add_business(database), officer_id=officer)
+    sari = await add_business(database, email="sari@example.com")
+    other = await add_business(database, nama_usaha="CV Tenun Kotabumi", phone="+6281311112222")
+    await add_product(database, sari, status="draft")
+    await add_product(database, sari, status="submitted")
+    await add_product(database, sari, status="rejected", officer_id=officer)
+    # Approved Monday 2 Nov (T0), live Friday 6 Nov: 4 working days; approved Mon 9 Nov, live Mon 16 Nov: 5.
+    await add_product(database, sari, status="listed", officer_id=officer, decided_at=T0,
+                      listed_at=T0 + timedelta(days=4))
+    await add_product(database, other, status="listed", officer_id=officer, decided_at=T0 + timedelta(days=7),
+                      listed_at=T0 + timedelta(days=14))
+    await add_product(database, sari, status="listed", officer_id=officer, decided_at=T0 + timedelta(days=7),
+                      listed_at=T0 + timedelta(days=16))  # Wed 18 Nov: 7
+    waiting_long = await add_product(database, other, status="approved", officer_id=officer, decided_at=T0,
+                                     nama_produk="Tapis Lampung", number=2)
+    await add_product(database, sari, status="uploaded", officer_id=officer, decided_at=T0 + timedelta(days=10))
+    await add_product(database, await add_business(database, "32.01"), status="approved",
+                      officer_id=officer)  # another region
+    await targets.set_target(database, "18.03", 1500)
     web = await sign_in("18.03")
     page = await web.get("/dinas/progress")
     assert page.status_code == 200 and "Kabupaten Lampung Utara" in page.text
-    assert re.search(r'class="big">1</span> produk disetujui dari target 1,000', page.text)
+    assert re.search(r'id="live">3</span> produk tayang di Katalog Elektronik INAPROC dari target 1\.500 \(0,2%\)',
+                     page.text)
+    assert re.search(r'id="not-live"><strong>2</strong> produk sudah disetujui Dinas tetapi belum tayang', page.text)
+    road = page.text.split('<table aria-labelledby="road-h">')[1].split("</table>")[0]
+    assert re.findall(r'<td>([^<]+)</td><td class="num">(\d+)</td>', road) == [
+        ("Mulai diisi", "8"), ("Dikirim ke Dinas", "7"), ("Disetujui Dinas", "5"), ("Tayang di INAPROC", "3")]
+    assert re.search(r'id="to-live"><strong>5</strong> hari kerja: median dari disetujui sampai tayang \(3 produk',
+                     page.text)
+    listed = page.text.split('<table id="waiting"')[1].split("</table>")[0]
+    assert re.findall(r'href="/dinas/products/(\d+)"', listed)[0] == str(waiting_long)  # the longest first
+    assert "Tapis Lampung</a> <span class=\"muted\">#2</span>" in listed and "+6281311112222" in listed
     assert "chart-districts" not in page.text  # one district: no ranking
+    assert "umkm-bot region" not in page.text and "region target" not in page.text  # no command for officers
+
+    sheet = await web.get("/dinas/belum-tayang.csv")
+    assert sheet.status_code == 200 and "attachment" in sheet.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert [(r["No. produk"], r["Status"], r["Telepon"]) for r in rows] == [
+        ("2", "Disetujui, belum diunggah", "081311112222"), ("", "Diunggah, menunggu peninjauan INAPROC",
+                                                              "081234567890")]
+    assert rows[0]["Tanggal disetujui"] == "2026-11-02" and int(rows[0]["Menunggu (hari kerja)"]) > 20
+    assert rows[1]["Email"] == "sari@example.com" and rows[1]["Nama kab/kota"] == "Kabupaten Lampung Utara"
+    book = await web.get("/dinas/belum-tayang.xlsx")
+    cells = list(load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True))
+    assert cells[0][:3] == ("No. produk", "Nama produk", "Status") and len(cells) == 3
+    assert cells[1][0] == 2 and isinstance(cells[1][5], int)  # numbers stay numbers
+
     english = await web.get("/dinas/progress?lang=en")
-    assert "products approved of a target of 1,000" in english.text
+    assert re.search(r'id="live">3</span> products live on the INAPROC e-Catalogue of a target of 1,500 \(0\.2%\)',
+                     english.text)
 
 
 async def test_export_downloads_for_the_officer_region(database: Database, sign_in: SignIn) -> None:
@@ -206,7 +253,7 @@ async def test_progress_figures_are_kept_a_minute(database: Database, settings: 
     app = Starlette(routes=dinas.routes(settings, database, clock=lambda: clock[0]))
     officer = await add_officer(database)
     business = await add_business(database)
-    await add_product(database, business, officer_id=officer)
+    await add_product(database, business, status="listed", officer_id=officer)
     async with database.transaction() as session:
         link = await signin.issue_link(session, settings, officer, utcnow())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as web:
@@ -215,12 +262,12 @@ async def test_progress_figures_are_kept_a_minute(database: Database, settings: 
         assert token and (await web.post(path, data={"csrf": token.group(1)})).status_code == 303
 
         def approved(html: str) -> str:
-            found = re.search(r'class="big">(\d+)</span>', html)
+            found = re.search(r'id="live">(\d+)</span>', html)
             assert found, html
             return found.group(1)
 
         assert approved((await web.get("/dinas/progress")).text) == "1"
-        await add_product(database, business, officer_id=officer)
+        await add_product(database, business, status="listed", officer_id=officer)
         clock[0] += timedelta(seconds=59)
         assert approved((await web.get("/dinas/progress")).text) == "1"  # kept
         clock[0] += timedelta(seconds=2)

@@ -1,4 +1,6 @@
-"""`/dinas/progress`: approved products against the target, statuses, weekly approvals, turnaround, flags, funnel.
+"""`/dinas/progress`: products tayang (live on INAPROC) against the target, next to those approved and not yet
+live, the road started -> submitted -> approved -> live, statuses, weekly approvals, turnaround, flags, funnel;
+and the list "disetujui, belum tayang" as CSV/XLSX (`/dinas/belum-tayang.csv|.xlsx`).
 
 Every figure comes from an aggregate query (bot/dinas/stats.py, bot/dinas/funnel.py); the charts are SVG
 drawn by the template from these few numbers, each with a table of the same numbers beside it.
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.dinas import funnel, stats, targets
+from bot.dinas import funnel, road, sheets, stats, targets
 from bot.dinas.auth import Visit, officer_page
 from bot.dinas.data_pages import page
 from bot.domain.regions import get_region
@@ -57,7 +59,8 @@ async def _queries(visit: Visit, code: str, now: datetime) -> list[Any]:
         lambda c: stats.status_counts(c, code), lambda c: targets.targets(c, districts(code)),
         lambda c: stats.weekly_approvals(c, code, today), lambda c: funnel.product_funnel(c, code, now),
         lambda c: funnel.business_funnel(c, code, now), lambda c: stats.turnaround(c, code, today),
-        lambda c: stats.flagged_fields(c, code)]
+        lambda c: stats.flagged_fields(c, code), lambda c: road.days_to_live(c, code),
+        lambda c: road.longest_waiting(c, code, now)]
     db = visit.console.db
     if db.is_sqlite:
         conn = await visit.session.connection()
@@ -85,20 +88,24 @@ async def figures(visit: Visit) -> dict[str, Any]:
     """Everything the progress page shows for the officer's region."""
     code = visit.officer.region_code
     as_of, results = await _cached_queries(visit, code)
-    counts, goal, weekly, products, (profiles, no_region), turnaround, flags = results
+    counts, goal, weekly, products, (profiles, no_region), turnaround, flags, waits, waiting = results
     ranked = sorted((stats.District(c, goal[c], counts.get(c, {})) for c in districts(code)),
-                    key=lambda d: (-d.percent, -d.approved, d.code))
+                    key=lambda d: (-d.share, -d.live, d.code))
     totals = {s: sum(d.counts.get(s, 0) for d in ranked) for s in stats.STATUSES}
-    approved, target = totals[stats.ProductStatus.approved], sum(d.target for d in ranked)
+    target = sum(d.target for d in ranked)
+    on_road = road.road(totals, waits)
     labels = visit.console.renderer.labels(visit.locale)
     return {
-        "region": region_name(code), "province": is_province(code), "approved": approved, "target": target,
-        "percent": 100.0 * approved / target if target else 0.0,
+        "region": region_name(code), "province": is_province(code), "road": on_road, "target": target,
+        "share": on_road.live / target if target else 0.0,
+        "road_bars": bars([("started", on_road.started), ("submitted", on_road.submitted),
+                           ("approved", on_road.approved), ("live", on_road.live)]),
+        "waiting": waiting, "waiting_shown": road.SHOWN,
         "districts": [(d, region_name(d.code)) for d in ranked],
-        "district_bars": bars([(region_name(d.code), d.approved) for d in ranked],
-                              max([d.target for d in ranked] + [d.approved for d in ranked], default=0)),
+        "district_bars": bars([(region_name(d.code), d.live) for d in ranked],
+                              max([d.target for d in ranked] + [d.live for d in ranked], default=0)),
         "status_bars": bars([(s, totals[s]) for s in stats.STATUSES]),
-        "weekly": bars([(w.isoformat(), n) for w, n in weekly]),
+        "weekly": bars([(w, n) for w, n in weekly]),
         "turnaround": turnaround, "turnaround_days": stats.TURNAROUND_DAYS,
         "flags": bars([(labels["fields"].get(f, f), n) for f, n in flags]),
         "funnels": [("business", profiles), ("product", products)],
@@ -111,9 +118,26 @@ async def figures(visit: Visit) -> dict[str, Any]:
 
 @officer_page
 async def progress(visit: Visit) -> Response:
-    """The region's progress toward its Katalog Lokal target."""
+    """The region's progress toward its target of products tayang on INAPROC."""
     return page(visit, "progress", **await figures(visit))
 
 
+def _waiting_route(fmt: str) -> Callable[[Visit], object]:
+    @officer_page
+    async def not_live(visit: Visit) -> Response:
+        """The list "disetujui, belum tayang" of the officer's region, streamed (for the pendamping)."""
+        code, now = visit.officer.region_code, visit.console.clock()
+        pages = road.waiting_pages(visit.console.db, code, now)
+        chunks = (sheets.xlsx_stream(pages, road.HEADERS, "Belum tayang") if fmt == "xlsx"
+                  else sheets.csv_stream(pages, headers=road.HEADERS))
+        name = f"belum-tayang-{code}-{now.astimezone(JAKARTA):%Y%m%d-%H%M}.{fmt}"
+        return sheets.download(chunks, fmt, name)
+
+    not_live.__name__ = f"not_live_{fmt}"
+    return not_live
+
+
 def routes(console: Console) -> list[BaseRoute]:
-    return [Route("/progress", progress, methods=["GET"], name="progress")]
+    return [Route("/progress", progress, methods=["GET"], name="progress"),
+            Route("/belum-tayang.xlsx", _waiting_route("xlsx"), methods=["GET"], name="not_live_xlsx"),  # type: ignore[arg-type]
+            Route("/belum-tayang.csv", _waiting_route("csv"), methods=["GET"], name="not_live_csv")]  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from storage.models import Business, Product, ProductStatus
 PAGE_SIZE = 25
 MAX_QUERY = 100
 SUBMITTED_EVER = (ProductStatus.submitted, ProductStatus.revision_requested, ProductStatus.approved,
-                  ProductStatus.rejected)
+                  ProductStatus.uploaded, ProductStatus.listed, ProductStatus.rejected)
 STATUSES = (*SUBMITTED_EVER, ProductStatus.draft)
 
 if TYPE_CHECKING:

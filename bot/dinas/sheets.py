@@ -12,13 +12,21 @@ import csv
 import io
 import tempfile
 import zipfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
-from bot.dinas.catalogue import HEADERS, CatalogueRow
+import anyio
+from starlette.responses import StreamingResponse
 
+from bot.dinas.catalogue import HEADERS
+
+MEDIA_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "zip": "application/zip",
+}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 64 * 1024
 CSV_BOM = "\ufeff"  # so Excel opens the UTF-8 file with the right letters
@@ -42,22 +50,29 @@ def csv_cell(value: Any) -> Any:
     return "'" + text if is_formula_like(text) else text
 
 
-def csv_lines(rows: list[CatalogueRow], header: bool = False) -> bytes:
-    """One page of rows as CSV bytes (with the BOM and the header row when `header`)."""
+class Row(Protocol):
+    """A sheet row: its cells in the columns' order (a catalogue row, a product waiting to go live...)."""
+
+    @property
+    def values(self) -> tuple[Any, ...]: ...
+
+
+def csv_lines(rows: Sequence[Row], header: bool = False, headers: Sequence[str] = HEADERS) -> bytes:
+    """One page of rows as CSV bytes (with the BOM and the header row `headers` when `header`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if header:
         buffer.write(CSV_BOM)
-        writer.writerow(HEADERS)
+        writer.writerow(headers)
     for row in rows:
         writer.writerow([csv_cell(v) for v in row.values])
     return buffer.getvalue().encode("utf-8")
 
 
-async def csv_stream(pages: AsyncIterator[list[CatalogueRow]],
-                     on_row: Callable[[CatalogueRow], None] | None = None) -> AsyncIterator[bytes]:
+async def csv_stream(pages: AsyncIterator[Sequence[Any]], on_row: Callable[[Any], None] | None = None,
+                     headers: Sequence[str] = HEADERS) -> AsyncIterator[bytes]:
     """The CSV file, one page of rows at a time (the header first, even when there are no rows)."""
-    yield csv_lines([], header=True)
+    yield csv_lines([], header=True, headers=headers)
     async for page in pages:
         for row in page:
             if on_row:
@@ -68,7 +83,7 @@ async def csv_stream(pages: AsyncIterator[list[CatalogueRow]],
 class XlsxWriter:
     """An XLSX sheet written row by row (openpyxl write-only mode keeps rows in a temporary file)."""
 
-    def __init__(self) -> None:
+    def __init__(self, headers: Sequence[str] = HEADERS, title: str = "Katalog Lokal") -> None:
         from openpyxl import Workbook  # imported by the first export, not by every process (~8 MB)
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -76,11 +91,11 @@ class XlsxWriter:
 
         self._new_cell, self._illegal = WriteOnlyCell, ILLEGAL_CHARACTERS_RE
         self.workbook = Workbook(write_only=True)
-        self.sheet = self.workbook.create_sheet("Katalog Lokal")
+        self.sheet = self.workbook.create_sheet(title)
         bold = Font(bold=True)
         header = []
-        for title in HEADERS:
-            cell = WriteOnlyCell(self.sheet, value=title)
+        for name in headers:
+            cell = WriteOnlyCell(self.sheet, value=name)
             cell.font = bold
             header.append(cell)
         self.sheet.append(header)
@@ -96,12 +111,34 @@ class XlsxWriter:
             cell.quotePrefix = True
         return cell
 
-    def append(self, row: CatalogueRow) -> None:
+    def append(self, row: Row) -> None:
         self.sheet.append([self._cell(v) for v in row.values])
         self.rows += 1
 
     def save(self, target: IO[bytes] | Path) -> None:
         self.workbook.save(target)  # type: ignore[arg-type]
+
+
+async def xlsx_stream(pages: AsyncIterator[Sequence[Any]], headers: Sequence[str], title: str,
+                      on_row: Callable[[Any], None] | None = None) -> AsyncIterator[bytes]:
+    """The XLSX file: rows appended page by page to a write-only sheet, saved to a temp file, then sent."""
+    writer = XlsxWriter(headers, title)
+    async for page in pages:
+        for row in page:
+            writer.append(row)
+            if on_row:
+                on_row(row)
+    with spooled() as handle:
+        await anyio.to_thread.run_sync(writer.save, handle)
+        for chunk in file_chunks(handle):
+            yield chunk
+
+
+def download(chunks: AsyncIterator[bytes], fmt: str, name: str) -> StreamingResponse:
+    """A streamed download named `name` (never cached, never sniffed)."""
+    return StreamingResponse(chunks, media_type=MEDIA_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
 
 
 def file_chunks(handle: IO[bytes]) -> Iterator[bytes]:
@@ -118,7 +155,7 @@ def spooled() -> IO[bytes]:
 class _Drain(io.RawIOBase):
     """A write-only, unseekable sink whose written bytes are taken out in chunks (for a streamed ZIP)."""
 
-    def __init__(self) -> None:
+    def __init__(self, headers: Sequence[str] = HEADERS, title: str = "Katalog Lokal") -> None:
         self.parts: list[bytes] = []
         self.position = 0
 
@@ -142,7 +179,7 @@ class _Drain(io.RawIOBase):
 class PhotoZip:
     """A ZIP of photos produced as a stream: `add` returns the bytes ready to send, `close` the rest."""
 
-    def __init__(self) -> None:
+    def __init__(self, headers: Sequence[str] = HEADERS, title: str = "Katalog Lokal") -> None:
         self.sink = _Drain()
         self.zip = zipfile.ZipFile(self.sink, mode="w", compression=zipfile.ZIP_STORED)  # photos are compressed
 

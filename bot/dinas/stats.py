@@ -22,7 +22,7 @@ from storage.models import Business, Decision, Product, ProductHistory, ProductS
 WEEKS = 12
 TURNAROUND_DAYS = 90
 STATUSES = (ProductStatus.draft, ProductStatus.submitted, ProductStatus.revision_requested,
-            ProductStatus.approved, ProductStatus.rejected)
+            ProductStatus.approved, ProductStatus.uploaded, ProductStatus.listed, ProductStatus.rejected)
 
 
 def local_date(column: Any, dialect: str) -> Any:
@@ -50,12 +50,19 @@ class District:
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
-    def approved(self) -> int:
-        return self.counts.get(ProductStatus.approved, 0)
+    def live(self) -> int:
+        """Tayang on INAPROC: what the district is judged by."""
+        return self.counts.get(ProductStatus.listed, 0)
 
     @property
-    def percent(self) -> float:
-        return 100.0 * self.approved / self.target if self.target else 0.0
+    def not_live(self) -> int:
+        """Approved by the Dinas, not live yet (waiting to be uploaded, or for INAPROC's review)."""
+        return self.counts.get(ProductStatus.approved, 0) + self.counts.get(ProductStatus.uploaded, 0)
+
+    @property
+    def share(self) -> float:
+        """Live products as a share of the target (0.5 is half way)."""
+        return self.live / self.target if self.target else 0.0
 
 
 async def status_counts(conn: AsyncConnection, region_code: str) -> dict[str, dict[str, int]]:
