@@ -67,10 +67,14 @@ def test_quiet_hours_and_working_days() -> None:
     assert not quiet(datetime(2026, 11, 2, 13, 59, tzinfo=UTC))   # 20:59 WIB
     assert not working_day(date(2026, 12, 25)) and not working_day(date(2026, 11, 7))  # Christmas, Saturday
     assert working_day(date(2026, 12, 28))
-    # Submitted Wednesday 23 Dec: Thursday 24 (1), Christmas and the weekend skipped, Monday 28 (2),
-    # Tuesday 29 (3): waiting more than two working days from Tuesday on.
+    # Cuti bersama (the government's joint holidays) are no working days either: 24 Dec, 20 Mar 2026.
+    assert not working_day(date(2026, 12, 24)) and not working_day(date(2026, 3, 20))
+    assert working_day(date(2026, 3, 17)) and working_day(date(2026, 3, 25))
+    # Submitted Wednesday 23 Dec: Christmas Eve (joint holiday), Christmas and the weekend skipped, Monday 28
+    # (1), Tuesday 29 (2), Wednesday 30 (3): waiting more than two working days from Wednesday on.
     tuesday = datetime(2026, 12, 29, 2, 0, tzinfo=UTC)
-    assert waited_since(tuesday) == datetime(2026, 12, 23, 17, 0, tzinfo=UTC)  # 24 Dec 00:00 WIB
+    assert waited_since(tuesday) == datetime(2026, 12, 22, 17, 0, tzinfo=UTC)  # 23 Dec 00:00 WIB
+    assert waited_since(tuesday + timedelta(days=1)) == datetime(2026, 12, 27, 17, 0, tzinfo=UTC)  # 28 Dec
 
 
 async def test_two_nudges_at_most_never_at_night(database: Database, settings: Settings) -> None:
@@ -157,18 +161,20 @@ async def test_officers_get_one_digest_a_working_day(database: Database, setting
                      name="Kopi Robusta")
     clock = Clock(wednesday)
     jobs = Jobs(database, settings, clock=clock)
-    monday = datetime(2026, 12, 28, 1, 0, tzinfo=UTC)   # 08:00 WIB; only two working days waited
+    monday = datetime(2026, 12, 28, 1, 0, tzinfo=UTC)   # 08:00 WIB; one working day waited
     assert await run_at(jobs, clock, monday) == 0
-    tuesday = datetime(2026, 12, 29, 1, 0, tzinfo=UTC)
-    assert await run_at(jobs, clock, tuesday) == 2
+    tuesday = datetime(2026, 12, 29, 1, 0, tzinfo=UTC)  # two: Christmas Eve is cuti bersama
+    assert await run_at(jobs, clock, tuesday) == 0
+    wednesday = datetime(2026, 12, 30, 1, 0, tzinfo=UTC)
+    assert await run_at(jobs, clock, wednesday) == 2
     digest = await messages_to(database, "officer-budi", "Ringkasan harian")
     assert len(digest) == 1 and "Keripik Pisang" in digest[0].payload["text"]
     assert "Kopi Robusta" not in digest[0].payload["text"]
     assert len(await messages_to(database, "officer-rina", "Ringkasan harian")) == 1
     assert await messages_to(database, "officer-andi", "Ringkasan harian") == []
-    assert await run_at(jobs, clock, tuesday + timedelta(hours=8)) == 0       # once a day
+    assert await run_at(jobs, clock, wednesday + timedelta(hours=8)) == 0       # once a day
     assert await run_at(jobs, clock, datetime(2027, 1, 2, 2, 0, tzinfo=UTC)) == 0  # a Saturday
-    assert await run_at(jobs, clock, datetime(2026, 12, 30, 1, 0, tzinfo=UTC)) == 2  # the next day, again
+    assert await run_at(jobs, clock, datetime(2026, 12, 31, 1, 0, tzinfo=UTC)) == 2  # the next day, again
     assert len(await messages_to(database, "officer-budi", "Ringkasan harian")) == 2
 
 

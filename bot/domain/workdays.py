@@ -1,4 +1,5 @@
-"""Working days in Indonesia: Monday to Friday, without national public holidays (the `holidays` library)."""
+"""Working days in Indonesia: Monday to Friday, without national public holidays nor the government's joint
+holidays (cuti bersama, e.g. the days around Idul Fitri), as the `holidays` library lists them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 def _holidays(year: int) -> Any:
     import holidays  # imported when first needed (~9 MB)
 
-    return holidays.country_holidays("ID", years=year)
+    # "government": the cuti bersama of the joint ministerial decree (SKB 3 Menteri), days the Dinas is closed.
+    return holidays.country_holidays("ID", years=year, categories=("public", "government"))
 
 
 def is_working_day(day: date) -> bool:
