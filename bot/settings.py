@@ -67,3 +67,5 @@ class Settings(BaseSettings):
     dinas_secret_key: str | None = None
     # The port `umkm-bot run` listens on; sign-in links use http://127.0.0.1:PORT when PUBLIC_URL is unset.
     web_port: int = 8080
+    # Hosts of the INAPROC catalogue whose https:// product links an owner may send (comma-separated).
+    catalogue_hosts: str = "katalog.inaproc.id"
