@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
-from bot.conversation import forms, officer, repeat, revision
+from bot.conversation import forms, kit, officer, repeat, revision
 from bot.conversation.records import EDITABLE as EDITABLE
 from bot.conversation.records import business_of as business_of
 from bot.conversation.records import current_product as current_product
@@ -192,10 +192,11 @@ async def show_drafts(turn: Turn) -> None:
 async def show_products(turn: Turn) -> None:
     products = await products_of(turn)
     editable = [p for p in products if p.status in EDITABLE]
+    on_road = [kit.kit_button(turn, p) for p in products if p.status in kit.ROAD][-3:]  # their upload kits
     turn.set_state("products")
     copy = [turn.button("copy:pick", "copy_product")] if any(p.kategori for p in products) else []
-    turn.say("products", products=products,
-             choices=[*[product_button(turn, p) for p in editable[-8:]], *copy, turn.button("menu:main", "to_menu")])
+    turn.say("products", products=products, choices=[*[product_button(turn, p) for p in editable[-8:]], *on_road,
+                                                     *copy, turn.button("menu:main", "to_menu")])
 
 
 async def open_product(turn: Turn, product_id: int, again: bool = False) -> None:

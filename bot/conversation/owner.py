@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.conversation import forms, listing, privacy, revision
+from bot.conversation import forms, kit, listing, privacy, revision
 from bot.conversation.common import set_locale, show_language, typed_number_as_choice
 from bot.conversation.owner_commands import ask_consent, resume, run_action, run_button
 from bot.conversation.turn import Turn
@@ -26,10 +26,14 @@ async def handle(turn: Turn, inbound: Inbound) -> None:
         return
     if turn.contact.owner_id is None:
         return await handle_newcomer(turn, inbound)
+    if inbound.kind == "text" and action is None and await link_sent(turn, inbound.text):
+        return
     if action is not None or inbound.kind == "command":
         return await run_action(turn, action)
     if inbound.kind == "choice" and await run_button(turn, inbound.text):
         return
+    if turn.conversation.flow == "kit":
+        return await kit.receive(turn, inbound)  # an upload-only profile answer the kit asked for
     if inbound.kind in ("text", "photos") and (product := await revision.pending_notice(turn)) is not None:
         await revision.start(turn, product, announce=False)  # the notice asked the first flagged field
     await run_step(turn, inbound)
@@ -50,6 +54,15 @@ async def run_anywhere(turn: Turn, inbound: Inbound, action: str | None) -> bool
     else:
         return False
     return True
+
+
+async def link_sent(turn: Turn, text: str) -> bool:
+    """A catalogue link, at any step: recorded or refused with its reason (then the step again), or asked which
+    product; False when the message holds none."""
+    outcome = await kit.take_link(turn, text)
+    if outcome in ("recorded", "refused"):
+        await resume(turn)
+    return outcome is not None
 
 
 async def handle_newcomer(turn: Turn, inbound: Inbound) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.conversation import forms, listing, privacy, repeat
+from bot.conversation import forms, kit, listing, privacy, repeat
 from bot.conversation.common import show_language
 from bot.conversation.turn import Turn
 from bot.domain.numbers import ascii_number
@@ -33,6 +33,8 @@ async def resume(turn: Turn) -> None:
         await listing.show_summary(turn)
     elif flow == "pick_field":
         await listing.show_field_picker(turn, turn.data.get("form", "product"))
+    elif flow in ("kit", "kit_link"):
+        await kit.resume(turn)
     else:
         listing.show_menu(turn)
 
@@ -269,6 +271,8 @@ BUTTONS: dict[str, Button] = {
     "remind": _with_arg(stop_reminders, "stop"),
     "rv": _not_officer,
     "consent": _consent_again,
+    "kit": kit.button,
+    "listed": kit.pick_product,
 }
 
 

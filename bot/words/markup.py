@@ -1,9 +1,10 @@
 """The neutral markup every rendered text is in, and its conversion per channel.
 
-Templates write emphasis as `*bold*` (on one line). Every value a template shows (what an owner typed, a
+Templates write emphasis as `*bold*` (on one line) and text to copy as a backquoted code span (one tap copies
+it on Telegram; WhatsApp shows it in monospace). Every value a template shows (what an owner typed, a
 label) is escaped by the renderer: `\\`, `*`, `_`, `~` and a backquote get a backslash, so they are shown
-exactly as typed. Each channel adapter turns the markup into its own format: Telegram HTML, WhatsApp's own
-`*bold*`, plain text in the terminal.
+exactly as typed. Each channel adapter turns the markup into its own format: Telegram HTML (`<b>`, `<code>`),
+WhatsApp's own `*bold*` and triple-backquoted monospace, plain text in the terminal.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from collections.abc import Iterator
 SPECIAL = "\\*_~`"
 _ESCAPE = re.compile(r"([\\*_~`])")
 # An escaped character, or a bold span (stars around text on one line that neither starts nor ends with a
-# space), or a run of other characters (up to the next backslash or star), or a star that opens no span.
-_TOKEN = re.compile(r"\\(.)|\*([^\s*\\](?:[^*\n\\]|\\.)*?(?<!\s))\*|([^\\*]+|.)", re.DOTALL)
+# space), or a code span (backquotes around text, lines allowed), or a run of other characters (up to the
+# next backslash, star or backquote), or a star or backquote that opens no span.
+_TOKEN = re.compile(r"\\(.)|\*([^\s*\\](?:[^*\n\\]|\\.)*?(?<!\s))\*|`((?:[^`\\]|\\.)+)`|([^\\*`]+|.)", re.DOTALL)
+BOLD, CODE = "bold", "code"
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 ZERO_WIDTH_SPACE = "\u200b"
 
@@ -32,20 +35,22 @@ def escape(value: object) -> str:
     return _ESCAPE.sub(r"\\\1", str(value))
 
 
-def segments(text: str) -> Iterator[tuple[str, bool]]:
-    """The text as (literal piece, is bold) pairs; neighbouring pieces of the same kind are joined."""
+def segments(text: str) -> Iterator[tuple[str, str]]:
+    """The text as (literal piece, style) pairs, style "" (plain), BOLD or CODE; neighbouring plain pieces are
+    joined."""
     plain: list[str] = []
     for match in _TOKEN.finditer(text):
-        escaped, bold, other = match.groups()
-        if bold is not None:
+        escaped, bold, code, other = match.groups()
+        styled = (bold, BOLD) if bold is not None else (code, CODE) if code is not None else None
+        if styled is not None:
             if plain:
-                yield "".join(plain), False
+                yield "".join(plain), ""
                 plain = []
-            yield _UNESCAPE.sub(r"\1", bold), True
+            yield _UNESCAPE.sub(r"\1", styled[0]), styled[1]
         else:
             plain.append(escaped if escaped is not None else other)
     if plain:
-        yield "".join(plain), False
+        yield "".join(plain), ""
 
 
 def to_plain(text: str) -> str:
@@ -54,23 +59,27 @@ def to_plain(text: str) -> str:
 
 
 def to_whatsapp(text: str) -> str:
-    """For WhatsApp: its own `*bold*`; literal formatting characters cannot pair into emphasis.
+    """For WhatsApp: its own `*bold*` and ```monospace```; literal formatting characters cannot pair into
+    emphasis.
 
     WhatsApp has no escape character: a literal `*`, `_`, `~` or backquote gets a zero-width space after
     it, but only when the message holds another of the same character it could pair with (so a lone
     underscore in an e-mail address is left exactly as typed).
     """
     parts = list(segments(text))
-    plain = "".join(piece for piece, _ in parts)
-    risky = {c for c in "*_~`" if plain.count(c) + 2 * sum(bold for _, bold in parts) * (c == "*") >= 2}
+    plain = "".join(piece for piece, style in parts if style != CODE)
+    marks = {"*": 2 * sum(style == BOLD for _, style in parts), "`": 6 * sum(style == CODE for _, style in parts)}
+    risky = {c for c in "*_~`" if plain.count(c) + marks.get(c, 0) >= 2}
 
     def literal(piece: str) -> str:
         return "".join(c + ZERO_WIDTH_SPACE if c in risky else c for c in piece)
 
     out = []
-    for piece, bold in parts:
+    for piece, style in parts:
         core = piece.strip()
-        if bold and core:
+        if style == CODE and core:
+            out.append(f"```{piece}```")
+        elif style == BOLD and core:
             start = piece.index(core[0])
             out.append(f"{piece[:start]}*{literal(core)}*{piece[start + len(core):]}")
         else:
@@ -78,14 +87,16 @@ def to_whatsapp(text: str) -> str:
     return "".join(out)
 
 
-def _html(piece: str, bold: bool) -> str:
+def _html(piece: str, style: str) -> str:
     escaped = html.escape(piece, quote=False)
-    return f"<b>{escaped}</b>" if bold and piece else escaped
+    if not piece or not style:
+        return escaped
+    return f"<b>{escaped}</b>" if style == BOLD else f"<code>{escaped}</code>"
 
 
 def to_html(text: str) -> str:
-    """For Telegram's HTML parse mode: bold as <b>, everything else escaped."""
-    return "".join(_html(piece, bold) for piece, bold in segments(text))
+    """For Telegram's HTML parse mode: bold as <b>, code as <code> (one tap copies it), the rest escaped."""
+    return "".join(_html(piece, style) for piece, style in segments(text))
 
 
 def split_html(text: str, limit: int) -> list[str]:
@@ -95,8 +106,8 @@ def split_html(text: str, limit: int) -> list[str]:
     opened again in the next, so no piece ends inside a tag.
     """
     spans, plain, pos = [], [], 0
-    for piece, bold in segments(text):
-        spans.append((pos, pos + len(piece), bold))
+    for piece, style in segments(text):
+        spans.append((pos, pos + len(piece), style))
         plain.append(piece)
         pos += len(piece)
     visible = "".join(plain)
@@ -110,5 +121,5 @@ def split_html(text: str, limit: int) -> list[str]:
             start += 1
     if start < len(visible) or not ranges:
         ranges.append((start, len(visible)))
-    return ["".join(_html(visible[max(a, lo):min(b, hi)], bold)
-                    for a, b, bold in spans if max(a, lo) < min(b, hi)) for lo, hi in ranges]
+    return ["".join(_html(visible[max(a, lo):min(b, hi)], style)
+                    for a, b, style in spans if max(a, lo) < min(b, hi)) for lo, hi in ranges]
