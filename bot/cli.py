@@ -38,21 +38,41 @@ TELEGRAM_CHAT_ID = re.compile(r"-?[1-9][0-9]{0,19}")
 USAGE_ERROR = 2
 
 
+def _print_version(given: bool) -> None:
+    if given:
+        from bot import version
+
+        typer.echo(f"umkm-bot {version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """UMKM Katalog Lokal onboarding bot."""
+
+
 def _fail(message: str) -> NoReturn:
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(USAGE_ERROR)
 
 
 @contextmanager
-def _logging(level: int | None, settings: Settings) -> Iterator[None]:
+def _logging(level: int | None, settings: Settings, report_errors: bool = False) -> Iterator[None]:
     """One setup for every command (bot/ops/logs.py): LOG_FORMAT, LOG_LEVEL, secrets and personal data masked; put
-    back when the command ends, so a command run in-process (CliRunner, a script) leaves no handler behind."""
-    from bot.ops import logs
+    back when the command ends, so a command run in-process (CliRunner, a script) leaves no handler behind.
+    `report_errors` (run, worker): errors go to Sentry too when SENTRY_DSN is set (bot/ops/errors.py)."""
+    from bot.ops import errors, logs
 
     restore = logs.setup(settings, level)
+    close = errors.setup(settings) if report_errors else None
     try:
         yield
     finally:
+        if close is not None:
+            close()
         restore()
 
 
@@ -87,7 +107,7 @@ def run(
     from bot.service.web import run_event_loop, serve
 
     settings = Settings()
-    with _logging(None, settings):
+    with _logging(None, settings, report_errors=True):
         if port is None:
             port = _port_from_env()
         if workers > 1:
@@ -105,7 +125,7 @@ def worker(
     from bot.service.web import run_event_loop, work
 
     settings = Settings()
-    with _logging(None, settings):
+    with _logging(None, settings, report_errors=True):
         run_event_loop(work(settings, name))
 
 

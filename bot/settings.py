@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     log_key: str | None = None  # keys the masked contact ids in logs (default: derived from the secrets)
     metrics_enabled: bool = True  # GET /metrics; turn off, or set METRICS_TOKEN, when the app faces the internet
     metrics_token: str | None = None  # when set, /metrics needs `Authorization: Bearer <token>`
+    # Errors of `run` and `worker` go to Sentry (or a self-hosted Sentry/GlitchTip) when set; scrubbed as the logs.
+    sentry_dsn: str | None = None
+    sentry_environment: str | None = None  # e.g. production, staging (Sentry's default: production)
 
     delivery_base_delay: float = 30.0  # first retry after a failed send (doubling, at most hourly, for 48 h)
     delivery_probe_seconds: float = 30.0  # how often a channel paused by a configuration error is checked

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
+from bot import version
 from bot.cli import app
 from tests.conftest import make_image
 from tests.loopback import free_port
@@ -184,7 +185,7 @@ def test_run_serves_healthz_and_stops_on_a_signal(tmp_path: Path, stop: signal.S
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            assert health.status_code == 200 and health.json() == {"status": "ok"}
+            assert health.status_code == 200 and health.json() == {"status": "ok", "version": version()}
             process.send_signal(stop)
             assert process.wait(timeout=20) == 0, log_path.read_text()
         finally:

@@ -6,6 +6,7 @@ import socket
 
 import httpx
 
+from bot import version
 from bot.service.web import HOW_TO_CONFIGURE, configured_channels, create_app
 from bot.settings import Settings
 from storage.db import Database
@@ -18,7 +19,7 @@ def client(settings: Settings, db: Database) -> httpx.AsyncClient:
 async def test_healthz_ok(database: Database, settings: Settings) -> None:
     async with client(settings, database) as http:
         response = await http.get("/healthz")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200 and response.json() == {"status": "ok", "version": version()}
 
 
 def closed_port() -> int:
@@ -35,6 +36,7 @@ async def test_healthz_503_when_the_database_fails(settings: Settings) -> None:
     finally:
         await broken.dispose()
     assert response.status_code == 503 and response.json()["status"] != "ok"
+    assert response.json()["version"] == version()
 
 
 async def test_unknown_route_and_method(database: Database, settings: Settings) -> None:

@@ -133,6 +133,20 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+def scrubber(settings: Settings) -> Callable[[str], str]:
+    """A log line's rules for any text: the configured secrets and bot tokens cut, then personal data masked
+    (lokal-id's Samaran, as SamaranFilter masks a record). For what leaves the process another way (error reports,
+    bot/ops/errors.py)."""
+    from lokal.samaran import Samaran
+
+    secrets = SecretFilter(secrets_of(settings))
+
+    def scrub(text: str) -> str:
+        return Samaran(mode="partial").mask(secrets.clean(text)).text  # fresh per text, as SamaranFilter does
+
+    return scrub
+
+
 def handler_for(settings: Settings, stream: Any = None) -> logging.Handler:
     """A handler that writes `settings.log_format` lines with secrets cut and personal data masked: to `stream`
     if given, else to whatever sys.stderr is at each line."""

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from bot import version
 from bot.conversation.engine import Engine
 from bot.delivery.deliverer import Deliverer, Sender
 from bot.dinas import app as dinas
@@ -147,13 +148,15 @@ def create_app(settings: Settings, db: Database, routes: list[BaseRoute] | None 
     """The ASGI app: health check, the officers' console under /dinas/, each configured channel's webhooks."""
 
     async def healthz(request: Request) -> JSONResponse:
-        """200 when the database answers `SELECT 1`, 503 when it does not (within a few seconds)."""
+        """200 when the database answers `SELECT 1`, 503 when it does not (within a few seconds); with the version
+        running (pyproject.toml's, see bot/__init__.py)."""
         try:
             await asyncio.wait_for(_ping(db), HEALTH_TIMEOUT)
         except Exception as exc:
             log.warning("health check: database unavailable: %s", exc)
-            return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+            return JSONResponse({"status": "unavailable", "database": "error", "version": version()},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "version": version()})
 
     async def readyz(request: Request) -> JSONResponse:
         """200 when the database answers, migrations are current, no configured channel is paused and the media
