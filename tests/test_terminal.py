@@ -19,6 +19,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, utcnow
 from tests.conftest import make_image
+from tests.support.conversations import BUSINESS_ANSWERS
 
 APPROVAL = Outbound("terminal", "me", "Produk #1 DISETUJUI", choices=[Choice("menu:main", "Menu")])
 
@@ -156,3 +157,22 @@ async def test_interactive_chat_shows_what_others_send(database: Database, setti
     text = out.getvalue()
     assert "Saya setuju" in text and "DISETUJUI" in text
     assert text.endswith("[1] Menu\n\n> ")  # the prompt comes back after a message from someone else
+
+
+async def test_the_share_number_button_is_numbered_and_asks_the_number(database: Database,
+                                                                        settings: Settings) -> None:
+    """Every button has a number, "share my number" too: pressing it asks the number, sent as a shared contact."""
+    out = io.StringIO()
+    person = Terminal(Engine(database, settings), "me", out)
+    script = ["/start", "1", *BUSINESS_ANSWERS[:-1]]
+    await person.scripted(io.StringIO("\n".join(script) + "\n"))
+    question = out.getvalue().rsplit("> ", 1)[-1]
+    assert "nomor HP/WhatsApp" in question
+    share = [line for line in question.splitlines() if "📱" in line]
+    assert share == ["  [1] 📱 Kirim nomor HP saya"], question
+    await person.scripted(io.StringIO("1\n0812 3456 7890\n"))
+    tail = out.getvalue().split("> 1\n")[-1]
+    assert tail.startswith("📱 Kirim nomor HP saya:\n> 0812 3456 7890\n")
+    assert "Apa nama produknya" in tail  # the number was taken: on to the first product
+    shared = person.parse("1")
+    assert shared is not None and shared.kind == "text"  # no share button on the product question

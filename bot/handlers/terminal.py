@@ -43,8 +43,9 @@ WIDTH = 100
 class TerminalSender:
     """Prints an Outbound for a person: text, photo paths, numbered choices, a hint to type the phone number.
 
-    There is no "share my number" button in a terminal: its label (`request_contact`) is shown with a phone
-    sign, and the person types the number, as the question asks.
+    The "share my number" button (`request_contact`) is numbered after the others, with a phone sign; pressing
+    it asks for the number on the next line, which goes to the bot as a shared contact (a terminal vouches for
+    no number, so it is not a verified one).
     """
 
     channel = CHANNEL
@@ -59,16 +60,24 @@ class TerminalSender:
     async def send(self, outbound: Outbound, parts: object = None) -> str | None:
         self.out.write(self.render(outbound) + "\n\n")
         self.out.flush()
-        self.last_choices = list(outbound.choices)
+        self.last_choices = buttons(outbound)
         return None
 
     def render(self, outbound: Outbound) -> str:
         lines = [to_plain(outbound.text)]
         lines.extend(f"  🖼  {self.locate(path)}" for path in outbound.photos)
-        lines.extend(_choice_lines(outbound.choices))
-        if outbound.request_contact:
-            lines.append(f"  [📱 {outbound.request_contact}]")
+        lines.extend(_choice_lines(buttons(outbound)))
         return "\n".join(lines)
+
+
+#: The id of the terminal's own "share my number" button (never sent to the engine).
+SHARE_CONTACT = "terminal:share-contact"
+
+
+def buttons(outbound: Outbound) -> list[Choice]:
+    """The message's choices, then its "share my number" button when it has one: all numbered alike."""
+    share = [Choice(SHARE_CONTACT, f"📱 {outbound.request_contact}")] if outbound.request_contact else []
+    return [*outbound.choices, *share]
 
 
 PATH_START = ("/", "~/", "./", "../")
@@ -107,6 +116,7 @@ class Terminal:
                                      lambda key: media.describe(key, engine.settings))
         self.deliverer = Deliverer(engine.db, {CHANNEL: self.sender})
         self._prompting = False
+        self.sharing_contact = False  # the share button was pressed: the next line is the number
 
     def parse(self, line: str) -> Inbound | None:
         """A command, photos (every token an existing file), a choice (a number after buttons), or text."""
@@ -117,11 +127,18 @@ class Terminal:
         photos = self._photos(text)  # first: an absolute path starts with "/" too
         if photos:
             return Inbound(CHANNEL, self.address, event_id, "photos", photos=photos)
+        sharing, self.sharing_contact = self.sharing_contact, False
         if text.startswith("/"):
             return Inbound(CHANNEL, self.address, event_id, "command", text)
+        if sharing:
+            return Inbound(CHANNEL, self.address, event_id, "contact", phone=text)
         choices = self.sender.last_choices
         number = ascii_number(text)
         if number is not None and 1 <= number <= len(choices):
+            if choices[number - 1].id == SHARE_CONTACT:
+                self.sharing_contact = True
+                self.out.write(f"{choices[number - 1].label}:\n")
+                return None
             return Inbound(CHANNEL, self.address, event_id, "choice", choices[number - 1].id)
         return Inbound(CHANNEL, self.address, event_id, "text", text)
 
