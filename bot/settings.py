@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     whatsapp_template_new_submission: str = ""
     whatsapp_template_reminder: str = ""  # a draft reminder outside the window; none: no WhatsApp reminder then
     whatsapp_template_language: str = "id"
+    # Invitation links for new officers (/dinas/admin/officers): the bot's @username (t.me/<it>?start=...) and the
+    # WhatsApp number people write to (wa.me/<it>?text=...), digits with the country code.
+    telegram_bot_username: str = ""
+    whatsapp_display_number: str = ""
 
     # The officers' console (/dinas/): signs sign-in links and session cookies. Set it in production; when
     # unset, a key is derived from the other secrets (good enough for a local trial only).

@@ -49,7 +49,8 @@ async def test_text_and_command_carry_the_full_name_and_app_language(channel: Te
     start["message"]["text"] = "/start@umkm_test_bot kode"
     start["message"]["from"]["language_code"] = "en"
     assert await inbound(channel, start) == Inbound(
-        **SARI, event_id="100000000", kind="command", text="/start", display_name="Sari Wulandari", language="en")
+        **SARI, event_id="100000000", kind="command", text="/start", display_name="Sari Wulandari", language="en",
+        argument="kode")  # a deep link's payload (an officer's invitation code)
 
 
 async def test_a_button_tap_is_a_choice_in_the_chat_of_its_message(channel: TelegramChannel) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.conversation import locking, officer, owner
+from bot.conversation import invited, locking, officer, owner
 from bot.conversation.turn import Turn, TurnContext
 from bot.delivery.outbox import OutboxWriter
 from bot.domain.messages import Inbound, Replies
@@ -116,7 +116,9 @@ class Engine:
                         notice_waiting=locked.notice_waiting, held_back=locked.held_back)
             if locked.held:  # this person wrote again: what waited for that goes out first, in order
                 await turn.outbox.release(contact.channel, contact.address, held=True)
-            if contact.officer_id is not None:
+            if contact.officer_id is None and contact.owner_id is None and await invited.claim(turn, inbound):
+                pass  # a new officer's first message: their invitation (bot/conversation/invited.py)
+            elif contact.officer_id is not None:
                 await officer.handle(turn, inbound)
             else:
                 await owner.handle(turn, inbound)

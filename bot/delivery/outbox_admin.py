@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import Update, select, update
 
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus, utcnow
@@ -23,12 +25,15 @@ async def retry(db: Database, ids: list[int] | None) -> int:
 
     A re-queued message is sent in its chat's order by id, so it may arrive after newer messages.
     """
-    now = utcnow()
+    async with db.begin() as conn:
+        result = await conn.execute(retry_statement(ids, utcnow()))
+    return result.rowcount
+
+
+def retry_statement(ids: list[int] | None, now: datetime) -> Update:
+    """The UPDATE of `retry`, for a caller's own transaction (the admin health page)."""
     query = update(OUTBOX).where(OUTBOX.c.status == OutboxStatus.failed.value)
     if ids is not None:
         query = query.where(OUTBOX.c.id.in_(ids))
-    async with db.begin() as conn:
-        result = await conn.execute(query.values(
-            status=OutboxStatus.pending.value, attempts=0, next_attempt_at=now, created_at=now,
-            lease_owner=None, leased_until=None))
-    return result.rowcount
+    return query.values(status=OutboxStatus.pending.value, attempts=0, next_attempt_at=now, created_at=now,
+                        lease_owner=None, leased_until=None)

@@ -39,6 +39,7 @@ class Inbound:
     verified_phone: str = ""  # E.164, when the channel vouches the number is the sender's own
     language: str = ""  # the person's app language as the channel tells it ("en", "en-US"): a new contact's locale
     album: str = ""  # photos sent together share it (a Telegram media group); "burst": any within seconds
+    argument: str = ""  # what follows a command ("/start <payload>": an officer's invitation code)
 
     @property
     def key(self) -> str:

@@ -135,8 +135,8 @@ class TelegramChannel:
         if message.text is not None:
             text = message.text
             if text.startswith("/"):
-                command = text.split()[0].split("@")[0]
-                return Inbound(**base, kind="command", text=command)
+                command, *argument = text.split(maxsplit=1)
+                return Inbound(**base, kind="command", text=command.split("@")[0], argument="".join(argument))
             return Inbound(**base, kind="text", text=text)
         album = message.media_group_id or ""
         if message.photo:

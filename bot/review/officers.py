@@ -1,10 +1,14 @@
-"""Officer administration used by `umkm-bot officer ...`: add, list, remove, and unrouted submissions."""
+"""Officer administration used by `umkm-bot officer ...` and the admin pages: add, list, remove, unrouted
+submissions (one SQL query for both) and the backlog sent to whoever takes them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.delivery.outbox import OutboxWriter
 from bot.domain import regions
@@ -13,7 +17,7 @@ from bot.review.submission import send_submission
 from bot.settings import Settings
 from bot.words.i18n import Renderer
 from storage.db import Database
-from storage.models import Business, Contact, Officer, Product, ProductStatus, utcnow
+from storage.models import Business, Contact, Officer, OfficerRole, Product, ProductStatus, utcnow
 
 
 class AdminError(ValueError):
@@ -66,11 +70,19 @@ async def add_officer(db: Database, name: str, region: str, channel: str, addres
     return OfficerRow(officer, found.label, [f"{channel}:{address}"], sent)
 
 
-async def _send_backlog(session, contact: Contact, product_ids: list[int | None],  # type: ignore[no-untyped-def]
+async def _send_backlog(session: AsyncSession, contact: Contact, product_ids: list[int | None],
                         settings: Settings) -> int:
     """Writes each waiting submission to the new officer's outbox, as `officer.notify_officers` would have."""
     outbox = OutboxWriter(session, utcnow())
-    renderer = Renderer(settings.templates_dir)
+    sent = await send_backlog(session, outbox, Renderer(settings.templates_dir), contact, product_ids)
+    await outbox.flush()
+    return sent
+
+
+async def send_backlog(session: AsyncSession, outbox: OutboxWriter, renderer: Renderer, contact: Contact,
+                       product_ids: Sequence[int | None]) -> int:
+    """Puts each of these submissions (those still submitted) before the officer chat `contact`, through the
+    caller's outbox writer: the CLI's new officer, an invited officer's first chat, an admin's routing."""
     sent = 0
     for product_id in product_ids:
         product = await session.get(Product, product_id, with_for_update=True)
@@ -78,7 +90,6 @@ async def _send_backlog(session, contact: Contact, product_ids: list[int | None]
         if product is not None and business is not None and product.status == ProductStatus.submitted:
             await send_submission(session, outbox, renderer, contact, product, business)
             sent += 1
-    await outbox.flush()
     return sent
 
 
@@ -107,10 +118,32 @@ async def remove_officer(db: Database, officer_id: int) -> Officer:
 async def unrouted_submissions(db: Database, within: str | None = None) -> list[tuple[Product, Business]]:
     """Submitted products whose district has no active officer (only those `within` a region, if given)."""
     async with db.transaction() as session:
-        covered = (await session.exec(select(Officer.region_code).where(Officer.active == True))).all()  # noqa: E712
-        query = (select(Product, Business).where(Product.business_id == Business.id,
-                                                 Product.status == ProductStatus.submitted, ~in_any_region(covered))
-                 .order_by(Product.id))  # type: ignore[arg-type]
-        if within is not None:
-            query = query.where(in_region(within))
-        return [(p, b) for p, b in (await session.exec(query)).all()]
+        return await unrouted_in(session, within)
+
+
+async def unrouted_in(session: AsyncSession, within: str | None = None, reviewers_only: bool = False,
+                      limit: int | None = None) -> list[tuple[Product, Business]]:
+    """`unrouted_submissions` in the caller's session; `reviewers_only`: a district covered by admins alone
+    counts as unrouted too (the admin pages: an admin oversees a whole area, a district needs its officer)."""
+    query = unrouted_query(await covered_regions(session, reviewers_only), within)
+    if limit is not None:
+        query = query.limit(limit)
+    return [(p, b) for p, b in (await session.exec(query)).all()]
+
+
+async def covered_regions(session: AsyncSession, reviewers_only: bool = False) -> list[str]:
+    """The region codes of the active officers (only those with the officer role, if `reviewers_only`)."""
+    query = select(Officer.region_code).where(Officer.active == True)  # noqa: E712
+    if reviewers_only:
+        query = query.where(Officer.role == OfficerRole.officer)
+    return list((await session.exec(query)).all())
+
+
+def unrouted_query(covered: Sequence[str], within: str | None = None) -> SelectOfScalar:  # type: ignore[type-arg]
+    """SQL: submitted products of no region in `covered`, oldest first (only those `within` a region)."""
+    query = (select(Product, Business).where(Product.business_id == Business.id,
+                                             Product.status == ProductStatus.submitted, ~in_any_region(covered))
+             .order_by(col(Product.id)))
+    if within is not None:
+        query = query.where(in_region(within))
+    return query  # type: ignore[return-value]
