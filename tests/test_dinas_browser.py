@@ -118,7 +118,7 @@ async def test_officer_signs_in_from_the_chat_asks_a_revision_and_approves_the_r
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
+        context = await browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, locale="id-ID",
                                             java_script_enabled=False)
         page = await context.new_page()
         await page.goto(link.group(0))
@@ -165,7 +165,7 @@ async def test_officer_signs_in_from_the_chat_asks_a_revision_and_approves_the_r
         assert await product_status(site.db) == "approved"
 
         # Refused: a replayed link, another region's product, a form without its CSRF token.
-        stranger = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+        stranger = await browser.new_context(viewport=PHONE, java_script_enabled=False, locale="id-ID")
         replay = await stranger.new_page()
         await replay.goto(link.group(0))
         assert "Tautan sudah dipakai" in await replay.locator("h1").inner_text()

@@ -69,7 +69,7 @@ async def test_download_the_catalogue_and_read_progress_on_a_phone(site: Site, t
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
+        context = await browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, locale="id-ID",
                                             java_script_enabled=False, accept_downloads=True)
         page = await context.new_page()
         await page.goto(link)

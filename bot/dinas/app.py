@@ -52,6 +52,7 @@ def page_routes(console: Console) -> list[BaseRoute]:
         *login.routes(console),
         *queue.routes(console),
         *product.routes(console),
+        *listing.routes(console),
         *search.routes(console),
         *progress.routes(console),
         *export.routes(console),

@@ -26,11 +26,14 @@ from bot.flows.product import PRODUCT
 from bot.media.photos import read_photo
 from bot.review import service as review
 from bot.review.scope import in_region
-from bot.words import present
+from bot.words import present, upload_kit
 from storage.models import Business, Decision, Product, ProductHistory, ProductPhoto, ProductStatus, ReviewSource
 
 if TYPE_CHECKING:
     from bot.dinas.console import Console
+
+#: After approval, on the road to INAPROC: the page shows the upload kit and the link form.
+ON_THE_ROAD = (ProductStatus.approved, ProductStatus.uploaded, ProductStatus.listed)
 
 #: The form field and message of each problem the review service finds (a missing reason: see form_errors).
 FORM_ERRORS = {"decision": "error_decision", "flagged": "error_fields"}
@@ -85,6 +88,10 @@ async def render_product(visit: Visit, product: Product, business: Business, sta
         history=await events(visit, product), waiting=product.status == ProductStatus.submitted,
         last=last, decider=decider, seen=review.round_after(last),
         resubmission=await review.resubmission(visit.session, product, business),
+        on_road=product.status in ON_THE_ROAD,
+        kit=upload_kit.kit_rows(product, business, visit.locale, visit.console.renderer, photos=len(photos))
+        if product.status in ON_THE_ROAD else [],
+        link_done=visit.request.query_params.get("link", ""),
         errors=errors or {}, form=ctx.pop("form", {}), **ctx)
 
 
