@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import func, select
 
 from bot.conversation import forms, kit, officer, repeat, revision
+from bot.conversation.common import OWNER_MENU
 from bot.conversation.records import EDITABLE as EDITABLE
 from bot.conversation.records import business_of as business_of
 from bot.conversation.records import current_product as current_product
@@ -19,7 +20,7 @@ from bot.flows.product import DEFAULT_MIN_BELI, PRODUCT, permit_missing
 from bot.words import present
 from storage.models import Business, Product, ProductHistory, ProductStatus
 
-MENU = ("new", "drafts", "products", "profile", "help", "lang")
+MENU = OWNER_MENU
 
 
 # --- records (read in records.py; named here too for the modules that build on this one) -----------------

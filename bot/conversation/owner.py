@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.conversation import forms, kit, listing, privacy, revision
-from bot.conversation.common import set_locale, show_language, typed_number_as_choice
+from bot.conversation.common import set_locale, show_language, typed_as_choice
 from bot.conversation.owner_commands import ask_consent, resume, run_action, run_button
 from bot.conversation.turn import Turn
 from bot.domain.messages import Inbound
@@ -20,7 +20,7 @@ CONSENT_VERSION = "2026-11"
 
 async def handle(turn: Turn, inbound: Inbound) -> None:
     """Routes one owner event: global words and buttons first, then the current step."""
-    inbound = typed_number_as_choice(turn, inbound)
+    inbound = typed_as_choice(turn, inbound)
     action = global_action(inbound.text) if inbound.kind in ("text", "command") else None
     if await run_anywhere(turn, inbound, action):
         return
