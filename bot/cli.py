@@ -21,6 +21,7 @@ from bot.domain import regions, validators
 from bot.review import officers as admin
 from bot.settings import Settings
 from storage.db import Database
+from storage.models import OfficerRole
 
 T = TypeVar("T")
 
@@ -165,17 +166,22 @@ def officer_add(
     telegram: Annotated[str | None, typer.Option(help="Telegram chat id (a number, may be negative).")] = None,
     whatsapp: Annotated[str | None, typer.Option(help="WhatsApp number, e.g. 0812 3456 7890.")] = None,
     terminal: Annotated[str | None, typer.Option(help="Terminal chat id, as in `umkm-bot chat --as ID`.")] = None,
+    admin_role: Annotated[bool, typer.Option("--admin", help="The Dinas's admin for the region: the admin pages "
+                                                           "(/dinas/admin/), inviting officers there.")] = False,
 ) -> None:
-    """Register a Dinas officer for a region, reachable on exactly one chat."""
+    """Register a Dinas officer (or, with --admin, an admin) for a region, reachable on exactly one chat."""
     channel, address = _officer_chat(telegram, whatsapp, terminal)
     if not name.strip():
         _fail("--name must not be empty.")
     try:
         found = admin.resolve_region(region)
-        row = _run(_with_db(Settings(), lambda db: admin.add_officer(db, name, found.code, channel, address)))
+        role = OfficerRole.admin if admin_role else OfficerRole.officer
+        row = _run(_with_db(Settings(), lambda db: admin.add_officer(db, name, found.code, channel, address,
+                                                                     role=role)))
     except admin.AdminError as exc:
         _fail(str(exc))
-    typer.echo(f"Officer #{row.officer.id} {row.officer.name} added for {found.label} ({found.code}), "
+    typer.echo(f"{'Admin' if admin_role else 'Officer'} #{row.officer.id} {row.officer.name} added for "
+               f"{found.label} ({found.code}), "
                f"notified at {channel}:{address}.")
     if row.backlog:
         typer.echo(f"Sent them {row.backlog} submission(s) that waited for an officer of this region.")

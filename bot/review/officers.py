@@ -47,9 +47,10 @@ def resolve_region(code_or_name: str) -> regions.Region:
 
 
 async def add_officer(db: Database, name: str, region: str, channel: str, address: str,
-                      settings: Settings | None = None) -> OfficerRow:
+                      settings: Settings | None = None, *, role: str = OfficerRole.officer) -> OfficerRow:
     """Registers an officer reachable at `channel:address` for a region (kab/kota or province), and sends
-    them the submissions that waited because their region had no officer yet."""
+    them the submissions that waited because their region had no officer yet. `role` admin: the Dinas's
+    admin for the region (the admin pages, /dinas/admin/)."""
     found = resolve_region(region)
     waiting = [p.id for p, _ in await unrouted_submissions(db, within=found.code)]
     async with db.transaction() as session:
@@ -59,7 +60,7 @@ async def add_officer(db: Database, name: str, region: str, channel: str, addres
             raise AdminError(f"{channel}:{address} already chats as a business owner; use another chat.")
         if contact is not None and contact.officer_id is not None:
             raise AdminError(f"{channel}:{address} is already officer #{contact.officer_id}.")
-        officer = Officer(name=name.strip(), region_code=found.code)
+        officer = Officer(name=name.strip(), region_code=found.code, role=role)
         session.add(officer)
         await session.flush()
         contact = contact or Contact(channel=channel, address=address)
