@@ -99,7 +99,8 @@ async def test_download_the_catalogue_and_read_progress_on_a_phone(site: Site, t
 
         await page.goto(f"{site.url}/dinas/progress")
         main = await page.locator("main").inner_text()
-        assert "8 produk disetujui dari target 1,000" in main
+        assert "0 produk tayang di Katalog Elektronik INAPROC dari target 1.000" in main
+        assert "8 produk sudah disetujui Dinas tetapi belum tayang" in main
         assert "Kategori" in await page.locator("#worst").inner_text()
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], "the progress page scrolls sideways on a phone"
