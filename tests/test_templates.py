@@ -13,6 +13,7 @@ from bot.flows.words import global_action
 from bot.review.service import Resubmission
 from bot.settings import ROOT
 from bot.words.i18n import LOCALES, Renderer
+from bot.words.upload_kit import KitRow
 from storage.models import Business, Officer, Product, Review
 
 TEMPLATES = ROOT / "templates"
@@ -49,7 +50,7 @@ def template_names(locale: str) -> set[str]:
     return {p.relative_to(base).with_suffix("").as_posix() for p in base.rglob("*.j2")}
 
 
-RENDERED = sorted(template_names("id") - {"labels"})
+RENDERED = sorted(template_names("id") - {"labels", "kit/labels"})  # labels: dicts, not messages
 
 
 def source(locale: str, name: str) -> str:
@@ -131,6 +132,12 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "division": "10",
         "kategori": "kerajinan",
         "fitting": ["makanan"],
+        "kit": [KitRow("nama_produk", labels["fields"]["nama_produk"], "Keripik *Balado*"),
+                KitRow("sni", labels["fields"]["sni"], "")],
+        "host": "katalog.inaproc.id",
+        "link": "https://katalog.inaproc.id/p/1",
+        "by_officer": "Budi",
+        "key": "link_taken",
     }
     unknown = names - samples.keys()
     assert not unknown, f"add sample values for {sorted(unknown)} to tests/test_templates.py"

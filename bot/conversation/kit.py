@@ -86,7 +86,7 @@ async def open_kit(turn: Turn, product_id: int) -> None:
     photos = [p.path for p in await active_photos(turn, product.id)]  # type: ignore[arg-type]
     rows = kit_rows(product, business, turn.locale, turn.renderer, photos=len(photos))
     turn.set_state("menu")
-    turn.say("kit/rows", product=product, rows=rows)
+    turn.say("kit/rows", product=product, kit=rows)
     if photos:
         turn.send(turn.contact, turn.text("kit/photos", count=len(photos)), photos=photos)
     _buttons(turn, product, "kit/next")
