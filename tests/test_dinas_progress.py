@@ -27,19 +27,20 @@ TODAY = date(2026, 12, 30)
 async def test_turnaround_counts_working_days_without_holidays(database: Database) -> None:
     officer = await add_officer(database)
     business = await add_business(database)
-    # (submitted, decided): working days waited. 25 December 2026 (Friday) is a public holiday.
+    # (submitted, decided): working days waited. 25 December 2026 (Friday) is a public holiday and 24 December
+    # a cuti bersama (the government's joint holiday): neither is a working day.
     for submitted, decided in (("2026-12-21", "2026-12-21"),   # same day: 0
                                ("2026-12-21", "2026-12-22"),   # 1
-                               ("2026-12-23", "2026-12-28"),   # Thu 24, (Fri 25 holiday), Mon 28: 2
-                               ("2026-12-18", "2026-12-29"),   # 21 22 23 24 28 29: 6
-                               ("2026-12-14", "2026-12-24")):  # 15 16 17 18 21 22 23 24: 8
+                               ("2026-12-23", "2026-12-28"),   # (Thu 24 cuti, Fri 25 holiday), Mon 28: 1
+                               ("2026-12-18", "2026-12-29"),   # 21 22 23 28 29: 5
+                               ("2026-12-14", "2026-12-24")):  # 15 16 17 18 21 22 23: 7
         await add_product(database, business, officer_id=officer, submitted_at=wib(submitted, 9),
                           decided_at=wib(decided, 15))
     await add_product(database, await add_business(database, "32.01"), officer_id=officer,
                       submitted_at=wib("2026-11-02"), decided_at=wib("2026-12-29"))  # another region
     async with database.engine.connect() as conn:
         result = await stats.turnaround(conn, "18.03", TODAY)
-    assert result == stats.Turnaround(decisions=5, median=2, p90=8)
+    assert result == stats.Turnaround(decisions=5, median=1, p90=7)
 
 
 async def test_turnaround_starts_at_the_resubmission(database: Database) -> None:
