@@ -138,6 +138,8 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "link": "https://katalog.inaproc.id/p/1",
         "by_officer": "Budi",
         "key": "link_taken",
+        "field": labels["fields"]["harga"],
+        "same_nib": ["Keripik Pak Budi"],
     }
     unknown = names - samples.keys()
     assert not unknown, f"add sample values for {sorted(unknown)} to tests/test_templates.py"
@@ -168,6 +170,7 @@ VARIANTS: dict[str, list[Any]] = {
     "candidates": [MISSING],
     "name": [""],
     "status": ["submitted", "approved", "revision_requested", "rejected"],
+    "same_nib": [[]],
 }
 
 

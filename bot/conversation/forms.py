@@ -123,6 +123,7 @@ async def _receive_answer(turn: Turn, form: Form, record: Record, step: Step, in
         await ask(turn, form, record, step, error=None, candidates=value)
         return "asked"
     save(record, step, value, turn)
+    _note_reading(turn, form, record, step, inbound)
     if saved is not None and await saved(turn, record, step):
         return "asked"
     return await advance(turn, form, record, step)
@@ -143,6 +144,23 @@ async def _receive_confirmation(turn: Turn, form: Form, record: Record, step: St
         await ask(turn, form, record, step)
         return "asked"
     return None
+
+
+def _note_reading(turn: Turn, form: Form, record: Record, step: Step, inbound: Inbound) -> None:
+    """Says once, in the next message, how a typed answer was read when it reads differently ("25rb" ->
+    "Rp25.000", "lampung utara" -> "Kabupaten Lampung Utara"). Not for a phone number (its own format is no
+    news) nor an answer that fills several fields ("250 gr 20x15x5 cm": the next question shows the rest)."""
+    if inbound.kind != "text" or step.kind == "phone" or any(s.part_of == step.field for s in form.steps):
+        return
+    shown = present.shown(turn.labels(), turn.locale, step, getattr(record, step.field))
+    if _plain(shown) != _plain(inbound.text):
+        turn.note("noted", field=turn.labels()["fields"][step.field], value=shown)
+
+
+def _plain(text: str) -> str:
+    """Letters and digits only, lower case, without a leading "Rp": how two writings of one answer compare."""
+    plain = "".join(c for c in text.casefold() if c.isalnum())
+    return plain.removeprefix("rp")
 
 
 def _ask_to_confirm(turn: Turn, step: Step, exc: Unusual) -> None:

@@ -17,6 +17,7 @@ from bot.domain.messages import Choice
 from bot.flows import kbli
 from bot.flows.business import BUSINESS
 from bot.flows.product import DEFAULT_MIN_BELI, PRODUCT, permit_missing
+from bot.review import submission
 from bot.words import present
 from storage.models import Business, Product, ProductHistory, ProductStatus
 
@@ -122,7 +123,10 @@ async def note_unfit_category(turn: Turn, product: Product) -> None:
 
 async def after_saved(turn: Turn, record: forms.Record, step: forms.Step) -> bool:
     """The owner's hook into the form runner: after a product's category, a note when it does not fit the
-    business, then an offer to copy the last product's answers (True when that was offered)."""
+    business, then an offer to copy the last product's answers (True when that was offered); after a NIB
+    another business gave too, a gentle word that the Dinas will see it (their submissions say so)."""
+    if step.field == "nib" and isinstance(record, Business) and await submission.same_nib(turn.session, record):
+        turn.note("nib_shared")
     if step.field != "kategori" or not isinstance(record, Product):
         return False
     await note_unfit_category(turn, record)

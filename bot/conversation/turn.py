@@ -41,6 +41,7 @@ class Turn:
         self.notice_waiting = notice_waiting
         self.now: datetime = context.clock()
         self.outbox = OutboxWriter(session, self.now)
+        self.notes: list[str] = []  # said once, at the top of this turn's next message (`note`)
         if not held_back:
             self.outbox.known_clear.add((contact.channel, contact.address))
 
@@ -102,8 +103,15 @@ class Turn:
         choice_list = list(choices)
         self.update_data(choices=[c.id for c in choice_list])
         body = self.text(template, **ctx)
+        if self.notes:
+            prefix = "\n".join([*self.notes, prefix]).strip()
+            self.notes.clear()
         self.send(self.contact, f"{prefix}\n\n{body}" if prefix else body, choices=choice_list,
                   photos=photos, request_contact=request_contact)
+
+    def note(self, template: str, **ctx: Any) -> None:
+        """A line for the top of the next message this turn says (e.g. how a typed answer was read)."""
+        self.notes.append(self.text(template, **ctx))
 
     def send(self, contact: Contact, text: str, *, choices: Iterable[Choice] = (),
              photos: Iterable[str] = (), request_contact: str = "", notice: dict[str, Any] | None = None) -> None:

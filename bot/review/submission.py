@@ -44,9 +44,20 @@ async def send_submission(session: AsyncSession, outbox: OutboxWriter, renderer:
                for code, key in BUTTONS]
     text = renderer.render(locale, "officer/submission", product=product, business=business,
                            product_rows=product_rows, business_rows=business_rows,
-                           resubmission=await review.resubmission(session, product, business))
+                           resubmission=await review.resubmission(session, product, business),
+                           same_nib=await same_nib(session, business))
     notice = {"kind": "new_submission", "params": [product.nama_produk or "", business.nama_usaha or ""]}
     outbox.send(contact, text, choices=choices, photos=photos, notice=notice)
+
+
+async def same_nib(session: AsyncSession, business: Business) -> list[str]:
+    """The names of the other businesses given the same NIB: one business registered twice, or a typo."""
+    if not business.nib:
+        return []
+    query = (select(Business.nama_usaha)
+             .where(Business.nib == business.nib, Business.id != business.id)
+             .order_by(col(Business.id)))
+    return [name or "-" for name in (await session.exec(query)).all()]
 
 
 def _answers(form: Form, record: Business | Product, photos: int | None = None) -> dict[str, Any]:
