@@ -490,3 +490,52 @@ def export(
     what = "new approved products" if only_new else "approved products"
     typer.echo(f"Exported {rows:,} {what} of {found.label} ({found.code}) to {out}"
                + (f", their photos to {photos}." if photos is not None else "."))
+
+
+# --- catalogue ----------------------------------------------------------------------------------------
+
+catalogue_app = typer.Typer(help="The INAPROC (Katalog v6) side of our categories.", no_args_is_help=True)
+app.add_typer(catalogue_app, name="catalogue")
+DATA_ERROR = 1
+
+
+@catalogue_app.command("categories")
+def catalogue_categories(
+    import_file: Annotated[Path | None, typer.Option(
+        "--import", metavar="FILE", help="A CSV with the columns of bot/data/catalogue_categories.csv: checked "
+                                         "row by row, then used instead of the shipped map.")] = None,
+) -> None:
+    """Print the map of our categories to INAPROC's (with --import FILE: replace it, when every row is right)."""
+    from bot.flows import catalogue_map
+
+    settings = Settings()
+    if import_file is None:
+        path = catalogue_map.current_path(settings)
+        try:
+            mapping = catalogue_map.load(path)
+        except catalogue_map.CatalogueFileError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(DATA_ERROR) from exc
+        shipped = "shipped" if path == catalogue_map.DEFAULT_PATH else "imported"
+        typer.echo(f"Categories from {path} ({shipped}):")
+        for row in mapping:
+            kbki = f"  KBKI {row.kbki_code} {row.kbki_title}".rstrip() if row.kbki_code else ""
+            typer.echo(f"  {row.our_category}: {row.catalogue_path}{kbki}{'' if row.verified else '  (unverified)'}")
+        return
+    try:
+        text = import_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {import_file} as UTF-8 text: {exc}")
+    mapping, errors = catalogue_map.parse_import(text)
+    if mapping is None:
+        for error in errors:
+            typer.echo(f"Error: {error.message}", err=True)
+        typer.echo(f"{import_file}: {len(errors)} problem(s); nothing was changed.", err=True)
+        raise typer.Exit(DATA_ERROR)
+    target = settings.catalogue_categories_file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    partial.write_text(text.removeprefix("\ufeff"), encoding="utf-8")
+    os.replace(partial, target)  # whole or not at all: a reader never sees half a file
+    typer.echo(f"Imported {len(mapping)} categories to {target} ({len(mapping.unverified())} unverified). "
+               "Restart the bot (run, worker) so it reads them.")

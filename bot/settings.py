@@ -76,3 +76,6 @@ class Settings(BaseSettings):
     web_port: int = 8080
     # Hosts of the INAPROC catalogue whose https:// product links an owner may send (comma-separated).
     catalogue_hosts: str = "katalog.inaproc.id"
+    # Our categories mapped to INAPROC's, as imported by `umkm-bot catalogue categories --import FILE`; read instead
+    # of the shipped bot/data/catalogue_categories.csv when the file exists (each process reads it once, at first use).
+    catalogue_categories_file: Path = Path("data/catalogue_categories.csv")

@@ -1,8 +1,11 @@
 """Our product categories (the flows' etalase keys) mapped to Katalog Elektronik v6 (INAPROC) categories.
 
 The map is one cited data file, ``bot/data/catalogue_categories.csv``; what each column means, where each
-row comes from and what could not be verified is in ``docs/inaproc.md``. This module only reads and checks
-it: no I/O besides reading that file (``load``), no database, no network.
+row comes from and what could not be verified is in ``docs/inaproc.md``. A Dinas may replace it without a
+code change: ``umkm-bot catalogue categories --import FILE`` checks a file and stores it at
+``CATALOGUE_CATEGORIES_FILE`` (default ``data/catalogue_categories.csv``), which ``load()`` then prefers to
+the shipped one. This module only reads and checks: no I/O besides reading those files, no database, no
+network.
 
 ``validate(records)`` checks raw CSV records and returns one ``RowError`` per problem, each with the
 spreadsheet row it is on (the header is row 1, the first category row 2; ``None`` for a problem of the
@@ -34,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.flows.product import KATEGORI
+from bot.settings import Settings
 
 #: Our categories, in the product form's order (bot/flows/product.py).
 OUR_CATEGORIES: tuple[str, ...] = tuple(KATEGORI)
@@ -259,9 +263,16 @@ def parse_import(text: str) -> tuple[CatalogueMap | None, list[RowError]]:
     return CatalogueMap(tuple(_row(r, n) for r, n in zip(records, rows, strict=True))), []
 
 
-def load(path: Path | str = DEFAULT_PATH) -> CatalogueMap:
-    """The map in `path` (the shipped file by default); raises CatalogueFileError when it does not validate."""
-    path = Path(path)
+def current_path(settings: Settings | None = None) -> Path:
+    """The file the bot reads: an imported map (CATALOGUE_CATEGORIES_FILE) when there is one, else the shipped."""
+    imported = (settings or Settings()).catalogue_categories_file
+    return imported if imported.is_file() else DEFAULT_PATH
+
+
+def load(path: Path | str | None = None) -> CatalogueMap:
+    """The map in `path` (by default the imported one, else the shipped one: `current_path`); raises
+    CatalogueFileError when it does not validate."""
+    path = Path(path) if path is not None else current_path()
     mapping, errors = parse_import(path.read_text(encoding="utf-8"))
     if mapping is None:
         raise CatalogueFileError(path, errors)
