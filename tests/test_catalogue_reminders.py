@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
+from bot.conversation.engine import Engine
+from bot.domain.messages import Inbound
 from bot.jobs.scheduled import Jobs
 from bot.settings import Settings
 from storage.db import Database
@@ -98,3 +100,15 @@ async def test_whatsapp_only_inside_its_window(database: Database, settings: Set
         session.add(product)
     assert await run_at(jobs, clock, at_10_wib(26)) == 0
     assert await messages_to(database, "6281100000009", WORDS) == []
+
+
+async def test_the_nudge_button_opens_the_upload_kit(database: Database, settings: Settings) -> None:
+    clock = Clock(APPROVED)
+    jobs = Jobs(database, settings, clock=clock)
+    product_id = await approved_product(database, "kit-owner")
+    assert await run_at(jobs, clock, at_10_wib(26)) == 1
+    button = (await messages_to(database, "kit-owner", WORDS))[0].payload["choices"][0]["id"]
+    said = await Engine(database, settings, clock=clock).handle(Inbound("fake", "kit-owner", "k1", "choice", button))
+    stale = Engine(database, settings).renderer.render("id", "errors/stale_button")
+    assert said and all(stale not in m.text for m in said)
+    assert button == f"kit:{product_id}" and "INAPROC" in said[0].text, [m.text for m in said]
