@@ -461,9 +461,10 @@ def export(
     only_new: Annotated[bool, typer.Option("--only-new", help="Only products no export held yet.")] = False,
     photos: Annotated[Path | None, typer.Option("--photos", metavar="FILE.zip",
                                                 help="Also write the same products' photos as a ZIP, named "
-                                                     "as in the sheet's Foto column.")] = None,
+                                                     "as in the sheet's File foto (ZIP) column.")] = None,
 ) -> None:
-    """Write the region's approved products for the Katalog Lokal upload, and mark them exported."""
+    """Write the region's INAPROC worksheet (approved, uploaded and live products: the upload form's entries in
+    its order, contact, status, dates; Indonesian headers), and mark them exported."""
     from bot.dinas import catalogue
     from bot.dinas.export import FORMATS, export_to_file
 

@@ -16,28 +16,32 @@ from tests.dinas_data import add_business, add_officer, add_product
 from tests.test_cli import Invoke, cli  # noqa: F401  (the CLI fixture: a SQLite file in tmp_path)
 
 
-def seed(tmp_path: Path) -> tuple[int, int]:
-    """One approved product in 18.03 and one in 32.01 (ids)."""
+def seed(tmp_path: Path, *statuses: str) -> list[int]:
+    """A product of 18.03 per status (ids), and an approved one in 32.01 (last)."""
 
-    async def work() -> tuple[int, int]:
+    async def work() -> list[int]:
         db = Database(f"sqlite:///{tmp_path / 'umkm.db'}")
         await db.upgrade()
         officer = await add_officer(db)
-        mine = await add_product(db, await add_business(db, "18.03"), officer_id=officer)
+        business = await add_business(db, "18.03")
+        mine = [await add_product(db, business, status, officer_id=officer) for status in statuses]
         other = await add_product(db, await add_business(db, "32.01"), officer_id=officer)
         await db.dispose()
-        return mine, other
+        return [*mine, other]
 
     return asyncio.run(work())
 
 
 def test_export_writes_the_region_and_only_new_after(cli: Invoke, tmp_path: Path) -> None:  # noqa: F811
-    mine, _ = seed(tmp_path)
+    approved, uploaded, listed, _draft, _other = seed(tmp_path, "approved", "uploaded", "listed", "draft")
     done = cli("export", "--region", "Lampung Utara", "--format", "xlsx", "--out", str(tmp_path / "k.xlsx"))
     assert done.exit_code == 0, done.output
-    assert "Exported 1 approved products of Kabupaten Lampung Utara, Lampung (18.03)" in done.output
+    assert "Exported 3 approved products of Kabupaten Lampung Utara, Lampung (18.03)" in done.output
     rows = list(load_workbook(tmp_path / "k.xlsx").active.iter_rows(values_only=True))
-    assert [r[0] for r in rows[1:]] == [mine]
+    assert [r[0] for r in rows[1:]] == [approved, uploaded, listed]
+    assert rows[0][:3] == ("ID produk", "Kategori (3 level)", "Nama produk")  # Indonesian, the kit's order
+    assert rows[0][-4:] == ("Status", "Tanggal disetujui", "Tautan INAPROC", "Tanggal tayang")
+    assert rows[3][-2].startswith("https://katalog.inaproc.id/") and rows[1][-2] is None
     again = cli("export", "--region", "18.03", "--format", "CSV", "--out", str(tmp_path / "k.csv"), "--only-new")
     assert again.exit_code == 0 and "Exported 0 new approved products" in again.output
     with (tmp_path / "k.csv").open(encoding="utf-8-sig") as handle:
@@ -45,7 +49,10 @@ def test_export_writes_the_region_and_only_new_after(cli: Invoke, tmp_path: Path
     assert not list(tmp_path.glob("*.part"))
     since = cli("export", "--region", "18.03", "--format", "csv", "--out", str(tmp_path / "s.csv"),
                 "--since", "2026-11-01")
-    assert since.exit_code == 0 and "Exported 1 approved" in since.output
+    assert since.exit_code == 0 and "Exported 3 approved" in since.output
+    later = cli("export", "--region", "18.03", "--format", "csv", "--out", str(tmp_path / "l.csv"),
+                "--since", "2026-11-04")
+    assert later.exit_code == 0 and "Exported 0 approved" in later.output  # all approved on 3 November
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -91,7 +98,8 @@ def test_export_writes_the_photo_zip_named_as_the_foto_column(cli: Invoke, tmp_p
     assert f"their photos to {tmp_path / 'k.zip'}" in done.output
     with (tmp_path / "k.csv").open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    named = [name for row in rows for name in row["Foto"].split("; ")]
+    named = [name for row in rows for name in row["File foto (ZIP)"].split("; ")]
+    assert [row["Foto produk"] for row in rows] == ["1", "2"]
     assert len(rows) == 2 and len(named) == 3
     with zipfile.ZipFile(tmp_path / "k.zip") as archive:
         assert archive.namelist() == named[:1] + named[1:2]  # the missing file is skipped, as on the console

@@ -1,4 +1,4 @@
-"""The data pages in a real headless browser: download the catalogue XLSX, read the progress page on a phone.
+"""The data pages in a real headless browser: download the INAPROC worksheet (XLSX), read progress on a phone.
 
 Same served app and chromium launch as tests/test_dinas_browser.py; the screenshot goes to docs/screenshots/.
 """
@@ -85,16 +85,17 @@ async def test_download_the_catalogue_and_read_progress_on_a_phone(site: Site, t
         async with page.expect_download() as waiting:
             await page.get_by_role("button", name="Unduh Excel (XLSX)").click()
         download = await waiting.value
-        assert re.fullmatch(r"katalog-lokal-18\.03-\d{8}-\d{4}\.xlsx", download.suggested_filename)
+        assert re.fullmatch(r"inaproc-18\.03-\d{8}-\d{4}\.xlsx", download.suggested_filename)
         saved = tmp_path / download.suggested_filename
         await download.save_as(saved)
         sheet = load_workbook(io.BytesIO(saved.read_bytes())).active
         rows = list(sheet.iter_rows(values_only=True))
-        assert rows[0] == catalogue.HEADERS
+        headers = catalogue.Worksheet.of(catalogue.default_sheet().renderer, "id").headers
+        assert rows[0] == headers
         assert sorted(r[0] for r in rows[1:]) == sorted(approved)
-        price = catalogue.HEADERS.index("Harga satuan (Rp)")
-        assert all(type(r[price]) is int for r in rows[1:])
-        hostile = next(c for c in sheet.iter_rows(min_row=2) if c[10].value == HOSTILE_NAME)[10]
+        price, name = headers.index("Harga (Rp)"), headers.index("Nama produk")
+        assert all(r[price] == "25000" for r in rows[1:])  # as the upload kit shows it
+        hostile = next(c for c in sheet.iter_rows(min_row=2) if c[name].value == HOSTILE_NAME)[name]
         assert hostile.data_type == "s"  # text, never a formula
 
         await page.goto(f"{site.url}/dinas/progress")

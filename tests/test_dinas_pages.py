@@ -201,17 +201,26 @@ async def test_district_progress_counts_live_products_and_lists_those_not_live(d
 
 async def test_export_downloads_for_the_officer_region(database: Database, sign_in: SignIn) -> None:
     officer = await add_officer(database)
-    mine = await add_product(database, await add_business(database), officer_id=officer, nama_produk="=1+1")
+    business = await add_business(database)
+    mine = await add_product(database, business, officer_id=officer, nama_produk="=1+1")
+    live = await add_product(database, business, "listed", officer_id=officer)
+    await add_product(database, business, "draft")
     await add_product(database, await add_business(database, "32.01"), officer_id=officer)
     web = await sign_in("18.03")
-    assert re.search(r'id="never-exported"><strong>1</strong>', (await web.get("/dinas/products")).text)
+    assert re.search(r'id="never-exported"><strong>2</strong>', (await web.get("/dinas/products")).text)
     sheet = await web.get("/dinas/export.xlsx")
     assert sheet.status_code == 200 and "attachment" in sheet.headers["content-disposition"]
+    assert re.search(r'filename="inaproc-18\.03-\d{8}-\d{4}\.xlsx"', sheet.headers["content-disposition"])
     rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
-    assert rows[0] == catalogue.HEADERS and [r[0] for r in rows[1:]] == [mine] and rows[1][10] == "=1+1"
+    worksheet = catalogue.Worksheet.of(catalogue.default_sheet().renderer, "id")
+    assert rows[0] == worksheet.headers and [r[0] for r in rows[1:]] == [mine, live]
+    assert rows[1][rows[0].index("Nama produk")] == "=1+1"
+    assert [r[rows[0].index("Status")] for r in rows[1:]] == ["Disetujui", "Tayang di INAPROC"]
     assert re.search(r'id="never-exported"><strong>0</strong>', (await web.get("/dinas/products")).text)
-    again = await web.get("/dinas/export.csv?only_new=1")
-    assert list(csv.reader(io.StringIO(again.content.decode("utf-8-sig"))))[1:] == []
+    again = await web.get("/dinas/export.csv?only_new=1&lang=en")
+    lines = list(csv.reader(io.StringIO(again.content.decode("utf-8-sig"))))
+    assert lines[1:] == [] and lines[0][:3] == ["Product ID", "Category (3 levels)", "Product name"]
+    assert lines[0][-1] == "Date live"
     photos = await web.get("/dinas/export-photos.zip?only_new=1")
     assert photos.status_code == 200 and photos.headers["content-type"] == "application/zip"
     bad = await web.get("/dinas/export.xlsx?since=31-12-2026")

@@ -1,50 +1,48 @@
-"""Approved products of a region as Katalog Lokal upload rows, read from SQL in pages (never all at once).
+"""The worksheet for pendampingan INAPROC: a region's approved, uploaded and live products, read from SQL in pages.
 
-`pages(...)` yields lists of `CatalogueRow` ordered by product id (keyset pagination), each with the photo
-file names used in the sheet and in the photo ZIP. `mark_exported` records what an export held, so
-`only_new` leaves those out next time.
+Its columns: the product's id, then the fields of INAPROC's v6 upload form in the form's order, taken from
+`bot/words/upload_kit.kit_rows` (the one definition of those fields and their order, docs/inaproc.md section b:
+a header per kit row, the value as the kit shows it), then what the pendamping needs besides: the photo files
+(named as in the photo ZIP), the business and its owner's contact, the status, the approval date, the
+katalog.inaproc.id link and the date it went live. Headers are words of the locale: the kit's labels
+(`templates/<locale>/kit/labels.j2`) and `export.columns` of `templates/dinas/<locale>/data.j2`.
+
+`pages(...)` yields lists of `CatalogueRow` ordered by product id (keyset pagination, one short read per
+page), so memory stays flat. `mark_exported` records what an export held, so `only_new` leaves those out next
+time.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
+from bot.dinas.road import approved_at
 from bot.domain.regions import get_region
 from bot.review.scope import in_region
+from bot.settings import ROOT
+from bot.words.i18n import DEFAULT_LOCALE, LOCALES, Renderer
+from bot.words.upload_kit import PERMITS, kit_rows
 from storage.db import Database
-from storage.models import Business, Decision, Product, ProductPhoto, ProductStatus, Review
+from storage.models import Business, Product, ProductPhoto, ProductStatus
 
 PAGE = 500
 JAKARTA = ZoneInfo("Asia/Jakarta")
-
-#: (key, header) of every column of the sheet, in order. The Katalog Lokal upload is in Indonesian, so the
-#: headers are part of the file format (like a CSV schema), not words of the interface.
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id_produk", "ID produk"), ("nama_usaha", "Nama usaha"), ("nib", "NIB"), ("kbli", "KBLI"),
-    ("npwp", "NPWP"), ("skala", "Skala usaha"), ("kode_kabkota", "Kode kab/kota"),
-    ("nama_kabkota", "Nama kab/kota"), ("alamat", "Alamat"), ("telepon", "Telepon"),
-    ("nama_produk", "Nama produk"), ("etalase", "Kategori/etalase"), ("merek", "Merek"),
-    ("deskripsi", "Deskripsi"), ("harga_satuan", "Harga satuan (Rp)"), ("satuan", "Satuan"), ("stok", "Stok"),
-    ("minimal_pembelian", "Minimal pembelian"), ("berat_gram", "Berat (g)"), ("pdn", "PDN"),
-    ("tkdn_persen", "TKDN (%)"), ("pirt", "P-IRT"), ("bpom", "BPOM"), ("halal", "Sertifikat halal"),
-    ("sni", "SNI"), ("foto", "Foto"), ("disetujui", "Tanggal disetujui"),
-)
-HEADERS = tuple(header for _, header in COLUMNS)
-
-#: Etalase names as the catalogue shows them (the bot's option labels in Indonesian).
-ETALASE = {
-    "makanan": "Makanan", "minuman": "Minuman", "kerajinan": "Kerajinan",
-    "pakaian": "Pakaian & Konveksi", "alas_kaki": "Alas Kaki", "atk": "Alat Tulis Kantor", "furnitur": "Furnitur",
-    "catering": "Jasa Boga/Catering", "pertanian": "Pertanian & Perkebunan", "lainnya": "Lainnya",
-}
+#: The products the worksheet holds: approved by the Dinas, uploaded by the owner, live on INAPROC.
+ON_THE_ROAD = (ProductStatus.approved, ProductStatus.uploaded, ProductStatus.listed)
+PHOTO_KEY = "photos"  # the kit's photo row says "N photos, sent below" (the chat's words): here, the number
+#: The worksheet's own columns around the kit's (their headers: `export.columns` in templates/dinas/<locale>/data.j2).
+LEAD = ("id_produk",)
+TRAIL = ("file_foto", "nama_usaha", "nama_pemilik", "telepon", "email", "akun_inaproc", "nib", "kode_kabkota",
+         "nama_kabkota", "alamat", "status", "disetujui", "tautan", "tayang")
 
 
 class ExportError(ValueError):
@@ -53,13 +51,14 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True)
 class Scope:
-    """Which products an export holds: a region's approved ones, optionally approved since a date, or new."""
+    """Which products an export holds: a region's approved (uploaded, live) ones, optionally approved since a
+    date, or only those no export held yet."""
 
     region_code: str
     since: date | None = None
     only_new: bool = False
     last_batch_too: bool = False  # with only_new: also the products of the region's latest export (photo ZIP)
-    statuses: tuple[str, ...] = (ProductStatus.approved,)
+    statuses: tuple[str, ...] = ON_THE_ROAD
     extra: tuple[ColumnElement[bool], ...] = ()  # more conditions (the product list's filters)
 
 
@@ -71,14 +70,61 @@ class Photo:
 
 @dataclass(frozen=True)
 class CatalogueRow:
-    values: tuple[Any, ...]  # one per COLUMNS entry: numbers as int/float, dates as date, else str or None
+    values: tuple[Any, ...]  # one per header: numbers as int, dates as date, else str or None
     photos: tuple[Photo, ...]
 
 
-def _approved_at() -> Any:
-    return (select(func.max(Review.created_at))
-            .where(Review.product_id == Product.id, Review.decision == Decision.approved)
-            .correlate(Product).scalar_subquery())
+def _local_date(value: Any) -> date | None:
+    """A stored timestamp (aware, naive UTC, or text as SQLite may give it) as a Jakarta date."""
+    if value is None:
+        return None
+    found = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(JAKARTA).date()
+
+
+def _phone(value: str | None) -> str | None:
+    """+6281234567890 -> 081234567890, the way Indonesian forms write it (and no leading '+' in a sheet)."""
+    return "0" + value[3:] if value and value.startswith("+62") else value
+
+
+@dataclass(frozen=True)
+class Worksheet:
+    """The worksheet's columns in one locale, and the row of a product."""
+
+    renderer: Renderer
+    locale: str
+    kit_keys: tuple[str, ...]
+    headers: tuple[str, ...]
+    statuses: dict[str, str] = field(repr=False)
+
+    @classmethod
+    def of(cls, renderer: Renderer, locale: str) -> Worksheet:
+        """The columns as kit_rows gives them for a product holding every permit (so no row is left out)."""
+        locale = locale if locale in LOCALES else DEFAULT_LOCALE
+        full = kit_rows(Product(**{key: "-" for key in PERMITS}), Business(), locale, renderer)
+        own = renderer.env.get_template(f"dinas/{locale}/data.j2").module.export["columns"]  # type: ignore[attr-defined]
+        headers = (*(own[k] for k in LEAD), *(row.label for row in full), *(own[k] for k in TRAIL))
+        return cls(renderer, locale, tuple(row.key for row in full), headers,
+                   renderer.labels(locale)["statuses"])
+
+    def row(self, product: Product, business: Business, approved: Any, photos: Sequence[Photo]) -> CatalogueRow:
+        kit = {r.key: r.value or None for r in kit_rows(product, business, self.locale, self.renderer)}
+        kit[PHOTO_KEY] = len(photos)
+        region = get_region(business.region_code or "")
+        values = (
+            product.id, *(kit.get(key) for key in self.kit_keys),
+            "; ".join(p.name for p in photos) or None, business.nama_usaha, business.nama_pemilik,
+            _phone(business.phone), business.email, business.inaproc_akun, business.nib, business.region_code,
+            region.name if region else None, business.alamat, self.statuses.get(product.status, product.status),
+            _local_date(approved), product.listing_url, _local_date(product.listed_at),
+        )
+        return CatalogueRow(values, tuple(photos))
+
+
+@cache
+def default_sheet() -> Worksheet:
+    """The worksheet in Indonesian with the shipped templates (for callers that name no locale)."""
+    return Worksheet.of(Renderer(ROOT / "templates"), DEFAULT_LOCALE)
 
 
 def _since_start(day: date) -> datetime:
@@ -95,43 +141,14 @@ def conditions(scope: Scope) -> list[ColumnElement[bool]]:
     elif scope.only_new:
         where.append(Product.exported_at.is_(None))  # type: ignore[union-attr]
     if scope.since is not None:
-        where.append(exists().where(Review.product_id == Product.id, Review.decision == Decision.approved,
-                                    Review.created_at >= _since_start(scope.since)))
+        where.append(approved_at() >= _since_start(scope.since))
     return where
 
 
-PRODUCT_COLUMNS = ("id", "nama_produk", "kategori", "merek", "deskripsi", "harga", "satuan", "stok", "min_beli",
-                   "berat_gram", "pdn", "tkdn", "pirt", "bpom", "halal", "sni")
-BUSINESS_COLUMNS = ("nama_usaha", "nib", "kbli", "npwp", "skala", "region_code", "alamat", "phone")
-
-
 def _query(scope: Scope, after_id: int, limit: int) -> Select[Any]:
-    columns = [getattr(Product, c) for c in PRODUCT_COLUMNS] + [getattr(Business, c) for c in BUSINESS_COLUMNS]
-    return (select(*columns, _approved_at().label("approved_at"))
+    return (select(Product, Business, approved_at().label("approved_at"))
             .where(*conditions(scope), Product.id > after_id)
             .order_by(Product.id).limit(limit))  # type: ignore[arg-type]
-
-
-def _phone(value: str | None) -> str | None:
-    """+6281234567890 -> 081234567890, the way Indonesian forms write it (and no leading '+' in a sheet)."""
-    return "0" + value[3:] if value and value.startswith("+62") else value
-
-
-def _local_date(value: datetime | None) -> date | None:
-    return value.astimezone(JAKARTA).date() if value is not None else None
-
-
-def to_row(r: Any, photos: Sequence[Photo]) -> CatalogueRow:
-    """One sheet row from a row of `_query` (product and business columns, `approved_at`)."""
-    region = get_region(r.region_code or "")
-    values = (
-        r.id, r.nama_usaha, r.nib, r.kbli, r.npwp, r.skala, r.region_code, region.name if region else None,
-        r.alamat, _phone(r.phone), r.nama_produk, ETALASE.get(r.kategori or "", r.kategori), r.merek,
-        r.deskripsi, r.harga, r.satuan, r.stok, r.min_beli, r.berat_gram,
-        None if r.pdn is None else ("Ya" if r.pdn else "Tidak"), r.tkdn, r.pirt, r.bpom, r.halal, r.sni,
-        "; ".join(p.name for p in photos) or None, _local_date(r.approved_at),
-    )
-    return CatalogueRow(values, tuple(photos))
 
 
 async def _photos(conn: AsyncConnection, product_ids: list[int]) -> dict[int, list[Photo]]:
@@ -146,18 +163,39 @@ async def _photos(conn: AsyncConnection, product_ids: list[int]) -> dict[int, li
     return found
 
 
-async def pages(db: Database, scope: Scope, page_size: int = PAGE) -> AsyncIterator[list[CatalogueRow]]:
-    """The scope's products, `page_size` at a time, each page read in its own short transaction."""
+async def pages(db: Database, scope: Scope, sheet: Worksheet | None = None,
+                page_size: int = PAGE) -> AsyncIterator[list[CatalogueRow]]:
+    """The scope's products as `sheet`'s rows (default: Indonesian), `page_size` at a time, each page read in
+    its own short session."""
+    sheet = sheet or default_sheet()
+    after = 0
+    while True:
+        async with db.sessions() as session:
+            rows = (await session.exec(_query(scope, after, page_size))).all()  # type: ignore[call-overload]
+            photos = await _photos(await session.connection(), [r[0].id for r in rows]) if rows else {}
+        if not rows:
+            return
+        yield [sheet.row(product, business, approved, photos.get(product.id, []))  # type: ignore[arg-type]
+               for product, business, approved in rows]
+        after = rows[-1][0].id
+        if len(rows) < page_size:
+            return
+
+
+async def photo_pages(db: Database, scope: Scope, page_size: int = PAGE) -> AsyncIterator[list[list[Photo]]]:
+    """The photos of the scope's products (a list per product, named as in the sheet), by product id."""
     after = 0
     while True:
         async with db.engine.connect() as conn:
-            rows = (await conn.execute(_query(scope, after, page_size))).all()
-            photos = await _photos(conn, [r.id for r in rows]) if rows else {}
-        if not rows:
+            ids = list((await conn.execute(select(Product.id).select_from(Product).join(Business)
+                                           .where(*conditions(scope), Product.id > after)
+                                           .order_by(Product.id).limit(page_size))).scalars())  # type: ignore[arg-type]
+            photos = await _photos(conn, ids) if ids else {}
+        if not ids:
             return
-        yield [to_row(r, photos.get(r.id, [])) for r in rows]
-        after = rows[-1].id
-        if len(rows) < page_size:
+        yield [photos.get(i, []) for i in ids]
+        after = ids[-1]
+        if len(ids) < page_size:
             return
 
 
@@ -172,9 +210,7 @@ async def mark_exported(db: Database, scope: Scope, up_to_id: int, started: date
 
     Only products approved before the export started are marked, so one approved meanwhile stays new.
     """
-    approved_before = exists().where(Review.product_id == Product.id, Review.decision == Decision.approved,
-                                     Review.created_at <= started)
-    ids = (select(Product.id).where(*conditions(scope), Product.id <= up_to_id, approved_before)
+    ids = (select(Product.id).where(*conditions(scope), Product.id <= up_to_id, approved_at() <= started)
            .correlate(None))
     async with db.engine.begin() as conn:
         result = await conn.execute(

@@ -1,8 +1,11 @@
-"""The catalogue export: `/dinas/export.xlsx`, `/dinas/export.csv`, `/dinas/export-photos.zip` and the CLI's file.
+"""The worksheet for pendampingan INAPROC: `/dinas/export.xlsx`, `/dinas/export.csv`, `/dinas/export-photos.zip`
+and the CLI's file (`umkm-bot export`).
 
-Rows come from `catalogue.pages` (SQL pages), go through `sheets` writers and out as a stream, so memory
-stays flat however many products there are. A finished export marks its products (`Product.exported_at`),
-which is what `only_new` leaves out next time.
+Rows come from `catalogue.pages` (SQL pages; the columns of `catalogue.Worksheet`: the upload kit's rows in
+the INAPROC form's order, then contact, status and dates), go through `sheets` writers and out as a stream,
+so memory stays flat however many products there are. Headers follow the locale (the officer's on the web,
+Indonesian from the CLI). A finished export marks its products (`Product.exported_at`), which is what
+`only_new` leaves out next time.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from bot.dinas import catalogue, sheets
 from bot.dinas.auth import Visit, officer_page
 from bot.dinas.data_pages import error_page
 from bot.media.photos import read_photo
+from bot.words.i18n import DEFAULT_LOCALE, Renderer
 from storage.db import Database
 from storage.models import Product, utcnow
 
@@ -29,6 +33,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 FORMATS = ("xlsx", "csv")
+SHEET_TITLE = "INAPROC"
 
 
 @dataclass
@@ -43,31 +48,24 @@ class Tally:
         self.last_id = max(self.last_id, int(row.values[0]))
 
 
-def xlsx_stream(db: Database, scope: catalogue.Scope, tally: Tally) -> AsyncIterator[bytes]:
-    """The XLSX file: rows appended page by page to a write-only sheet, saved to a temp file, then sent."""
-    return sheets.xlsx_stream(catalogue.pages(db, scope), catalogue.HEADERS, "Katalog Lokal", tally.count)
-
-
-async def photo_zip_stream(db: Database, scope: catalogue.Scope, settings: Settings,
-                           tally: Tally | None = None) -> AsyncIterator[bytes]:
-    """The photos of the scope's products, named as in the sheet's Foto column; a missing file is skipped."""
+async def photo_zip_stream(db: Database, scope: catalogue.Scope, settings: Settings) -> AsyncIterator[bytes]:
+    """The photos of the scope's products, named as in the sheet's photo files column; a missing file is skipped."""
     archive = sheets.PhotoZip()
-    async for page in catalogue.pages(db, scope):
-        for row in page:
-            if tally is not None:
-                tally.count(row)
-            for photo in row.photos:
-                data = await read_photo(photo.path, settings)
-                if data is None:
-                    continue
+    async for page in catalogue.photo_pages(db, scope):
+        for photo in (photo for photos in page for photo in photos):
+            data = await read_photo(photo.path, settings)
+            if data is not None:
                 yield archive.add(photo.name, data)
     yield archive.close()
 
 
-def stream(db: Database, scope: catalogue.Scope, fmt: str, tally: Tally) -> AsyncIterator[bytes]:
+def stream(db: Database, scope: catalogue.Scope, fmt: str, tally: Tally,
+           sheet: catalogue.Worksheet) -> AsyncIterator[bytes]:
+    """The worksheet as XLSX (date cells) or CSV (dates written the locale's way), streamed page by page."""
+    rows = catalogue.pages(db, scope, sheet)
     if fmt == "xlsx":
-        return xlsx_stream(db, scope, tally)
-    return sheets.csv_stream(catalogue.pages(db, scope), tally.count)
+        return sheets.xlsx_stream(rows, sheet.headers, SHEET_TITLE, tally.count, day_format=sheets.XLSX_DAY)
+    return sheets.csv_stream(rows, tally.count, headers=sheet.headers, locale=sheet.locale)
 
 
 async def _then_mark(chunks: AsyncIterator[bytes], db: Database, scope: catalogue.Scope, tally: Tally,
@@ -80,16 +78,19 @@ async def _then_mark(chunks: AsyncIterator[bytes], db: Database, scope: catalogu
 
 async def export_to_file(db: Database, scope: catalogue.Scope, fmt: str, out: Path, *,
                          clock: Callable[[], datetime] = utcnow, photos: Path | None = None,
-                         settings: Settings | None = None) -> int:
+                         settings: Settings | None = None, locale: str = DEFAULT_LOCALE) -> int:
     """Writes the export to `out` (through a temporary file beside it) and marks it; the number of rows.
 
-    With `photos` (and `settings`, for the media store) it also writes the ZIP of the same products' photos,
-    named as in the sheet's Foto column, before anything is marked.
+    Headers in `locale` (the templates of `settings`, else the shipped ones). With `photos` (and `settings`,
+    for the media store) it also writes the ZIP of the same products' photos, named as in the sheet's photo
+    files column, before anything is marked.
     """
     if fmt not in FORMATS:
         raise catalogue.ExportError(f"the format must be xlsx or csv, not {fmt!r}.")
+    sheet = (catalogue.Worksheet.of(Renderer(settings.templates_dir), locale) if settings is not None
+             else catalogue.Worksheet.of(catalogue.default_sheet().renderer, locale))
     started, tally = clock(), Tally()
-    partial = await _write(out, stream(db, scope, fmt, tally))
+    partial = await _write(out, stream(db, scope, fmt, tally, sheet))
     if photos is not None:
         if settings is None:
             raise ValueError("the photo ZIP needs the settings (media store)")
@@ -124,19 +125,20 @@ def scope_of(visit: Visit, photos: bool = False) -> catalogue.Scope:
 
 
 def file_name(region_code: str, when: datetime, ext: str) -> str:
-    return f"katalog-lokal-{region_code}-{when:%Y%m%d-%H%M}.{ext}"
+    return f"inaproc-{region_code}-{when:%Y%m%d-%H%M}.{ext}"
 
 
 def _sheet_route(fmt: str) -> Callable[[Visit], object]:
     @officer_page
     async def export_sheet(visit: Visit) -> Response:
-        """The officer's region's approved products as one sheet, streamed."""
+        """The officer's region's approved, uploaded and live products as one worksheet, streamed."""
         try:
             scope = scope_of(visit)
         except catalogue.ExportError:
             return error_page(visit, "bad_date")
         db, started, tally = visit.console.db, visit.console.clock(), Tally()
-        chunks = _then_mark(stream(db, scope, fmt, tally), db, scope, tally, started)
+        sheet = catalogue.Worksheet.of(visit.console.renderer, visit.locale)
+        chunks = _then_mark(stream(db, scope, fmt, tally, sheet), db, scope, tally, started)
         return sheets.download(chunks, fmt, file_name(scope.region_code, started, fmt))
 
     export_sheet.__name__ = f"export_{fmt}"
@@ -145,7 +147,7 @@ def _sheet_route(fmt: str) -> Callable[[Visit], object]:
 
 @officer_page
 async def export_photos(visit: Visit) -> Response:
-    """The photos of the same products, as a ZIP named like the sheet's Foto column (not marking anything)."""
+    """The photos of the same products, as a ZIP named like the sheet's photo files (not marking anything)."""
     try:
         scope = scope_of(visit, photos=True)
     except catalogue.ExportError:

@@ -3,7 +3,8 @@
 Every text an owner typed reaches the sheet as text: a cell starting with `=`, `+`, `-`, `@`, a tab or a
 carriage return would be read as a formula by a spreadsheet, so in CSV it gets a leading `'` and in XLSX it
 is an explicit string cell with the quote-prefix style (shown as typed, never evaluated). Numbers stay
-numbers (int/float cells, plain digits in CSV).
+numbers (int/float cells, plain digits in CSV). Dates are date cells in XLSX; in CSV they are ISO dates, or
+the day written the locale's way through Babel ("3 Desember 2026") when a locale is given.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 import anyio
+from babel.dates import format_date
 from starlette.responses import StreamingResponse
 
-from bot.dinas.catalogue import HEADERS
+from bot.dinas import catalogue
 
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -30,14 +32,17 @@ MEDIA_TYPES = {
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 64 * 1024
 CSV_BOM = "\ufeff"  # so Excel opens the UTF-8 file with the right letters
+DAY = "d MMMM y"  # a day in CSV with a locale, as the console writes it ("28 Desember 2026")
+XLSX_DAY = "d mmmm yyyy"  # the same in a sheet, shown in the spreadsheet's own language
 
 
 def is_formula_like(value: str) -> bool:
     return value.startswith(FORMULA_STARTS)
 
 
-def csv_cell(value: Any) -> Any:
-    """A value for a CSV cell: numbers as they are, dates in ISO form, formula-like text behind a `'`."""
+def csv_cell(value: Any, locale: str | None = None) -> Any:
+    """A value for a CSV cell: numbers as they are, dates in ISO form (the locale's way through Babel when
+    `locale`), formula-like text behind a `'`."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -45,7 +50,7 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, int | float):
         return value
     if isinstance(value, date):
-        return value.isoformat()
+        return format_date(value, DAY, locale=locale) if locale else value.isoformat()
     text = str(value)
     return "'" + text if is_formula_like(text) else text
 
@@ -57,7 +62,8 @@ class Row(Protocol):
     def values(self) -> tuple[Any, ...]: ...
 
 
-def csv_lines(rows: Sequence[Row], header: bool = False, headers: Sequence[str] = HEADERS) -> bytes:
+def csv_lines(rows: Sequence[Row], header: bool = False, headers: Sequence[str] = (),
+              locale: str | None = None) -> bytes:
     """One page of rows as CSV bytes (with the BOM and the header row `headers` when `header`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -65,25 +71,26 @@ def csv_lines(rows: Sequence[Row], header: bool = False, headers: Sequence[str] 
         buffer.write(CSV_BOM)
         writer.writerow(headers)
     for row in rows:
-        writer.writerow([csv_cell(v) for v in row.values])
+        writer.writerow([csv_cell(v, locale) for v in row.values])
     return buffer.getvalue().encode("utf-8")
 
 
 async def csv_stream(pages: AsyncIterator[Sequence[Any]], on_row: Callable[[Any], None] | None = None,
-                     headers: Sequence[str] = HEADERS) -> AsyncIterator[bytes]:
-    """The CSV file, one page of rows at a time (the header first, even when there are no rows)."""
-    yield csv_lines([], header=True, headers=headers)
+                     headers: Sequence[str] | None = None, locale: str | None = None) -> AsyncIterator[bytes]:
+    """The CSV file, one page of rows at a time (the header first, even when there are no rows); `headers`
+    default to the Indonesian catalogue worksheet's, dates are ISO unless `locale` is given."""
+    yield csv_lines([], header=True, headers=catalogue.default_sheet().headers if headers is None else headers)
     async for page in pages:
         for row in page:
             if on_row:
                 on_row(row)
-        yield csv_lines(page)
+        yield csv_lines(page, locale=locale)
 
 
 class XlsxWriter:
     """An XLSX sheet written row by row (openpyxl write-only mode keeps rows in a temporary file)."""
 
-    def __init__(self, headers: Sequence[str] = HEADERS, title: str = "Katalog Lokal") -> None:
+    def __init__(self, headers: Sequence[str], title: str, day_format: str | None = None) -> None:
         from openpyxl import Workbook  # imported by the first export, not by every process (~8 MB)
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -100,8 +107,13 @@ class XlsxWriter:
             header.append(cell)
         self.sheet.append(header)
         self.rows = 0
+        self.day_format = day_format
 
     def _cell(self, value: Any) -> Any:
+        if isinstance(value, date) and self.day_format:
+            cell = self._new_cell(self.sheet, value=value)
+            cell.number_format = self.day_format
+            return cell
         if value is None or isinstance(value, int | float | date):
             return value
         text = self._illegal.sub("", str(value))
@@ -120,9 +132,10 @@ class XlsxWriter:
 
 
 async def xlsx_stream(pages: AsyncIterator[Sequence[Any]], headers: Sequence[str], title: str,
-                      on_row: Callable[[Any], None] | None = None) -> AsyncIterator[bytes]:
+                      on_row: Callable[[Any], None] | None = None, day_format: str | None = None,
+                      ) -> AsyncIterator[bytes]:
     """The XLSX file: rows appended page by page to a write-only sheet, saved to a temp file, then sent."""
-    writer = XlsxWriter(headers, title)
+    writer = XlsxWriter(headers, title, day_format)
     async for page in pages:
         for row in page:
             writer.append(row)
@@ -155,7 +168,7 @@ def spooled() -> IO[bytes]:
 class _Drain(io.RawIOBase):
     """A write-only, unseekable sink whose written bytes are taken out in chunks (for a streamed ZIP)."""
 
-    def __init__(self, headers: Sequence[str] = HEADERS, title: str = "Katalog Lokal") -> None:
+    def __init__(self) -> None:
         self.parts: list[bytes] = []
         self.position = 0
 
@@ -179,7 +192,7 @@ class _Drain(io.RawIOBase):
 class PhotoZip:
     """A ZIP of photos produced as a stream: `add` returns the bytes ready to send, `close` the rest."""
 
-    def __init__(self, headers: Sequence[str] = HEADERS, title: str = "Katalog Lokal") -> None:
+    def __init__(self) -> None:
         self.sink = _Drain()
         self.zip = zipfile.ZipFile(self.sink, mode="w", compression=zipfile.ZIP_STORED)  # photos are compressed
 
