@@ -94,10 +94,10 @@ def test_multiprocess_mode_adds_up_the_processes(tmp_path) -> None:  # type: ign
     import sys
 
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-    count = "from bot import metrics; metrics.sent('whatsapp', '429')"
+    count = "from bot.ops import metrics; metrics.sent('whatsapp', '429')"
     for _ in range(2):  # two processes that count, then exit
         subprocess.run([sys.executable, "-c", count], env=env, check=True, timeout=60)
-    scrape_code = "from bot import metrics; print(metrics._process_counters().decode())"
+    scrape_code = "from bot.ops import metrics; print(metrics._process_counters().decode())"
     output = subprocess.run([sys.executable, "-c", scrape_code], env=env, check=True, timeout=60,
                             capture_output=True, text=True).stdout
     assert 'umkm_sends_total{channel="whatsapp",result="429"} 2.0' in output
