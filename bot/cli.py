@@ -493,6 +493,52 @@ def export(
                + (f", their photos to {photos}." if photos is not None else "."))
 
 
+# --- invitations for owners (posters, events) ---------------------------------------------------------
+
+@app.command("invite")
+def invite(
+    region: Annotated[str, typer.Option(help="Kab/kota by Kemendagri code (18.03) or name.")],
+    source: Annotated[str | None, typer.Option(help="Where owners will see it: an event, a market (default: poster).")]
+    = None,
+    out: Annotated[Path | None, typer.Option(metavar="FILE.svg|.png|.pdf",
+                                             help="Write the QR code (.svg/.png) or the A4 poster (.pdf).")] = None,
+    channel: Annotated[str | None, typer.Option(help="The QR code's link: telegram or whatsapp.")] = None,
+) -> None:
+    """Print the invitation links of a kab/kota for a poster or an event (one per source, for many owners):
+    owners who come by them have their region preselected and the source recorded."""
+    from bot.dinas import invite_files
+    from bot.review import reach
+    from bot.words.i18n import Renderer
+    from storage.models import utcnow
+
+    found = _kabkota(region)
+    if channel not in (None, "telegram", "whatsapp"):
+        _fail(f"--channel must be telegram or whatsapp, not {channel!r}.")
+    if out is not None and (out.suffix.lower() not in invite_files.SUFFIXES or not out.parent.is_dir()):
+        _fail(f"--out must be a .svg, .png or .pdf file in an existing folder, not {out}.")
+    try:
+        name = reach.clean_source(source)
+    except reach.Refused:
+        _fail(f"--source is at most {reach.SOURCE_MAX} printable characters.")
+    settings = Settings()
+
+    async def make(db: Database) -> Any:
+        async with db.transaction() as session:
+            return await reach.make(session, found.code, name, utcnow())
+
+    made = _run(_with_db(settings, make))
+    links = reach.links(settings, Renderer(settings.templates_dir), made)
+    typer.echo(f"Invitation {made.source!r} of {found.label} ({found.code}): code {made.code}")
+    typer.echo(f"Telegram: {links.telegram or 'set TELEGRAM_BOT_USERNAME to make this link'}")
+    typer.echo(f"WhatsApp: {links.whatsapp or 'set WHATSAPP_DISPLAY_NUMBER to make this link'}")
+    if out is not None:
+        try:
+            what = invite_files.write(settings, made, out, channel)
+        except invite_files.OutError as exc:
+            _fail(str(exc))
+        typer.echo(f"Wrote {what} to {out}")
+
+
 # --- catalogue ----------------------------------------------------------------------------------------
 
 catalogue_app = typer.Typer(help="The INAPROC (Katalog v6) side of our categories.", no_args_is_help=True)
@@ -540,3 +586,73 @@ def catalogue_categories(
     os.replace(partial, target)  # whole or not at all: a reader never sees half a file
     typer.echo(f"Imported {len(mapping)} categories to {target} ({len(mapping.unverified())} unverified). "
                "Restart the bot (run, worker) so it reads them.")
+
+
+# --- siaran (broadcasts to owners) ----------------------------------------------------------------------
+
+@app.command("broadcast")
+def broadcast(
+    region: Annotated[str, typer.Option(help="Kab/kota or province, by code (18.03) or name.")],
+    status: Annotated[str, typer.Option(help="Owners with a product in: all, draft, revision, approved "
+                                             "(approved or uploaded), listed.")],
+    text_file: Annotated[Path, typer.Option("--text-file", metavar="F", help="The message, UTF-8 text.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count who would receive it, per channel.")]
+    = False,
+) -> None:
+    """Send a siaran to the region's owners (each once, on the chat they used last; after 21:00 it waits for
+    07:00 in their time zone), or with --dry-run count them per channel and the skipped with the reason."""
+    from bot.review import siaran
+    from bot.words.i18n import Renderer
+    from storage.models import utcnow
+
+    try:
+        found = admin.resolve_region(region)
+    except admin.AdminError as exc:
+        _fail(str(exc))
+    if status not in siaran.STATUSES:
+        _fail(f"--status must be one of {', '.join(siaran.STATUSES)}, not {status!r}.")
+    try:
+        text = text_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {text_file} as UTF-8 text: {exc}")
+    settings = Settings()
+    renderer = Renderer(settings.templates_dir)
+
+    async def work(db: Database) -> tuple[siaran.Preview, int | None]:
+        now = utcnow()
+        async with db.transaction() as session:
+            counted = await siaran.preview(session, siaran.Rule(found.code, status), settings, now)
+            siaran.check_text(text, renderer, counted, settings)
+            if dry_run:
+                return counted, None
+            sent = await siaran.send(session, renderer, settings, siaran.Ask(None, found.code, status, text), now)
+            return counted, sent.id
+
+    try:
+        counted, siaran_id = _run(_with_db(settings, work))
+    except siaran.Refused as refused:
+        _fail(_refusal(refused))
+    routes = ", ".join(f"{name} {counted.routes[name]}" for name in siaran.ROUTES if counted.routes[name])
+    skipped = ", ".join(f"{reason} {n}" for reason, n in sorted(counted.skipped.items()))
+    typer.echo(f"{found.label} ({found.code}), owners with status {status}: {counted.total} recipient(s)"
+               f"{': ' + routes if routes else ''}; skipped {sum(counted.skipped.values())}"
+               f"{': ' + skipped if skipped else ''}.")
+    if counted.morning:
+        typer.echo(f"{counted.morning} of them are in quiet hours now (21:00-07:00): theirs wait for 07:00.")
+    if siaran_id is None:
+        typer.echo("Dry run: nothing was sent.")
+    else:
+        typer.echo(f"Siaran {siaran_id} queued; the running bot (run or worker) sends it.")
+
+
+def _refusal(refused: Exception) -> str:
+    reason, detail = getattr(refused, "reason", ""), getattr(refused, "detail", {})
+    return {
+        "empty": "the text file is empty.",
+        "control": "the text holds control characters; save it as plain text.",
+        "too_long": f"the text is {detail.get('length')} characters; Telegram takes at most {detail.get('limit')}.",
+        "too_long_whatsapp": f"the text is {detail.get('length')} characters; the WhatsApp template takes at most "
+                             f"{detail.get('limit')} (or unset WHATSAPP_TEMPLATE_BROADCAST).",
+        "region": "that region is unknown.",
+        "status": "unknown --status.",
+    }.get(reason, str(refused))

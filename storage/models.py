@@ -129,6 +129,8 @@ class Business(SQLModel, table=True):
     skipped: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     completed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # The poster or event that brought the owner (bot/review/reach.py), when they came through one.
+    invite_id: int | None = Field(default=None, foreign_key="ownerinvite.id", index=True)
 
 
 class Product(SQLModel, table=True):
@@ -390,6 +392,20 @@ class OfficerInvite(SQLModel, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     officer_id: int | None = Field(default=None, foreign_key="officer.id")
+
+
+class OwnerInvite(SQLModel, table=True):
+    """A poster's or an event's invitation for UMKM owners of a district (bot/review/reach.py): one per
+    (region, source), scanned by many. The code is public (printed), so it only names this row."""
+
+    __table_args__ = (UniqueConstraint("region_code", "source"),)
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True)
+    region_code: str
+    source: str
+    created_by: int | None = Field(default=None, foreign_key="officer.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
 
 
 class AdminAction(SQLModel, table=True):

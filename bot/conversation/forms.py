@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from babel.numbers import format_decimal
 
-from bot.conversation import reading
+from bot.conversation import poster, reading
 from bot.conversation.product_photos import (
     active_photos,
     ask_which_photo,
@@ -67,6 +67,8 @@ async def ask(turn: Turn, form: Form, record: Record, step: Step, error: str | N
         choices = [Choice(f"opt:{k}", labels["options"][step.field][k]) for k in step.options]
     if step.kind == "photos":
         choices = photo_buttons(turn, current or 0)
+    if step.kind == "region" and not extra.get("candidates") and (hint := await poster.region_hint(turn, record)):
+        extra = {**extra, "candidates": [hint], "hinted": hint.label}  # came by a poster: "Kabupaten X, benar?"
     if step.kind == "region" and extra.get("candidates"):
         choices = [*(Choice(f"region:{r.code}", r.label) for r in extra["candidates"]),
                    turn.button("region:none", "none_of_these")]

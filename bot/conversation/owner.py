@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.conversation import forms, kit, listing, privacy, revision
+from bot.conversation import forms, kit, listing, poster, privacy, revision
 from bot.conversation.common import set_locale, show_language, typed_as_choice
 from bot.conversation.owner_commands import ask_consent, resume, run_action, run_button
 from bot.conversation.turn import Turn
@@ -70,7 +70,9 @@ async def handle_newcomer(turn: Turn, inbound: Inbound) -> None:
     if await link_known_owner(turn, inbound.verified_phone):
         turn.say("welcome_linked")
         return listing.show_menu(turn)
+    invite_id = await poster.arrival(turn, inbound)  # a poster's code: region preselected, source recorded
     await handle_consent(turn, inbound)
+    poster.keep(turn, invite_id)
 
 
 # --- consent ----------------------------------------------------------------------------------------
