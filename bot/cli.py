@@ -511,7 +511,10 @@ def invite(
     from bot.words.i18n import Renderer
     from storage.models import utcnow
 
-    found = _kabkota(region)
+    try:
+        found = reach.kabkota(admin.resolve_region(region).code)
+    except (admin.AdminError, reach.Refused):
+        _fail(f"--region must be one kabupaten/kota (18.03, Lampung Utara), not {region!r}.")
     if channel not in (None, "telegram", "whatsapp"):
         _fail(f"--channel must be telegram or whatsapp, not {channel!r}.")
     if out is not None and (out.suffix.lower() not in invite_files.SUFFIXES or not out.parent.is_dir()):

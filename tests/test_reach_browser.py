@@ -68,6 +68,7 @@ async def test_an_officer_makes_a_poster_on_a_phone_and_it_prints_on_a4(site: Si
         await page.wait_for_url(f"{site.url}/dinas/")
         await page.get_by_role("link", name="Undang UMKM").click()
         await page.wait_for_url(f"{site.url}/dinas/invite")
+        await no_sideways_scroll(page, "the invitation form")
         await page.get_by_label("Nama sumber").fill("Bazar UMKM Kotabumi")
         await page.get_by_role("button", name="Buat tautan dan QR").click()
         await page.wait_for_url(re.compile(r".*/dinas/invite/\d+$"))
