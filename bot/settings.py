@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     whatsapp_template_review_result: str = ""
     whatsapp_template_new_submission: str = ""
     whatsapp_template_reminder: str = ""  # a draft reminder outside the window; none: no WhatsApp reminder then
+    whatsapp_template_broadcast: str = ""  # a siaran outside the window, its text as {{1}}; none: skipped then
     whatsapp_template_language: str = "id"
     # Invitation links for new officers (/dinas/admin/officers): the bot's @username (t.me/<it>?start=...) and the
     # WhatsApp number people write to (wa.me/<it>?text=...), digits with the country code.

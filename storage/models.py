@@ -65,6 +65,7 @@ class OutboxStatus(StrEnum):
     sent = "sent"
     failed = "failed"
     held = "held"  # cannot reach the person now (WhatsApp's 24-hour window); sent when they write again
+    cancelled = "cancelled"  # a siaran's message stopped by its sender before it went out
 
 
 class Owner(SQLModel, table=True):
@@ -73,6 +74,7 @@ class Owner(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     reminders_off_at: datetime | None = None  # said "berhenti"/"stop": no more nudges about drafts
     erased_at: datetime | None = None  # the owner withdrew consent and had their personal data erased
+    siaran_off_at: datetime | None = None  # said "berhenti siaran"/"stop broadcast": no more Dinas broadcasts
 
 
 class OfficerRole(StrEnum):
@@ -346,6 +348,8 @@ class OutboxMessage(SQLModel, table=True):
     lease_owner: str | None = None
     leased_until: datetime | None = None
     parts_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # 0: conversation replies and notices; 1: a siaran (broadcast), sent after every waiting reply.
+    priority: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ChannelState(SQLModel, table=True):
@@ -418,3 +422,32 @@ class AdminAction(SQLModel, table=True):
     region_code: str = Field(index=True)  # the region the target belongs to (whose admins may read it)
     detail: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Siaran(SQLModel, table=True):
+    """One broadcast of the Dinas to the owners of a region (bot/review/siaran.py): who sent it, the rule, the
+    text, how many; each recipient is a `SiaranRecipient` row, the results are read from their outbox rows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    officer_id: int | None = Field(default=None, foreign_key="officer.id", index=True)  # None: from the CLI
+    sent_by: str  # the officer's name, or "CLI"
+    region_code: str = Field(index=True)
+    status_filter: str  # all, draft, revision, approved, listed
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    recipients: int = 0  # outbox rows written
+    skipped: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON, nullable=False))
+    request_key: str | None = Field(default=None, unique=True)  # the confirm form's key: a resent form sends once
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    cancelled_at: datetime | None = None
+
+
+class SiaranRecipient(SQLModel, table=True):
+    """One owner's chat a siaran went (or would have gone) to: its outbox row, or why it was skipped."""
+
+    __table_args__ = (UniqueConstraint("siaran_id", "contact_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    siaran_id: int = Field(foreign_key="siaran.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id")
+    route: str  # telegram, whatsapp, whatsapp_template, terminal, skipped
+    outbox_id: int | None = Field(default=None, foreign_key="outboxmessage.id", index=True)
+    skipped_reason: str | None = None

@@ -26,9 +26,9 @@ FIELD_MAX = OPTION_MAX - 2  # officers pick fields from a list, shown as "✓ <f
 # Words the bot accepts anywhere (bot/flows/words.py); each locale's templates must show its own.
 TYPED_WORDS = {
     "id": {"menu", "kembali", "lewati", "batal", "produk saya", "bahasa", "bantuan", "mulai", "berhenti", "dasbor",
-           "data saya", "hapus data", "hapus draf"},
+           "data saya", "hapus data", "hapus draf", "berhenti siaran", "mulai siaran"},
     "en": {"menu", "back", "skip", "cancel", "my products", "language", "help", "start", "stop", "dashboard",
-           "my data", "delete my data", "delete draft"},
+           "my data", "delete my data", "delete draft", "stop broadcast", "start broadcast"},
 }
 
 # Indonesian words that should not survive in an English message (official names like
@@ -138,6 +138,7 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "link": "https://katalog.inaproc.id/p/1",
         "by_officer": "Budi",
         "key": "link_taken",
+        "text": "Pelatihan foto, Sabtu 09.00 WIB.",
         "field": labels["fields"]["harga"],
         "same_nib": ["Keripik Pak Budi"],
     }

@@ -40,11 +40,33 @@ async def resume(turn: Turn) -> None:
 
 
 async def stop_reminders(turn: Turn) -> None:
-    """"Berhenti": no more nudges about drafts (bot/jobs/scheduled.py) until the owner says "mulai"."""
+    """"Berhenti": no more nudges about drafts (bot/jobs/scheduled.py) until the owner says "mulai", and no
+    more siaran of the Dinas (bot/review/siaran.py) until they say "mulai siaran": the one word stops both."""
     owner = await turn.session.get(Owner, turn.contact.owner_id)
     if owner is not None and owner.reminders_off_at is None:
         owner.reminders_off_at = turn.now
+    if owner is not None and owner.siaran_off_at is None:
+        owner.siaran_off_at = turn.now
     turn.say("reminders_stopped")
+    turn.say("siaran_stopped_too")
+    await resume(turn)
+
+
+async def stop_siaran(turn: Turn) -> None:
+    """"Berhenti siaran": no more siaran of the Dinas until "mulai siaran"; reminders unchanged."""
+    owner = await turn.session.get(Owner, turn.contact.owner_id)
+    if owner is not None and owner.siaran_off_at is None:
+        owner.siaran_off_at = turn.now
+    turn.say("siaran_stopped")
+    await resume(turn)
+
+
+async def start_siaran(turn: Turn) -> None:
+    """"Mulai siaran": the Dinas's siaran reach the owner again."""
+    owner = await turn.session.get(Owner, turn.contact.owner_id)
+    if owner is not None:
+        owner.siaran_off_at = None
+    turn.say("siaran_resumed")
     await resume(turn)
 
 
@@ -121,6 +143,8 @@ async def _delete_draft(turn: Turn) -> None:
 
 ACTIONS: dict[str, Action] = {
     "stop_reminders": stop_reminders,
+    "stop_siaran": stop_siaran,
+    "start_siaran": start_siaran,
     "start": _start,
     "menu": _menu,
     "help": _help,
@@ -269,6 +293,7 @@ BUTTONS: dict[str, Button] = {
     "copy": _either(_with_arg(listing.show_copy_picker, "pick"), _with_id(listing.copy_product)),
     "profile": _with_arg(_profile_edit, "edit"),
     "remind": _with_arg(stop_reminders, "stop"),
+    "siaran": _with_arg(stop_siaran, "stop"),
     "rv": _not_officer,
     "consent": _consent_again,
     "kit": kit.button,

@@ -1,11 +1,12 @@
 """The outbox deliverer: claims the head row of each due chat, sends it through the channel's `Sender`, records.
 
 Order: a row is claimed only when no earlier row of its chat is pending at all (untried, leased, in backoff or
-born with a delay), so one chat's messages go out one after the other whichever deliverer or process sends
-them. A claim is a lease (`lease_owner`, `leased_until`) of one row per chat, extended while the send lasts;
-a deliverer restarted under the same name ("host:run-1") takes back its own leases at once instead of waiting
-for them to run out. Delivery is at least once: a process killed mid-send leaves its row leased, and the row is
-sent again by its restarted self (or by another deliverer once the lease has run out).
+born with a delay; earlier by (priority, id): a siaran's row never holds back a reply), so one chat's messages
+go out one after the other whichever deliverer or process sends them. A claim is a lease (`lease_owner`,
+`leased_until`) of one row per chat, extended while the send lasts; a deliverer restarted under the same name
+("host:run-1") takes back its own leases at once instead of waiting for them to run out. Delivery is at least
+once: a process killed mid-send leaves its row leased, and the row is sent again by its restarted self (or by
+another deliverer once the lease has run out).
 
 Multi-part messages (an album then the text, a long text in pieces) record each part as it goes out
 (`parts_sent`), so a retry sends only what did not. A configuration error (a revoked token) pauses the channel:
@@ -203,14 +204,17 @@ class Deliverer:
         """Leases the head row of each due chat (rows locked by another claim are skipped)."""
         now = self.clock()
         earlier = OUTBOX.alias("earlier")
+        # A chat's rows go by (priority, id): a siaran (priority 1) waits behind every reply, never the reverse.
+        ahead = or_(earlier.c.priority < OUTBOX.c.priority,
+                    and_(earlier.c.priority == OUTBOX.c.priority, earlier.c.id < OUTBOX.c.id))
         waiting_before = exists().where(earlier.c.channel == OUTBOX.c.channel, earlier.c.address == OUTBOX.c.address,
-                                        earlier.c.status == PENDING, earlier.c.id < OUTBOX.c.id)
+                                        earlier.c.status == PENDING, ahead)
         query = (select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.address, OUTBOX.c.payload, OUTBOX.c.attempts,
                         OUTBOX.c.parts_sent, OUTBOX.c.created_at)
                  .where(OUTBOX.c.status == PENDING, OUTBOX.c.next_attempt_at <= now,
                         or_(OUTBOX.c.leased_until.is_(None), OUTBOX.c.leased_until <= now), ~waiting_before,
                         *conditions)
-                 .order_by(OUTBOX.c.id).limit(limit).with_for_update(skip_locked=True, of=OUTBOX))
+                 .order_by(OUTBOX.c.priority, OUTBOX.c.id).limit(limit).with_for_update(skip_locked=True, of=OUTBOX))
         async with self.db.begin() as conn:
             rows = (await conn.execute(query)).all()
             if not rows:

@@ -25,9 +25,11 @@ class OutboxWriter:
     """Messages queued in one transaction; `flush()` writes them (one INSERT) and gives them outbox ids, the
     caller's commit sends them. Nothing is written without `flush()`."""
 
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, now: datetime, priority: int = 0) -> None:
+        """`priority` 1 writes siaran rows: a chat's and the account's replies are sent before them."""
         self.session = session
         self.now = now
+        self.priority = priority
         self._rows: list[tuple[dict[str, Any], Outbound]] = []
         self._held: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
         self.known_clear: set[tuple[str, str]] = set()  # chats known to have no message held back
@@ -51,7 +53,7 @@ class OutboxWriter:
         held_until, held_meta = self._held.get((contact.channel, contact.address), (None, {}))
         not_before = not_before or held_until
         meta = {**held_meta, **(meta or {})}
-        if self._rows and not photos:
+        if self._rows and not photos and not self.priority:
             row, previous = self._rows[-1]
             if (previous.channel, previous.address) == (contact.channel, contact.address) and \
                     row["next_attempt_at"] == (not_before or self.now) and not (
@@ -88,6 +90,7 @@ class OutboxWriter:
         if held_back:
             ours = [outbound.outbox_id for _, outbound in self._rows if outbound.outbox_id is not None]
             waiting.append(and_(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.attempts == 0,
+                                OutboxMessage.priority == 0,  # a siaran waiting for 07:00 stays waiting
                                 col(OutboxMessage.next_attempt_at) > self.now, col(OutboxMessage.id).not_in(ours)))
         if not waiting:
             return
@@ -112,11 +115,12 @@ class OutboxWriter:
         for (_, outbound), outbox_id in zip(self._rows, ids, strict=True):
             outbound.outbox_id = outbox_id
         chats = {(row["channel"], row["address"]) for row, _ in self._rows
-                 if row["next_attempt_at"] <= self.now} - self.known_clear
+                 if row["next_attempt_at"] <= self.now and not self.priority} - self.known_clear
         for channel, address in sorted(chats):
             await self.release(channel, address, held_back=True)
         return self._released + [outbound for _, outbound in self._rows]
 
     def _values(self, row: dict[str, Any]) -> dict[str, Any]:
         """A queued row as inserted (Core, with the turn's other writes: see storage/fast/writes.py)."""
-        return {**row, "status": OutboxStatus.pending.value, "attempts": 0, "parts_sent": 0, "created_at": self.now}
+        return {**row, "status": OutboxStatus.pending.value, "attempts": 0, "parts_sent": 0, "created_at": self.now,
+                "priority": self.priority}

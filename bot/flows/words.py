@@ -11,6 +11,8 @@ GLOBAL_WORDS = {
     "products": ("/produk", "/products", "produk saya", "my products"),
     "whoami": ("/id", "id saya", "my id"),
     "stop_reminders": ("/berhenti", "/stop", "berhenti", "stop", "berhenti ingatkan", "stop reminders"),
+    "stop_siaran": ("berhenti siaran", "stop siaran", "stop broadcast", "stop broadcasts"),
+    "start_siaran": ("mulai siaran", "start broadcast", "start broadcasts"),
     "dashboard": ("/dasbor", "/dashboard", "dasbor", "dashboard"),  # officers: a sign-in link to the console
     "delete_draft": ("hapus draf", "hapus draft", "delete draft", "delete this draft"),
     "my_data": ("/data", "data saya", "my data"),

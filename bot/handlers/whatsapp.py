@@ -215,10 +215,13 @@ class WhatsAppChannel:
     async def send(self, outbound: Outbound, parts: Parts | None = None) -> str | None:
         """Sends within the 24-hour window; outside it announces the message by template and holds it."""
         parts = parts or Unpaced()
-        if not await self._window_open(outbound.address):
+        window_open = await self._window_open(outbound.address)
+        if not window_open and not (outbound.notice or {}).get("template_only"):
             await self._announce(outbound, parts)
             raise HeldError("outside the 24-hour window")
         try:
+            if not window_open:
+                return await self._template_instead(outbound, parts)
             return await self._send_free_form(outbound, parts)
         except wa_errors.ReEngagementMessage as exc:
             await self._announce(outbound, parts)
@@ -286,6 +289,20 @@ class WhatsAppChannel:
                 Contact.channel == CHANNEL, Contact.address == address))).first()
         last = contact.last_inbound_at if contact else None
         return last is not None and utcnow() - last < WINDOW
+
+    async def _template_instead(self, outbound: Outbound, parts: Parts) -> str | None:
+        """Outside the window, a message whose template says it all (a siaran: its text as {{1}}) goes as that
+        template and is done; with no template configured it is given up (the siaran counts it failed)."""
+        kind = (outbound.notice or {}).get("kind", "")
+        name = getattr(self.settings, f"whatsapp_template_{kind}", "") if kind else ""
+        if not name:
+            raise PermanentError(f"outside the 24-hour window and no WHATSAPP_TEMPLATE_{kind.upper()}")
+        params = [" ".join(str(p).split())[:1024] for p in (outbound.notice or {}).get("params", [])]
+        await parts.slot()
+        sent = await self.client.send_template(outbound.address, name,
+                                               TemplateLanguage(self.settings.whatsapp_template_language),
+                                               params=[BodyText.params(*params)] if params else None)
+        return sent.id
 
     async def _announce(self, outbound: Outbound, parts: Parts) -> None:
         """Sends the approved template for what the message is about, if one is configured for it."""
