@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.dinas import admin, auth, export, invite, listing, login, product, progress, queue, search
+from bot.dinas import admin, auth, export, invite, listing, login, product, progress, queue, search, siaran
 from bot.dinas.console import Console, Deliver, console_of, redirect
 from bot.review import signin
 from bot.settings import Settings
@@ -58,6 +58,7 @@ def page_routes(console: Console) -> list[BaseRoute]:
         *export.routes(console),
         *admin.routes(console),
         *invite.routes(console),  # /invite, /invite/{id}, /invite/{id}/poster, /invite/sources(.csv)
+        *siaran.routes(console),  # /siaran, /siaran/preview, /siaran/send, /siaran/{id}(/cancel), /siaran.csv
     ]
 
 

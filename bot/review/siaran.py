@@ -141,7 +141,7 @@ def check_rule(officer: Officer | None, region_code: str, status: str) -> Rule:
 
 def _overhead(renderer: Renderer, region_code: str) -> int:
     """Characters the header and footer add to the officer's text, in the longer of the two languages."""
-    return max(len(_message(renderer, locale, region_code, "")) for locale in ("id", "en"))
+    return max(len(message(renderer, locale, region_code, "")) for locale in ("id", "en"))
 
 
 def check_text(text: str, renderer: Renderer, preview: Preview, settings: Settings) -> str:
@@ -165,7 +165,8 @@ def _template_text(text: str) -> str:
     return " ".join(to_plain(text).split())
 
 
-def _message(renderer: Renderer, locale: str, region_code: str, text: str) -> str:
+def message(renderer: Renderer, locale: str, region_code: str, text: str) -> str:
+    """The siaran as an owner reads it: a header naming the region, the text, how to stop siaran."""
     return renderer.render(locale, TEMPLATE, text=Marked(text), region=region_label(region_code))
 
 
@@ -276,7 +277,7 @@ async def _queue(session: AsyncSession, renderer: Renderer, siaran: Siaran, chun
     for recipient in reached:
         contact = recipient.contact
         labels = renderer.labels(contact.locale)
-        outbox.send(contact, _message(renderer, contact.locale, siaran.region_code, siaran.text),
+        outbox.send(contact, message(renderer, contact.locale, siaran.region_code, siaran.text),
                     choices=[Choice("siaran:stop", labels["buttons"]["stop_siaran"])],
                     notice={"kind": "broadcast", "params": [plain], "template_only": True},
                     not_before=awake_from(now, recipient.region_code), meta={"siaran": siaran.id})
@@ -335,10 +336,13 @@ async def results(session: AsyncSession, siaran: Sequence[Siaran]) -> dict[int, 
     return found
 
 
-async def history(session: AsyncSession, officer: Officer | None, limit: int = 50) -> list[tuple[Siaran, Results]]:
-    """The latest siaran this officer may see, newest first, with their results."""
-    rows = list((await session.exec(select(Siaran).where(visible(officer))
-                                    .order_by(col(Siaran.created_at).desc(), col(Siaran.id).desc())
+async def history(session: AsyncSession, officer: Officer | None, limit: int = 50,
+                  only: int | None = None) -> list[tuple[Siaran, Results]]:
+    """The latest siaran this officer may see (or just siaran `only`), newest first, with their results."""
+    query = select(Siaran).where(visible(officer))
+    if only is not None:
+        query = query.where(Siaran.id == only)
+    rows = list((await session.exec(query.order_by(col(Siaran.created_at).desc(), col(Siaran.id).desc())
                                     .limit(limit))).all())
     found = await results(session, rows)
     return [(s, found[s.id]) for s in rows if s.id is not None]
