@@ -141,6 +141,8 @@ def sample_context(locale: str, names: set[str]) -> dict[str, Any]:
         "text": "Pelatihan foto, Sabtu 09.00 WIB.",
         "field": labels["fields"]["harga"],
         "same_nib": ["Keripik Pak Budi"],
+        "hinted": "Kabupaten Lampung Utara",  # the region of the poster the owner came by
+        "code": "daftar_3QR7dET8VJky",
     }
     unknown = names - samples.keys()
     assert not unknown, f"add sample values for {sorted(unknown)} to tests/test_templates.py"
@@ -169,6 +171,7 @@ VARIANTS: dict[str, list[Any]] = {
     "kept": [False],
     "division": ["99"],
     "candidates": [MISSING],
+    "hinted": [MISSING],
     "name": [""],
     "status": ["submitted", "approved", "revision_requested", "rejected"],
     "same_nib": [[]],
