@@ -112,8 +112,9 @@ async def test_recipients_by_region_and_standing_with_preview(database: Database
     assert await count_rows(database, OutboxMessage) == 0  # a preview sends nothing
 
 
-async def test_send_writes_one_low_priority_row_per_owner_and_replies_go_first(database: Database,
-                                                                                settings: Settings) -> None:
+async def test_send_writes_one_low_priority_row_per_owner_and_replies_go_first(
+        database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(siaran, "ANALYZE_FROM", 1)  # PostgreSQL: the outbox's statistics refreshed in the send
     for n in range(3):
         await owner(database, f"o{n}")
     await owner(database, "opted", siaran_off_at=NOON_WIB)
@@ -259,3 +260,16 @@ async def rows_of(db: Database) -> list[OutboxMessage]:
     async with db.transaction() as session:
         return list((await session.exec(select(OutboxMessage).where(OutboxMessage.status != OutboxStatus.sent)
                                         .order_by(col(OutboxMessage.id)))).all())
+
+
+async def test_siaran_rows_go_in_short_rounds_so_a_new_reply_waits_little(database: Database,
+                                                                          settings: Settings) -> None:
+    for n in range(20):
+        await owner(database, f"o{n}")
+    await send(database, settings, await officer(database))
+    engine = Engine(database, settings, clock=Clock(NOON_WIB))
+    await engine.handle(Inbound("fake", "o19", "e1", "text", "menu"))  # o19 types: its reply is written last
+    deliverer = Deliverer(database, {"fake": Recorder()}, clock=Clock(NOON_WIB))
+    claims = await deliverer._claim([], 16)  # a full round: 16 chats; siaran rows: 16 // 8 of them
+    assert [c.outbound.address for c in claims] == ["o19", "o0", "o1"]
+    assert "Siaran" not in claims[0].outbound.text and "Siaran" in claims[1].outbound.text

@@ -56,6 +56,7 @@ __all__ = ["AddressChanged", "ConfigurationError", "Deliverer", "HeldError", "Pa
 log = logging.getLogger(__name__)
 
 PENDING = OutboxStatus.pending.value
+LOW_PRIORITY_ROUND = 8  # a round of siaran rows: this fraction of a full one (2 s at the rate): 1/4 s
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
@@ -210,7 +211,7 @@ class Deliverer:
         waiting_before = exists().where(earlier.c.channel == OUTBOX.c.channel, earlier.c.address == OUTBOX.c.address,
                                         earlier.c.status == PENDING, ahead)
         query = (select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.address, OUTBOX.c.payload, OUTBOX.c.attempts,
-                        OUTBOX.c.parts_sent, OUTBOX.c.created_at)
+                        OUTBOX.c.parts_sent, OUTBOX.c.created_at, OUTBOX.c.priority)
                  .where(OUTBOX.c.status == PENDING, OUTBOX.c.next_attempt_at <= now,
                         or_(OUTBOX.c.leased_until.is_(None), OUTBOX.c.leased_until <= now), ~waiting_before,
                         *conditions)
@@ -219,6 +220,10 @@ class Deliverer:
             rows = (await conn.execute(query)).all()
             if not rows:
                 return []
+            # A round waits for all its sends: siaran rows (priority 1) go in short rounds, so that a reply
+            # written meanwhile waits about a quarter of a second for the next claim.
+            low = [r for r in rows if r.priority]
+            rows = [r for r in rows if not r.priority] + low[:max(1, limit // LOW_PRIORITY_ROUND)]
             await conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_([r.id for r in rows]))
                                .values(attempts=OUTBOX.c.attempts + 1, lease_owner=self.owner,
                                        leased_until=now + self.lease))
