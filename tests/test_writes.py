@@ -32,7 +32,7 @@ async def an_owner(database: Database) -> tuple[int, int, int]:
 def outbox_row(text: str) -> dict[str, Any]:
     now = utcnow()
     return {"channel": "fake", "address": "628111", "payload": {"text": text}, "next_attempt_at": now,
-            "status": "pending", "attempts": 0, "parts_sent": 0, "created_at": now}
+            "status": "pending", "attempts": 0, "parts_sent": 0, "created_at": now, "priority": 0}
 
 
 def counting(database: Database) -> list[str]:
