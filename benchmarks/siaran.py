@@ -1,5 +1,5 @@
 """Siaran benchmark: one siaran to N Telegram owners on PostgreSQL, sent by the real `umkm-bot run` to the fake
-Bot API over loopback, while M other owners chat with the bot (each: one update, wait for the reply, one second's
+Bot API over loopback, while M other owners chat with the bot (each: one update, wait for the reply, `--think` seconds'
 pause, again).
 
     python benchmarks/siaran.py [--owners 10000] [--chatters 50] [--rate 30] [--limit 420]
@@ -87,10 +87,10 @@ async def send_siaran(url: str) -> tuple[int, float]:
 
 
 class Chatters:
-    """M owners, each sending its next onboarding update once the reply to the last one arrived (+1 s)."""
+    """M owners, each sending its next onboarding update once the reply to the last one arrived (+`think` s)."""
 
-    def __init__(self, port: int, api: load.TimedBotAPI, count: int) -> None:
-        self.port, self.api, self.count = port, api, count
+    def __init__(self, port: int, api: load.TimedBotAPI, count: int, think: float = 1.0) -> None:
+        self.port, self.api, self.count, self.think = port, api, count, think
         self.delays: list[tuple[float, float]] = []  # (sent at, reply latency in ms)
         self.missing: list[float] = []  # sent at, for updates answered 200 whose reply never came within 30 s
         self.step = 0
@@ -116,7 +116,7 @@ class Chatters:
                 else:
                     self.missing.append(sent)
             step += 1
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(self.think)
 
     async def _reply(self, chat: int, seen: int, sent: float) -> float | None:
         for _ in range(300):  # up to 30 s
@@ -150,7 +150,7 @@ def rate_figures(arrivals: list[tuple[float, int, str]], rate: int, since: float
     return most, len(over)
 
 
-async def main(owners: int, chatters: int, rate: int, limit: float) -> None:
+async def main(owners: int, chatters: int, rate: int, limit: float, think: float = 1.0) -> None:
     url = await postgres_database()
     if url is None:
         print("siaran benchmark: no PostgreSQL at", load.PG_ADMIN, "- skipped")
@@ -159,20 +159,20 @@ async def main(owners: int, chatters: int, rate: int, limit: float) -> None:
     try:
         await seed(url, owners)
         async with load.TimedBotAPI() as api:
-            await run(url, api, work, owners, chatters, rate, limit)
+            await run(url, api, work, owners, chatters, rate, limit, think=think)
     finally:
         await drop_database(url)
 
 
 async def run(url: str, api: load.TimedBotAPI, work: Path, owners: int, chatters: int, rate: int,
-              limit: float) -> None:
+              limit: float, *, think: float = 1.0) -> None:
     port = load.free_port()
     log = work / "run.log"
     env = load.bot_env(api, url, port, work / "media", TELEGRAM_RATE=str(rate))
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--port", str(port)],  # noqa: ASYNC220
                                    env=env, stdout=out, stderr=subprocess.STDOUT, cwd=work)
-    chat = Chatters(port, api, chatters)
+    chat = Chatters(port, api, chatters, think)
     talking = None
     try:
         await load.wait_healthy(port, process, log)
@@ -226,5 +226,8 @@ if __name__ == "__main__":
     parser.add_argument("--chatters", type=int, default=50)
     parser.add_argument("--rate", type=int, default=30)
     parser.add_argument("--limit", type=float, default=420)
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="seconds a chatting owner waits after a reply before the next message (a person: ~10)")
     args = parser.parse_args()
-    asyncio.run(main(min(args.owners, 100_000), min(args.chatters, 500), args.rate, min(args.limit, 900)))
+    asyncio.run(main(min(args.owners, 100_000), min(args.chatters, 500), args.rate, min(args.limit, 900),
+                     max(args.think, 0.0)))
