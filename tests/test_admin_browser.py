@@ -10,27 +10,29 @@ refreshed).
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from sqlmodel import select
 
-from bot.conversation.engine import Engine
 from bot.review.officers import add_officer
-from bot.review.signin import issue_link
-from bot.service.web import Channels, create_app
 from storage.db import Database
-from storage.models import Contact, Officer, RegionTarget, utcnow
-from tests.conftest import telegram_settings
+from storage.models import Contact, Officer, RegionTarget
 from tests.dinas_data import add_business, add_product
 from tests.fake_telegram import FakeBotAPI
-from tests.test_dinas_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, Site, eventually
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    SCREENSHOTS,
+    Site,
+    no_sideways_scroll,
+    served_site,
+    sign_in_link,
+)
+from tests.test_dinas_browser import eventually
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
@@ -40,37 +42,9 @@ BOT_USERNAME = "umkm_test_bot"
 
 @pytest.fixture
 async def site(api: FakeBotAPI, database: Database, tmp_path: Path) -> AsyncIterator[Site]:
-    """tests/test_dinas_browser.py's served app, with TELEGRAM_BOT_USERNAME set (invitation links)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    settings = telegram_settings(api, tmp_path).model_copy(update={"web_port": port,
-                                                                   "telegram_bot_username": BOT_USERNAME})
-    engine = Engine(database, settings)
-    channels = Channels(settings, engine)
-    assert channels.telegram is not None
-    await channels.telegram.start()
-    app = create_app(settings, database, channels.routes(), engine.renderer, channels.deliverer.deliver)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
-        await asyncio.sleep(0.01)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as client:
-        yield Site(f"http://127.0.0.1:{port}", api, client, database, channels.deliverer)
-    server.should_exit = True
-    await serving
-    await channels.telegram.stop()
-
-
-async def sign_in_link(site: Site, officer_id: int, tmp_path: Path) -> str:
-    settings = telegram_settings(site.api, tmp_path)  # the served app's settings: the same signing key
-    async with site.db.transaction() as session:
-        return site.url + (await issue_link(session, settings, officer_id, utcnow())).split("8080", 1)[1]
-
-
-async def no_sideways_scroll(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name} scrolls sideways on a phone ({width}px)"
+    """The served app with TELEGRAM_BOT_USERNAME set (invitation links)."""
+    async with served_site(api, database, tmp_path, telegram_bot_username=BOT_USERNAME) as served:
+        yield served
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")

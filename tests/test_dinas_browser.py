@@ -8,74 +8,19 @@ and the officer approves the resubmission in the browser. Screenshots at phone s
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import socket
-import tempfile
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 
-import httpx
 import pytest
-import uvicorn
 
-from bot.conversation.engine import Engine
-from bot.delivery.deliverer import Deliverer
 from bot.review.officers import add_officer
-from bot.service.web import Channels, create_app
 from storage.db import Database
 from storage.models import Business, Owner, Product, utcnow
-from tests.conftest import deliver_later, product_status, telegram_settings
-from tests.fake_telegram import FakeBotAPI
-from tests.telegram_user import TelegramUser
+from tests.conftest import product_status
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, Site, site  # noqa: F401
 from tests.test_telegram import OFFICER, OWNER, fill_product, onboard
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-
-CHROMIUM = Path("/usr/bin/chromium")
-# Screenshots go to a temporary folder, or with SCREENSHOT_DIR=docs/screenshots to the README's pictures.
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "umkm-screenshots").resolve()
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
-
-
-@dataclass
-class Site:
-    url: str
-    api: FakeBotAPI
-    client: httpx.AsyncClient  # posts Telegram updates to the same app, in process
-    db: Database
-    deliverer: Deliverer
-
-    def user(self, chat_id: int) -> TelegramUser:
-        user = TelegramUser(self.client, self.api, chat_id)
-        user.after_album = lambda: deliver_later(self.deliverer)
-        return user
-
-
-@pytest.fixture
-async def site(api: FakeBotAPI, database: Database, tmp_path: Path) -> AsyncIterator[Site]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    settings = telegram_settings(api, tmp_path).model_copy(update={"web_port": port})
-    engine = Engine(database, settings)
-    channels = Channels(settings, engine)
-    assert channels.telegram is not None
-    await channels.telegram.start()
-    app = create_app(settings, database, channels.routes(), engine.renderer, channels.deliverer.deliver)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
-        await asyncio.sleep(0.01)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as client:
-        yield Site(f"http://127.0.0.1:{port}", api, client, database, channels.deliverer)
-    server.should_exit = True
-    await serving
-    await channels.telegram.stop()
-
 
 async def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
     for _ in range(int(seconds / 0.05)):
@@ -102,7 +47,7 @@ async def other_region_product(db: Database) -> int:
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
-async def test_officer_signs_in_from_the_chat_asks_a_revision_and_approves_the_resubmission(site: Site) -> None:
+async def test_officer_signs_in_from_the_chat_asks_a_revision_and_approves_the_resubmission(site: Site) -> None:  # noqa: F811
     from playwright.async_api import async_playwright
 
     await add_officer(site.db, "Budi Santoso", "18.03", "telegram", str(OFFICER))

@@ -20,7 +20,16 @@ from storage.db import Database
 from storage.models import Review, utcnow
 from tests.conftest import telegram_settings
 from tests.dinas_data import add_business, add_officer, add_product
-from tests.test_dinas_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, Site, site  # noqa: F401
+from tests.support.browser import (  # noqa: F401
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    SCREENSHOTS,
+    Site,
+    no_sideways_scroll,
+    sign_in_link,
+    site,
+)
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 

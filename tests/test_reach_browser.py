@@ -7,24 +7,25 @@ SCREENSHOT_DIR (docs/screenshots/invite-phone.png and poster.png when refreshed)
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 
-from bot.conversation.engine import Engine
 from bot.review.officers import add_officer
-from bot.service.web import Channels, create_app
 from storage.db import Database
-from tests.conftest import telegram_settings
 from tests.fake_telegram import FakeBotAPI
-from tests.test_admin_browser import no_sideways_scroll, sign_in_link
-from tests.test_dinas_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, Site
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    SCREENSHOTS,
+    Site,
+    no_sideways_scroll,
+    served_site,
+    sign_in_link,
+)
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
@@ -32,22 +33,9 @@ pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 @pytest.fixture
 async def site(api: FakeBotAPI, database: Database, tmp_path: Path) -> AsyncIterator[Site]:
     """The served app with the bot's Telegram username and WhatsApp number set (invitation links)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    settings = telegram_settings(api, tmp_path).model_copy(update={
-        "web_port": port, "telegram_bot_username": "umkm_lampura_bot", "whatsapp_display_number": "0811-7200-300"})
-    engine = Engine(database, settings)
-    channels = Channels(settings, engine)
-    app = create_app(settings, database, channels.routes(), engine.renderer, channels.deliverer.deliver)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
-        await asyncio.sleep(0.01)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as client:
-        yield Site(f"http://127.0.0.1:{port}", api, client, database, channels.deliverer)
-    server.should_exit = True
-    await serving
+    async with served_site(api, database, tmp_path, start_telegram=False, telegram_bot_username="umkm_lampura_bot",
+                           whatsapp_display_number="0811-7200-300") as served:
+        yield served
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")

@@ -14,8 +14,16 @@ from sqlalchemy import update
 
 from bot.review.officers import add_officer
 from storage.models import OutboxMessage, utcnow
-from tests.test_admin_browser import no_sideways_scroll, sign_in_link
-from tests.test_dinas_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, Site, site  # noqa: F401
+from tests.support.browser import (  # noqa: F401
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    SCREENSHOTS,
+    Site,
+    no_sideways_scroll,
+    sign_in_link,
+    site,
+)
 from tests.test_siaran import owner
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
