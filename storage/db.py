@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import hashlib
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
@@ -28,6 +29,8 @@ from storage.fast import driver, sqlite_inline
 from storage.fast.parked import ParkedConnections
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+log = logging.getLogger(__name__)
 
 
 def async_url(url: str) -> str:
@@ -92,6 +95,24 @@ def _pre_ping_when_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError(f"pooled connection was dropped: {exc}") from exc
 
 
+DATABASE = "storage.db.database"  # session.info: the Database whose `transaction` made the session
+_AFTER_COMMIT = "storage.db.after_commit"  # session.info: key -> hook, run once its transaction committed
+
+
+def after_commit(session: AsyncSession, key: str, hook: Callable[[], None]) -> None:
+    """Runs `hook` (synchronous, no I/O of its own: it may start a task) once the transaction of a session from
+    `Database.transaction` has committed; never if it rolls back. One hook per `key`: the last one given."""
+    session.info.setdefault(_AFTER_COMMIT, {})[key] = hook
+
+
+def _run_after_commit(session: AsyncSession) -> None:
+    for hook in session.info.pop(_AFTER_COMMIT, {}).values():
+        try:
+            hook()
+        except Exception:  # the transaction committed: a failed hook must not make its caller think otherwise
+            log.exception("an after-commit hook failed")
+
+
 class Database:
     """The engine, a session factory and the migrations for one DATABASE_URL."""
 
@@ -130,6 +151,7 @@ class Database:
                                         PING_AFTER_IDLE)
         self._write_lock = asyncio.Lock()
         self._writer: asyncio.Task[Any] | None = None
+        self._aside: set[asyncio.Task[None]] = set()
 
     @asynccontextmanager
     async def transaction(self, *, quick: bool = False) -> AsyncIterator[AsyncSession]:
@@ -145,14 +167,19 @@ class Database:
         if quick:
             async with self._one_writer(), self.parked.connection() as connection:
                 session = await driver.bind(connection)
+                session.info[DATABASE] = self
                 try:
                     yield session
                     await driver.commit(session, begin_next=self.parked.has_room)
                 finally:
                     session.sync_session.close()  # no I/O: the connection is not the session's to close
+            _run_after_commit(session)
             return
-        async with self._one_writer(), self.sessions() as session, session.begin():
-            yield session
+        async with self._one_writer(), self.sessions() as session:
+            session.info[DATABASE] = self
+            async with session.begin():
+                yield session
+        _run_after_commit(session)
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -207,7 +234,16 @@ class Database:
         async with self.engine.begin() as conn:
             await conn.run_sync(_run_alembic, "downgrade", revision)
 
+    def run_aside(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Runs `work` (a short statement of its own, e.g. after a commit) as a task that `dispose` waits for."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._aside.add(task)
+        task.add_done_callback(self._aside.discard)
+        return task
+
     async def dispose(self) -> None:
+        if self._aside:
+            await asyncio.wait(set(self._aside), timeout=5)
         await self.parked.close()
         for engine in self.engines:
             await engine.dispose()

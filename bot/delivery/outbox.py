@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.delivery import wake
 from bot.domain.messages import Choice, Outbound
 from storage.fast.writes import write_with_rows
 from storage.models import Contact, OutboxMessage, OutboxStatus
@@ -118,7 +119,9 @@ class OutboxWriter:
                  if row["next_attempt_at"] <= self.now and not self.priority} - self.known_clear
         for channel, address in sorted(chats):
             await self.release(channel, address, held_back=True)
-        return self._released + [outbound for _, outbound in self._rows]
+        written = self._released + [outbound for _, outbound in self._rows]
+        wake.when_committed(self.session, {outbound.channel for outbound in written})
+        return written
 
     def _values(self, row: dict[str, Any]) -> dict[str, Any]:
         """A queued row as inserted (Core, with the turn's other writes: see storage/fast/writes.py)."""

@@ -1,8 +1,9 @@
 """One elected sender per channel account, in whichever process wins; the others only write the outbox.
 
 PostgreSQL: the winner holds a session advisory lock (keyed by schema, channel and account) on a connection of
-its own, and that connection LISTENs for the notification a trigger sends when outbox rows are written
-(migration 0004), so a reply written by any web process is sent within milliseconds. When the winner dies its
+its own, and that connection LISTENs for the notification another process sends after it committed outbox rows
+(bot/delivery/wake.py; a commit in the winner's own process wakes it directly), so a reply written by any web
+process is sent within milliseconds. When the winner dies its
 connection closes, the lock is free, and another process takes over within `ELECTION_RETRY` seconds.
 SQLite: the same code, the lock being an exclusive `flock` on a file beside the database (one process in
 practice). Because one process sends for an account, its in-memory pacing (bot/delivery/pacing.py) is the account's.
@@ -18,12 +19,13 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.delivery import wake
+from bot.delivery.wake import NOTIFY_CHANNEL
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 ELECTION_RETRY = 2.0
-NOTIFY_CHANNEL = "umkm_outbox"
 
 
 class Deliverer(Protocol):
@@ -145,6 +147,14 @@ async def run_elected(deliverer: Deliverer, stop: asyncio.Event, interval: float
         return
     election = _FileElection(deliverer) if deliverer.db.is_sqlite else _PostgresElection(deliverer)
     deliverer.running = True
+
+    def wake_if_elected(channel: str) -> bool:
+        if channel not in deliverer.senders or not election.holds(_election_key(deliverer, channel)):
+            return False
+        deliverer.wakeups[channel].set()
+        return True
+
+    wake.register(deliverer.db, wake_if_elected)
     try:
         with contextlib.suppress(Exception):  # the database may be down at start; the loops retry
             await deliverer.reclaim_own_leases()  # at once, elected or not: another process may send them
@@ -152,6 +162,7 @@ async def run_elected(deliverer: Deliverer, stop: asyncio.Event, interval: float
         await asyncio.gather(*(_channel_loop(deliverer, election, channel, stop, interval, limit)
                                for channel in deliverer.senders))
     finally:
+        wake.unregister(deliverer.db, wake_if_elected)
         deliverer.running = False
         await election.close()
 
@@ -159,7 +170,7 @@ async def run_elected(deliverer: Deliverer, stop: asyncio.Event, interval: float
 async def _channel_loop(deliverer: Deliverer, election: Any, channel: str, stop: asyncio.Event,
                         interval: float, limit: int) -> None:
     sender = deliverer.senders[channel]
-    key = f"{channel}:{getattr(sender, 'account', '')}"
+    key = _election_key(deliverer, channel)
     wakeup = deliverer.wakeups[channel]
     elected = False
     next_probe = 0.0
@@ -189,6 +200,11 @@ async def _channel_loop(deliverer: Deliverer, election: Any, channel: str, stop:
             await _wait(asyncio.Event(), stop, interval)
             continue
         await _wait(wakeup, stop, interval)
+
+
+def _election_key(deliverer: Deliverer, channel: str) -> str:
+    """One election per channel account."""
+    return f"{channel}:{getattr(deliverer.senders[channel], 'account', '')}"
 
 
 def _batch(sender: Any, limit: int) -> int:

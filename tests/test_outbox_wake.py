@@ -1,0 +1,157 @@
+"""The elected sender wakes once outbox rows are committed: at once in its own process, by one coalesced
+NOTIFY from another (bot/delivery/wake.py); never for a transaction that rolled back.
+
+Every sender here polls only every 30 s, so a message sent within seconds was sent because something woke it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from bot.delivery.deliverer import Deliverer
+from bot.delivery.outbox import OutboxWriter
+from bot.delivery.wake import NOTIFY_CHANNEL
+from storage.db import Database
+from storage.models import Contact, utcnow
+from tests.conftest import POSTGRES_URL, _drop_schema, _postgres_or_skip
+from tests.test_sending import Recording, until
+
+POLL = 30.0  # the senders' own rounds: far longer than any test waits
+
+
+@pytest.fixture
+async def postgres() -> AsyncIterator[Database]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    db = await _postgres_or_skip(schema)
+    await db.upgrade()
+    yield db
+    await db.dispose()
+    await _drop_schema(schema)
+
+
+async def write_reply(db: Database, address: str, *, fail: bool = False) -> None:
+    """One transaction writing one reply through the outbox writer, as a turn does."""
+    async with db.transaction(quick=True) as session:
+        outbox = OutboxWriter(session, utcnow())
+        outbox.send(Contact(channel="fake", address=address, locale="id"), f"balasan untuk {address}")
+        await outbox.flush()
+        if fail:
+            raise RuntimeError("the turn failed after writing its reply")
+
+
+class Notifications:
+    """Counts the NOTIFYs PostgreSQL delivers on the outbox channel, as the elected sender's connection would."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.conn: asyncpg.Connection | None = None
+
+    async def __aenter__(self) -> Notifications:
+        self.conn = await asyncpg.connect(Database(POSTGRES_URL).driver_dsn())
+        await self.conn.add_listener(NOTIFY_CHANNEL, self._heard)
+        return self
+
+    def _heard(self, *_: object) -> None:
+        self.count += 1
+
+    async def __aexit__(self, *_: object) -> None:
+        await asyncio.sleep(0.3)  # what is on its way arrives
+        assert self.conn is not None
+        await self.conn.close()
+
+
+async def elected_sender(db: Database, log: list, stop: asyncio.Event) -> asyncio.Task[None]:
+    """A sender loop on `db` that has won its election (its first message went out)."""
+    deliverer = Deliverer(db, {"fake": Recording(log, rate=1000, chat_rate=1000)}, name=f"d{uuid.uuid4().hex[:4]}")
+    task = asyncio.create_task(deliverer.run(stop, interval=POLL))
+    await until(lambda: deliverer.running, 5)
+    await write_reply(db, "first")
+    await until(lambda: len(log) >= 1, 5)
+    return task
+
+
+async def test_a_reply_committed_in_the_senders_process_goes_at_once(database: Database) -> None:
+    log: list = []
+    stop = asyncio.Event()
+    task = await elected_sender(database, log, stop)
+    try:
+        started = time.monotonic()
+        await write_reply(database, "second")
+        await until(lambda: len(log) >= 2, 5)
+        assert time.monotonic() - started < 5 < POLL
+    finally:
+        stop.set()
+        await task
+    assert [chat for _, chat, _ in log] == ["first", "second"]
+
+
+async def test_a_reply_committed_in_another_process_wakes_the_sender_with_one_notify(postgres: Database) -> None:
+    other = Database(POSTGRES_URL, schema=postgres.schema)  # another process's connections to the same database
+    log: list = []
+    stop = asyncio.Event()
+    task = await elected_sender(postgres, log, stop)
+    loser = asyncio.create_task(Deliverer(other, {"fake": Recording(log, 1000, 1000)}, name="loser").run(stop, POLL))
+    try:
+        async with Notifications() as heard:
+            await write_reply(other, "from-the-other-process")
+            await until(lambda: len(log) >= 2, 5)
+        assert heard.count == 1
+    finally:
+        stop.set()
+        await asyncio.gather(task, loser)
+        await other.dispose()
+    assert [chat for _, chat, _ in log] == ["first", "from-the-other-process"]
+
+
+async def test_commits_at_once_in_another_process_share_their_notifies(postgres: Database) -> None:
+    other = Database(POSTGRES_URL, schema=postgres.schema)
+    log: list = []
+    stop = asyncio.Event()
+    task = await elected_sender(postgres, log, stop)
+    try:
+        async with Notifications() as heard:
+            await asyncio.gather(*(write_reply(other, f"chat-{n}") for n in range(40)))
+            await until(lambda: len(log) >= 41, 10)
+        assert 1 <= heard.count < 20
+    finally:
+        stop.set()
+        await task
+        await other.dispose()
+
+
+async def test_the_senders_own_process_sends_no_notify(postgres: Database) -> None:
+    log: list = []
+    stop = asyncio.Event()
+    task = await elected_sender(postgres, log, stop)
+    try:
+        async with Notifications() as heard:
+            for n in range(10):
+                await write_reply(postgres, f"chat-{n}")
+            await until(lambda: len(log) >= 11, 5)
+        assert heard.count == 0  # no trigger left behind by the migrations, no NOTIFY from a local commit
+    finally:
+        stop.set()
+        await task
+
+
+async def test_a_rolled_back_reply_wakes_no_one(postgres: Database) -> None:
+    other = Database(POSTGRES_URL, schema=postgres.schema)
+    log: list = []
+    stop = asyncio.Event()
+    task = await elected_sender(postgres, log, stop)
+    try:
+        async with Notifications() as heard:
+            with pytest.raises(RuntimeError):
+                await write_reply(other, "never-sent", fail=True)
+        assert heard.count == 0
+    finally:
+        stop.set()
+        await task
+        await other.dispose()
+    assert [chat for _, chat, _ in log] == ["first"]
