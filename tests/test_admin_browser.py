@@ -24,11 +24,10 @@ from tests.dinas_data import add_business, add_product
 from tests.fake_telegram import FakeBotAPI
 from tests.support.browser import (
     CHROMIUM,
-    CHROMIUM_ARGS,
-    PHONE,
     SCREENSHOTS,
     Site,
     no_sideways_scroll,
+    phone_signed_in,
     served_site,
     sign_in_link,
 )
@@ -50,23 +49,13 @@ async def site(api: FakeBotAPI, database: Database, tmp_path: Path) -> AsyncIter
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 async def test_an_admin_invites_an_officer_sets_a_target_reads_health_and_routes_on_a_phone(
         site: Site, tmp_path: Path) -> None:
-    from playwright.async_api import async_playwright
-
     boss = (await add_officer(site.db, "Bu Admin", "18", "telegram", str(ADMIN_CHAT), role="admin")).officer.id
     assert boss is not None
     # A submission from Lampung Barat (18.04), where no officer works: the admin routes it.
     waiting = await add_product(site.db, await add_business(site.db, region_code="18.04", nama_usaha="Kopi Liwa"),
                                 status="submitted", nama_produk="Kopi Robusta Liwa")
     link = await sign_in_link(site, boss, tmp_path)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, locale="id-ID",
-                                            java_script_enabled=False)
-        page = await context.new_page()
-        await page.goto(link)
-        await page.get_by_role("button", name="Masuk").click()
-        await page.wait_for_url(f"{site.url}/dinas/")
+    async with phone_signed_in(site, link) as page:
 
         # Officers: invite Rina for Lampung Utara on Telegram, and read the link once.
         await page.get_by_role("link", name="Admin").click()
@@ -147,4 +136,3 @@ async def test_an_admin_invites_an_officer_sets_a_target_reads_health_and_routes
             assert did in audit, audit
         assert f"product:{waiting}" in audit
         await no_sideways_scroll(page, "the audit page")
-        await browser.close()

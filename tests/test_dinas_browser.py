@@ -17,7 +17,7 @@ from bot.review.officers import add_officer
 from storage.db import Database
 from storage.models import Business, Owner, Product, utcnow
 from tests.conftest import product_status
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, Site, site  # noqa: F401
+from tests.support.browser import CHROMIUM, PHONE, SCREENSHOTS, Site, phone_signed_in, site  # noqa: F401
 from tests.test_telegram import OFFICER, OWNER, fill_product, onboard
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -48,8 +48,6 @@ async def other_region_product(db: Database) -> int:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 async def test_officer_signs_in_from_the_chat_asks_a_revision_and_approves_the_resubmission(site: Site) -> None:  # noqa: F811
-    from playwright.async_api import async_playwright
-
     await add_officer(site.db, "Budi Santoso", "18.03", "telegram", str(OFFICER))
     owner, officer = site.user(OWNER), site.user(OFFICER)
     await onboard(owner)
@@ -59,16 +57,7 @@ async def test_officer_signs_in_from_the_chat_asks_a_revision_and_approves_the_r
     link = re.search(r"http://127\.0\.0\.1:\d+/dinas/login/\S+", officer.texts[-2] + officer.last)
     assert link and link.group(0).startswith(site.url)
     outsider = await other_region_product(site.db)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, locale="id-ID",
-                                            java_script_enabled=False)
-        page = await context.new_page()
-        await page.goto(link.group(0))
-        await page.get_by_role("button", name="Masuk").click()
-        await page.wait_for_url(f"{site.url}/dinas/")
+    async with phone_signed_in(site, link.group(0)) as page:
         assert await page.locator("h1").inner_text() == "Antrean pemeriksaan"
         assert "Keripik Singkong Balado 250 g" in await page.locator("ol.queue").inner_text()
         await page.screenshot(path=str(SCREENSHOTS / "dinas-queue.png"), full_page=True)
@@ -110,15 +99,14 @@ async def test_officer_signs_in_from_the_chat_asks_a_revision_and_approves_the_r
         assert await product_status(site.db) == "approved"
 
         # Refused: a replayed link, another region's product, a form without its CSRF token.
-        stranger = await browser.new_context(viewport=PHONE, java_script_enabled=False, locale="id-ID")
+        stranger = await page.context.browser.new_context(viewport=PHONE, java_script_enabled=False, locale="id-ID")
         replay = await stranger.new_page()
         await replay.goto(link.group(0))
         assert "Tautan sudah dipakai" in await replay.locator("h1").inner_text()
         await stranger.close()
         elsewhere = await page.goto(f"{site.url}/dinas/products/{outsider}")
         assert elsewhere is not None and elsewhere.status == 404
-        forged = await context.request.post(f"{site.url}/dinas/products/{outsider}/decision",
+        forged = await page.context.request.post(f"{site.url}/dinas/products/{outsider}/decision",
                                             form={"decision": "approved"})
         assert forged.status == 403
         assert await product_status(site.db, outsider) == "submitted"
-        await browser.close()

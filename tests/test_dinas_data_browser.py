@@ -22,11 +22,11 @@ from tests.conftest import telegram_settings
 from tests.dinas_data import add_business, add_officer, add_product
 from tests.support.browser import (  # noqa: F401
     CHROMIUM,
-    CHROMIUM_ARGS,
     PHONE,
     SCREENSHOTS,
     Site,
     no_sideways_scroll,
+    phone_signed_in,
     sign_in_link,
     site,
 )
@@ -69,21 +69,11 @@ async def district_with_history(db: Database) -> tuple[int, list[int]]:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 async def test_download_the_catalogue_and_read_progress_on_a_phone(site: Site, tmp_path: Path) -> None:  # noqa: F811
-    from playwright.async_api import async_playwright
-
     officer, approved = await district_with_history(site.db)
     settings = telegram_settings(site.api, tmp_path)  # the served app's settings: the same signing key
     async with site.db.transaction() as session:
         link = site.url + (await signin.issue_link(session, settings, officer, utcnow())).split("8080", 1)[1]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, locale="id-ID",
-                                            java_script_enabled=False, accept_downloads=True)
-        page = await context.new_page()
-        await page.goto(link)
-        await page.get_by_role("button", name="Masuk").click()
-        await page.wait_for_url(f"{site.url}/dinas/")
+    async with phone_signed_in(site, link, accept_downloads=True) as page:
 
         await page.goto(f"{site.url}/dinas/products?status=approved")
         assert "8 produk ditemukan" in await page.locator("main").inner_text()
@@ -115,4 +105,3 @@ async def test_download_the_catalogue_and_read_progress_on_a_phone(site: Site, t
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], "the progress page scrolls sideways on a phone"
         await page.screenshot(path=str(SCREENSHOTS / "progress-phone.png"), full_page=True)
-        await browser.close()

@@ -11,17 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.review import signin
-from storage.models import Product, utcnow
-from tests.conftest import telegram_settings
+from storage.models import Product
 from tests.dinas_data import add_business, add_officer, add_product
 from tests.support.browser import (  # noqa: F401
     CHROMIUM,
-    CHROMIUM_ARGS,
     PHONE,
     SCREENSHOTS,
     Site,
     no_sideways_scroll,
+    phone_signed_in,
     sign_in_link,
     site,
 )
@@ -33,24 +31,12 @@ LINK = "https://katalog.inaproc.id/produk/keripik-singkong-balado-bu-sari"
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 async def test_copy_the_kit_and_record_the_link_on_a_phone(site: Site, tmp_path: Path) -> None:  # noqa: F811
-    from playwright.async_api import async_playwright
-
     officer = await add_officer(site.db, "18.03", "Budi Santoso")
     product_id = await add_product(site.db, await add_business(site.db, email="sari@example.com"),
                                    status="uploaded", officer_id=officer, number=1)
-    settings = telegram_settings(site.api, tmp_path)  # the served app's settings: the same signing key
-    async with site.db.transaction() as session:
-        link = site.url + (await signin.issue_link(session, settings, officer, utcnow())).split("8080", 1)[1]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
-                                            locale="id-ID")  # an Indonesian phone: the console in Bahasa
-        await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
-        page = await context.new_page()
-        await page.goto(link)
-        await page.get_by_role("button", name="Masuk").click()
-        await page.wait_for_url(f"{site.url}/dinas/")
+    link = await sign_in_link(site, officer, tmp_path)
+    clipboard = ("clipboard-read", "clipboard-write")  # the kit's "Salin" buttons run with JavaScript on
+    async with phone_signed_in(site, link, java_script_enabled=True, permissions=clipboard) as page:
         await page.goto(f"{site.url}/dinas/products/{product_id}")
 
         kit = page.locator("#inaproc")
@@ -79,4 +65,3 @@ async def test_copy_the_kit_and_record_the_link_on_a_phone(site: Site, tmp_path:
         assert width <= PHONE["width"], "the product page scrolls sideways on a phone"
         await page.locator("#inaproc-h").scroll_into_view_if_needed()
         await page.screenshot(path=str(SCREENSHOTS / "product-inaproc-phone.png"), full_page=True)
-        await browser.close()

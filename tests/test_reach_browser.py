@@ -18,11 +18,11 @@ from storage.db import Database
 from tests.fake_telegram import FakeBotAPI
 from tests.support.browser import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     PHONE,
     SCREENSHOTS,
     Site,
     no_sideways_scroll,
+    phone_signed_in,
     served_site,
     sign_in_link,
 )
@@ -40,20 +40,10 @@ async def site(api: FakeBotAPI, database: Database, tmp_path: Path) -> AsyncIter
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 async def test_an_officer_makes_a_poster_on_a_phone_and_it_prints_on_a4(site: Site, tmp_path: Path) -> None:
-    from playwright.async_api import async_playwright
-
     budi = (await add_officer(site.db, "Budi Santoso", "18.03", "telegram", "4200101")).officer.id
     assert budi is not None
     link = await sign_in_link(site, budi, tmp_path)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, locale="id-ID",
-                                            java_script_enabled=False)
-        page = await context.new_page()
-        await page.goto(link)
-        await page.get_by_role("button", name="Masuk").click()
-        await page.wait_for_url(f"{site.url}/dinas/")
+    async with phone_signed_in(site, link) as page:
         await page.get_by_role("link", name="Undang UMKM").click()
         await page.wait_for_url(f"{site.url}/dinas/invite")
         await no_sideways_scroll(page, "the invitation form")
@@ -77,7 +67,6 @@ async def test_an_officer_makes_a_poster_on_a_phone_and_it_prints_on_a4(site: Si
         await page.screenshot(path=str(SCREENSHOTS / "poster.png"), full_page=True)
         await page.emulate_media(media="print")
         pdf = await page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
-        await browser.close()
     assert pdf.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1  # the poster fits one A4 page
     (tmp_path / "poster.pdf").write_bytes(pdf)

@@ -16,11 +16,10 @@ from bot.review.officers import add_officer
 from storage.models import OutboxMessage, utcnow
 from tests.support.browser import (  # noqa: F401
     CHROMIUM,
-    CHROMIUM_ARGS,
-    PHONE,
     SCREENSHOTS,
     Site,
     no_sideways_scroll,
+    phone_signed_in,
     sign_in_link,
     site,
 )
@@ -33,8 +32,6 @@ TEXT = ("Pelatihan foto produk gratis untuk pelaku UMKM, Sabtu 14 November pukul
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 async def test_an_officer_sends_a_siaran_on_a_phone_and_follows_it(site: Site, tmp_path: Path) -> None:  # noqa: F811
-    from playwright.async_api import async_playwright
-
     now = utcnow()
     for chat in ("5100001", "5100002", "5100003"):
         await owner(site.db, chat, channel="telegram", seen=now)
@@ -44,15 +41,7 @@ async def test_an_officer_sends_a_siaran_on_a_phone_and_follows_it(site: Site, t
     budi = (await add_officer(site.db, "Budi Santoso", "18.03", "telegram", "4200101")).officer.id
     assert budi is not None
     link = await sign_in_link(site, budi, tmp_path)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, locale="id-ID",
-                                            java_script_enabled=False)
-        page = await context.new_page()
-        await page.goto(link)
-        await page.get_by_role("button", name="Masuk").click()
-        await page.wait_for_url(f"{site.url}/dinas/")
+    async with phone_signed_in(site, link) as page:
         await page.get_by_role("link", name="Siaran", exact=True).click()
         await page.wait_for_url(f"{site.url}/dinas/siaran")
         await page.get_by_label("Isi pesan").fill(TEXT)
@@ -81,7 +70,6 @@ async def test_an_officer_sends_a_siaran_on_a_phone_and_follows_it(site: Site, t
         await page.get_by_role("button", name="Batalkan yang belum terkirim").click()
         await page.wait_for_url(re.compile(r".*done=cancelled$"))
         assert "2 dibatalkan" in await page.inner_text("body")
-        await browser.close()
     [text] = site.api.texts(5100001)
     assert "Siaran Dinas Koperasi & UMKM" in text and "Tempat terbatas" in text and "berhenti siaran" in text
     assert site.api.texts(5100003) == [] and site.api.texts(5100009) == []

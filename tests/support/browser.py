@@ -90,6 +90,31 @@ async def sign_in_link(site: Site, officer_id: int, tmp_path: Path) -> str:
         return site.url + (await issue_link(session, settings, officer_id, utcnow())).split("8080", 1)[1]
 
 
+@asynccontextmanager
+async def phone_signed_in(site: Site, link: str, *, permissions: tuple[str, ...] = (),
+                          **context_options: Any) -> AsyncIterator[Any]:
+    """Debian's Chromium as an Indonesian phone (390x844, JavaScript off unless `java_script_enabled=True`),
+    signed in to the console through `link`: the page is on /dinas/ (its browser: `page.context.browser`)."""
+    from playwright.async_api import async_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(**{"viewport": PHONE, "device_scale_factor": 1, "is_mobile": True,
+                                                   "locale": "id-ID", "java_script_enabled": False,
+                                                   **context_options})
+            if permissions:
+                await context.grant_permissions(list(permissions), origin=site.url)
+            page = await context.new_page()
+            await page.goto(link)
+            await page.get_by_role("button", name="Masuk").click()
+            await page.wait_for_url(f"{site.url}/dinas/")
+            yield page
+        finally:
+            await browser.close()
+
+
 async def no_sideways_scroll(page, name: str) -> None:  # type: ignore[no-untyped-def]
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{name} scrolls sideways on a phone ({width}px)"
