@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.dinas import catalogue
+from bot.dinas import catalogue, sheets
 from bot.dinas.export import export_to_file, photo_zip_stream
 from bot.settings import Settings
 from bot.words.i18n import Renderer
@@ -253,3 +253,9 @@ async def test_ten_thousand_products(database: Database, tmp_path: Path) -> None
 def test_bad_since_dates_are_refused(value: str) -> None:
     with pytest.raises(catalogue.ExportError, match="YYYY-MM-DD"):
         catalogue.parse_since(value)
+
+
+def test_a_download_is_named_by_what_whose_region_and_the_time_in_wib() -> None:
+    late_evening_utc = datetime(2026, 12, 6, 23, 34, tzinfo=UTC)  # already the 7th in Jakarta
+    assert sheets.file_name("inaproc", "18.03", late_evening_utc, "xlsx") == "inaproc-18.03-20261207-0634.xlsx"
+    assert sheets.file_name("sumber", "18", late_evening_utc, "csv") == "sumber-18-20261207-0634.csv"

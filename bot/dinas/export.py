@@ -124,10 +124,6 @@ def scope_of(visit: Visit, photos: bool = False) -> catalogue.Scope:
                            only_new=params.get("only_new") in ("1", "on", "true"), last_batch_too=photos)
 
 
-def file_name(region_code: str, when: datetime, ext: str) -> str:
-    return f"inaproc-{region_code}-{when:%Y%m%d-%H%M}.{ext}"
-
-
 def _sheet_route(fmt: str) -> Callable[[Visit], object]:
     @officer_page
     async def export_sheet(visit: Visit) -> Response:
@@ -139,7 +135,7 @@ def _sheet_route(fmt: str) -> Callable[[Visit], object]:
         db, started, tally = visit.console.db, visit.console.clock(), Tally()
         sheet = catalogue.Worksheet.of(visit.console.renderer, visit.locale)
         chunks = _then_mark(stream(db, scope, fmt, tally, sheet), db, scope, tally, started)
-        return sheets.download(chunks, fmt, file_name(scope.region_code, started, fmt))
+        return sheets.download(chunks, fmt, sheets.file_name("inaproc", scope.region_code, started, fmt))
 
     export_sheet.__name__ = f"export_{fmt}"
     return export_sheet
@@ -153,7 +149,7 @@ async def export_photos(visit: Visit) -> Response:
     except catalogue.ExportError:
         return error_page(visit, "bad_date")
     chunks = photo_zip_stream(visit.console.db, scope, visit.console.settings)
-    return sheets.download(chunks, "zip", file_name(scope.region_code, visit.console.clock(), "zip"))
+    return sheets.download(chunks, "zip", sheets.file_name("inaproc", scope.region_code, visit.console.clock(), "zip"))
 
 
 def routes(console: Console) -> list[BaseRoute]:

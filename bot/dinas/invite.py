@@ -17,7 +17,6 @@ from bot.dinas.auth import Visit, officer_page
 from bot.dinas.console import Console, redirect
 from bot.dinas.pages import Pages
 from bot.domain import regions
-from bot.domain.workdays import JAKARTA
 from bot.review import reach
 from bot.review.scope import covers, districts
 from bot.settings import Settings
@@ -130,12 +129,8 @@ async def by_source_csv(visit: Visit) -> Response:
     conn = await visit.session.connection()
     rows = await sources.per_source(conn, visit.officer.region_code)
     headers = _words(visit.console.pages, visit.locale)["csv_headers"]
-
-    async def chunks() -> Any:
-        yield sheets.csv_lines(rows, header=True, headers=headers)
-
-    now = visit.console.clock().astimezone(JAKARTA)
-    return sheets.download(chunks(), "csv", f"sumber-{visit.officer.region_code}-{now:%Y%m%d-%H%M}.csv")
+    name = sheets.file_name("sumber", visit.officer.region_code, visit.console.clock(), "csv")
+    return sheets.csv_download(rows, headers, name)
 
 
 def routes(console: Console) -> list[BaseRoute]:

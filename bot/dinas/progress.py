@@ -130,8 +130,7 @@ def _waiting_route(fmt: str) -> Callable[[Visit], object]:
         pages = road.waiting_pages(visit.console.db, code, now)
         chunks = (sheets.xlsx_stream(pages, road.HEADERS, "Belum tayang") if fmt == "xlsx"
                   else sheets.csv_stream(pages, headers=road.HEADERS))
-        name = f"belum-tayang-{code}-{now.astimezone(JAKARTA):%Y%m%d-%H%M}.{fmt}"
-        return sheets.download(chunks, fmt, name)
+        return sheets.download(chunks, fmt, sheets.file_name("belum-tayang", code, now, fmt))
 
     not_live.__name__ = f"not_live_{fmt}"
     return not_live

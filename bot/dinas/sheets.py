@@ -14,7 +14,7 @@ import io
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -23,6 +23,7 @@ from babel.dates import format_date
 from starlette.responses import StreamingResponse
 
 from bot.dinas import catalogue
+from bot.domain.workdays import JAKARTA
 
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -145,6 +146,21 @@ async def xlsx_stream(pages: AsyncIterator[Sequence[Any]], headers: Sequence[str
         await anyio.to_thread.run_sync(writer.save, handle)
         for chunk in file_chunks(handle):
             yield chunk
+
+
+def file_name(what: str, region_code: str, when: datetime, ext: str) -> str:
+    """A download's name: what, whose region, and when in WIB (the officer's clock), e.g.
+    `inaproc-18.03-20261207-0734.xlsx`."""
+    return f"{what}-{region_code}-{when.astimezone(JAKARTA):%Y%m%d-%H%M}.{ext}"
+
+
+def csv_download(rows: Sequence[Row], headers: Sequence[str], name: str) -> StreamingResponse:
+    """Rows already read (a short list), as one CSV file to download."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield csv_lines(rows, header=True, headers=headers)
+
+    return download(chunks(), "csv", name)
 
 
 def download(chunks: AsyncIterator[bytes], fmt: str, name: str) -> StreamingResponse:

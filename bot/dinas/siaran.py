@@ -141,12 +141,8 @@ async def history_csv(visit: Visit) -> Response:
     """Every siaran the officer may see, newest first, with its results."""
     rows = [_Line(s, r) for s, r in await siaran.history(visit.session, visit.officer, limit=10_000)]
     headers = _words(visit.console.pages, visit.locale)["csv_headers"]
-
-    async def chunks() -> Any:
-        yield sheets.csv_lines(rows, header=True, headers=headers)
-
-    now = visit.console.clock().astimezone(JAKARTA)
-    return sheets.download(chunks(), "csv", f"siaran-{visit.officer.region_code}-{now:%Y%m%d-%H%M}.csv")
+    name = sheets.file_name("siaran", visit.officer.region_code, visit.console.clock(), "csv")
+    return sheets.csv_download(rows, headers, name)
 
 
 def routes(console: Console) -> list[BaseRoute]:
