@@ -3,8 +3,8 @@
 PostgreSQL: the winner holds a session advisory lock (keyed by schema, channel and account) on a connection of
 its own, and that connection LISTENs for the notification another process sends after it committed outbox rows
 (bot/delivery/wake.py; a commit in the winner's own process wakes it directly), so a reply written by any web
-process is sent within milliseconds. When the winner dies its
-connection closes, the lock is free, and another process takes over within `ELECTION_RETRY` seconds.
+process is sent within milliseconds. When the winner dies its connection closes, the lock is free, and another
+process takes over within `ELECTION_RETRY` seconds.
 SQLite: the same code, the lock being an exclusive `flock` on a file beside the database (one process in
 practice). Because one process sends for an account, its in-memory pacing (bot/delivery/pacing.py) is the account's.
 """

@@ -6,8 +6,8 @@ NOTIFY, which the elected process LISTENs for; the commits that come while one i
 a busy process sends at most one every NOTIFY_SPACING seconds, on a pooled connection in autocommit.
 
 Until migration 0014 a trigger sent a NOTIFY from every writing transaction. PostgreSQL lets only one notifying
-transaction commit at a time and wakes the listener for each, which cost two web processes about 14% of their
-updates/s (docs/performance.md#two-processes). What no one wakes the sender for (a row re-queued from the CLI, a
+transaction commit at a time and wakes every listener for each: two web processes take about 9% more updates/s
+without it (docs/performance.md#two-processes). What no one wakes the sender for (a row re-queued from the CLI, a
 retry coming due) it finds at its next round, at most its `interval` (1 s) later.
 """
 
