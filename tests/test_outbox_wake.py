@@ -16,7 +16,7 @@ import pytest
 
 from bot.delivery.deliverer import Deliverer
 from bot.delivery.outbox import OutboxWriter
-from bot.delivery.wake import NOTIFY_CHANNEL
+from bot.delivery.wake import NOTIFY_CHANNEL, NOTIFY_SPACING
 from storage.db import Database
 from storage.models import Contact, utcnow
 from tests.conftest import POSTGRES_URL, _drop_schema, _postgres_or_skip
@@ -46,9 +46,11 @@ async def write_reply(db: Database, address: str, *, fail: bool = False) -> None
 
 
 class Notifications:
-    """Counts the NOTIFYs PostgreSQL delivers on the outbox channel, as the elected sender's connection would."""
+    """Counts the NOTIFYs PostgreSQL delivers on the outbox channel for `schema` (the payload), as the elected
+    sender's connection would; other tests' schemas, in the same database at the same time, are not counted."""
 
-    def __init__(self) -> None:
+    def __init__(self, schema: str | None) -> None:
+        self.schema = schema
         self.count = 0
         self.conn: asyncpg.Connection | None = None
 
@@ -57,8 +59,8 @@ class Notifications:
         await self.conn.add_listener(NOTIFY_CHANNEL, self._heard)
         return self
 
-    def _heard(self, *_: object) -> None:
-        self.count += 1
+    def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        self.count += payload == self.schema
 
     async def __aexit__(self, *_: object) -> None:
         await asyncio.sleep(0.3)  # what is on its way arrives
@@ -98,7 +100,7 @@ async def test_a_reply_committed_in_another_process_wakes_the_sender_with_one_no
     task = await elected_sender(postgres, log, stop)
     loser = asyncio.create_task(Deliverer(other, {"fake": Recording(log, 1000, 1000)}, name="loser").run(stop, POLL))
     try:
-        async with Notifications() as heard:
+        async with Notifications(postgres.schema) as heard:
             await write_reply(other, "from-the-other-process")
             await until(lambda: len(log) >= 2, 5)
         assert heard.count == 1
@@ -115,10 +117,13 @@ async def test_commits_at_once_in_another_process_share_their_notifies(postgres:
     stop = asyncio.Event()
     task = await elected_sender(postgres, log, stop)
     try:
-        async with Notifications() as heard:
+        async with Notifications(postgres.schema) as heard:
+            started = time.monotonic()
             await asyncio.gather(*(write_reply(other, f"chat-{n}") for n in range(40)))
+            took = time.monotonic() - started
             await until(lambda: len(log) >= 41, 10)
-        assert 1 <= heard.count < 20
+        assert 1 <= heard.count < 40  # shared: fewer NOTIFYs than commits...
+        assert heard.count <= took / NOTIFY_SPACING + 2  # ...at most one per NOTIFY_SPACING while they came
     finally:
         stop.set()
         await task
@@ -130,7 +135,7 @@ async def test_the_senders_own_process_sends_no_notify(postgres: Database) -> No
     stop = asyncio.Event()
     task = await elected_sender(postgres, log, stop)
     try:
-        async with Notifications() as heard:
+        async with Notifications(postgres.schema) as heard:
             for n in range(10):
                 await write_reply(postgres, f"chat-{n}")
             await until(lambda: len(log) >= 11, 5)
@@ -146,7 +151,7 @@ async def test_a_rolled_back_reply_wakes_no_one(postgres: Database) -> None:
     stop = asyncio.Event()
     task = await elected_sender(postgres, log, stop)
     try:
-        async with Notifications() as heard:
+        async with Notifications(postgres.schema) as heard:
             with pytest.raises(RuntimeError):
                 await write_reply(other, "never-sent", fail=True)
         assert heard.count == 0
