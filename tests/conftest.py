@@ -69,6 +69,17 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 
 @pytest.fixture
+async def postgres() -> AsyncIterator[Database]:
+    """A migrated, empty PostgreSQL database (a schema of its own), for what only PostgreSQL does."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    db = await _postgres_or_skip(schema)
+    await db.upgrade()
+    yield db
+    await db.dispose()
+    await _drop_schema(schema)
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(_env_file=None, database_url="sqlite:///unused.db", media_dir=tmp_path / "media")
 

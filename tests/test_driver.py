@@ -3,8 +3,6 @@ as the ORM loads, written back as usual, inside the session's transaction, and e
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,19 +17,8 @@ from bot.domain.messages import Inbound
 from storage.db import Database, is_transient
 from storage.fast import driver
 from storage.models import Business, Contact, Conversation, InboundEvent, Owner
-from tests.conftest import _drop_schema, _postgres_or_skip
 
 MOMENT = datetime(2026, 11, 30, 23, 59, 58, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-async def postgres() -> AsyncIterator[Database]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    db = await _postgres_or_skip(schema)
-    await db.upgrade()
-    yield db
-    await db.dispose()
-    await _drop_schema(schema)
 
 
 async def an_owner_in_a_conversation(db: Database) -> None:

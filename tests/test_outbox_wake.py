@@ -10,6 +10,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -19,20 +20,18 @@ from bot.delivery.outbox import OutboxWriter
 from bot.delivery.wake import NOTIFY_CHANNEL, NOTIFY_SPACING
 from storage.db import Database
 from storage.models import Contact, utcnow
-from tests.conftest import POSTGRES_URL, _drop_schema, _postgres_or_skip
+from tests.conftest import POSTGRES_URL
 from tests.test_sending import Recording, until
 
 POLL = 30.0  # the senders' own rounds: far longer than any test waits
 
 
 @pytest.fixture
-async def postgres() -> AsyncIterator[Database]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    db = await _postgres_or_skip(schema)
-    await db.upgrade()
+async def other(postgres: Database) -> AsyncIterator[Database]:
+    """Another process's connections to the same database (its own pool, its own wake-up registry)."""
+    db = Database(POSTGRES_URL, schema=postgres.schema)
     yield db
     await db.dispose()
-    await _drop_schema(schema)
 
 
 async def write_reply(db: Database, address: str, *, fail: bool = False) -> None:
@@ -68,95 +67,72 @@ class Notifications:
         await self.conn.close()
 
 
-async def elected_sender(db: Database, log: list, stop: asyncio.Event) -> asyncio.Task[None]:
-    """A sender loop on `db` that has won its election (its first message went out)."""
+@asynccontextmanager
+async def elected_sender(db: Database) -> AsyncIterator[list]:
+    """A sender loop on `db` that has won its election (its first message, to "first", went out); yields what
+    it sends, (time, chat, row id), and stops it at the end."""
+    log: list = []
+    stop = asyncio.Event()
     deliverer = Deliverer(db, {"fake": Recording(log, rate=1000, chat_rate=1000)}, name=f"d{uuid.uuid4().hex[:4]}")
     task = asyncio.create_task(deliverer.run(stop, interval=POLL))
-    await until(lambda: deliverer.running, 5)
-    await write_reply(db, "first")
-    await until(lambda: len(log) >= 1, 5)
-    return task
+    try:
+        await until(lambda: deliverer.running, 5)
+        await write_reply(db, "first")
+        await until(lambda: len(log) >= 1, 5)
+        yield log
+    finally:
+        stop.set()
+        await task
 
 
 async def test_a_reply_committed_in_the_senders_process_goes_at_once(database: Database) -> None:
-    log: list = []
-    stop = asyncio.Event()
-    task = await elected_sender(database, log, stop)
-    try:
+    async with elected_sender(database) as log:
         started = time.monotonic()
         await write_reply(database, "second")
         await until(lambda: len(log) >= 2, 5)
         assert time.monotonic() - started < 5 < POLL
-    finally:
-        stop.set()
-        await task
     assert [chat for _, chat, _ in log] == ["first", "second"]
 
 
-async def test_a_reply_committed_in_another_process_wakes_the_sender_with_one_notify(postgres: Database) -> None:
-    other = Database(POSTGRES_URL, schema=postgres.schema)  # another process's connections to the same database
-    log: list = []
-    stop = asyncio.Event()
-    task = await elected_sender(postgres, log, stop)
-    loser = asyncio.create_task(Deliverer(other, {"fake": Recording(log, 1000, 1000)}, name="loser").run(stop, POLL))
-    try:
-        async with Notifications(postgres.schema) as heard:
-            await write_reply(other, "from-the-other-process")
-            await until(lambda: len(log) >= 2, 5)
-        assert heard.count == 1
-    finally:
-        stop.set()
-        await asyncio.gather(task, loser)
-        await other.dispose()
+async def test_a_reply_committed_in_another_process_wakes_the_sender_with_one_notify(postgres: Database,
+                                                                                       other: Database) -> None:
+    async with elected_sender(postgres) as log:
+        stop = asyncio.Event()  # the other process runs a sender loop too, which lost the election
+        losing = Deliverer(other, {"fake": Recording(log, 1000, 1000)}, name="loser")
+        loser = asyncio.create_task(losing.run(stop, POLL))
+        try:
+            async with Notifications(postgres.schema) as heard:
+                await write_reply(other, "from-the-other-process")
+                await until(lambda: len(log) >= 2, 5)
+            assert heard.count == 1
+        finally:
+            stop.set()
+            await loser
     assert [chat for _, chat, _ in log] == ["first", "from-the-other-process"]
 
 
-async def test_commits_at_once_in_another_process_share_their_notifies(postgres: Database) -> None:
-    other = Database(POSTGRES_URL, schema=postgres.schema)
-    log: list = []
-    stop = asyncio.Event()
-    task = await elected_sender(postgres, log, stop)
-    try:
-        async with Notifications(postgres.schema) as heard:
-            started = time.monotonic()
-            await asyncio.gather(*(write_reply(other, f"chat-{n}") for n in range(40)))
-            took = time.monotonic() - started
-            await until(lambda: len(log) >= 41, 10)
-        assert 1 <= heard.count < 40  # shared: fewer NOTIFYs than commits...
-        assert heard.count <= took / NOTIFY_SPACING + 2  # ...at most one per NOTIFY_SPACING while they came
-    finally:
-        stop.set()
-        await task
-        await other.dispose()
+async def test_commits_at_once_in_another_process_share_their_notifies(postgres: Database, other: Database) -> None:
+    async with elected_sender(postgres) as log, Notifications(postgres.schema) as heard:
+        started = time.monotonic()
+        await asyncio.gather(*(write_reply(other, f"chat-{n}") for n in range(40)))
+        took = time.monotonic() - started
+        await until(lambda: len(log) >= 41, 10)
+    assert 1 <= heard.count < 40  # shared: fewer NOTIFYs than commits...
+    assert heard.count <= took / NOTIFY_SPACING + 2  # ...at most one per NOTIFY_SPACING while they came
 
 
 async def test_the_senders_own_process_sends_no_notify(postgres: Database) -> None:
-    log: list = []
-    stop = asyncio.Event()
-    task = await elected_sender(postgres, log, stop)
-    try:
-        async with Notifications(postgres.schema) as heard:
-            for n in range(10):
-                await write_reply(postgres, f"chat-{n}")
-            await until(lambda: len(log) >= 11, 5)
-        assert heard.count == 0  # no trigger left behind by the migrations, no NOTIFY from a local commit
-    finally:
-        stop.set()
-        await task
+    async with elected_sender(postgres) as log, Notifications(postgres.schema) as heard:
+        for n in range(10):
+            await write_reply(postgres, f"chat-{n}")
+        await until(lambda: len(log) >= 11, 5)
+    assert heard.count == 0  # no trigger left behind by the migrations, no NOTIFY from a local commit
 
 
-async def test_a_rolled_back_reply_wakes_no_one(postgres: Database) -> None:
-    other = Database(POSTGRES_URL, schema=postgres.schema)
-    log: list = []
-    stop = asyncio.Event()
-    task = await elected_sender(postgres, log, stop)
-    try:
+async def test_a_rolled_back_reply_wakes_no_one(postgres: Database, other: Database) -> None:
+    async with elected_sender(postgres) as log:
         async with Notifications(postgres.schema) as heard:
             with pytest.raises(RuntimeError):
                 await write_reply(other, "never-sent", fail=True)
         assert heard.count == 0
-    finally:
-        stop.set()
-        await task
-        await other.dispose()
     assert [chat for _, chat, _ in log] == ["first"]
